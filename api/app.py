@@ -1,0 +1,87 @@
+"""The ASGI application: ``create_app(settings)``.
+
+Request path: middleware (request id, metrics) → routes: ``/graphql`` (Strawberry),
+``/healthz``, ``/readyz``, ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.context import Resources
+from api.graphql_view import GraphQLView
+from api.observability import Metrics, RequestIdMiddleware
+from api.schema.root import build_schema
+from api.settings import Settings
+from db.catalog import CatalogStore
+from db.engine import PoolOptions, create_engine, create_sessionmaker
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+def create_app(settings: Settings) -> Starlette:
+    if settings.database_url is None:
+        raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
+    database_url = settings.database_url
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(
+            database_url,
+            PoolOptions(
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                statement_cache_size=settings.db_statement_cache_size,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+            ),
+        )
+        sessionmaker = create_sessionmaker(engine)
+        app.state.resources = Resources(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            catalog=CatalogStore(sessionmaker),
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        resources: Resources = request.app.state.resources
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+                async with resources.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not ready"; the reason is the operator's
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ready", "database": "ok"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    graphql = GraphQLView(build_schema(settings), settings=settings)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,56 @@
+"""The per-request context every resolver receives, and the app-wide resources behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.settings import Settings
+from auth.principal import Principal
+from db.catalog import CatalogSnapshot, CatalogStore
+
+
+@dataclass(slots=True)
+class Resources:
+    """Built once by the application's lifespan; shared by every request of the process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    catalog: CatalogStore
+
+
+class CatalogUnavailable(RuntimeError):
+    """No catalog version is in force today: the database was never bootstrapped."""
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request
+    response: Response
+    resources: Resources
+    request_id: str
+    principal: Principal | None
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self.resources.sessionmaker
+
+    async def catalog_today(self) -> CatalogSnapshot:
+        snapshot = await self.resources.catalog.on(today())
+        if snapshot is None:
+            raise CatalogUnavailable("no catalog version is in force today")
+        return snapshot
+
+
+def today() -> date:
+    """The registry keeps its calendar in UTC."""
+    return datetime.now(UTC).date()
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,88 @@
+"""Error codes and the extension that gives every GraphQL error one.
+
+Expected failures raise an :class:`ApiError` subclass and keep their message. Parse and
+validation errors are the client's and keep theirs. Anything else is masked: the client sees
+``INTERNAL`` and the request id, and the exception goes to the log under that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+logger = logging.getLogger("mssc.errors")
+
+INTERNAL_MESSAGE = "Internal error. Quote the request id when you report it."
+
+
+class ApiError(Exception):
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        # graphql-core copies ``extensions`` from the original error onto the GraphQLError.
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+
+
+class BadUserInput(ApiError):
+    code = "BAD_USER_INPUT"
+
+
+class TooComplex(ApiError):
+    code = "TOO_COMPLEX"
+
+
+class RateLimited(ApiError):
+    code = "RATE_LIMITED"
+
+
+def _is_client_error(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        return True  # syntax, validation and variable-coercion errors
+    return isinstance(original, ApiError | GraphQLError)
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error an ``extensions.code``; masks the unexpected ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        # Set by Strawberry for parse and validation failures as well as for execution.
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        if _is_client_error(error):
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            return error
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        logger.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or ()) or "operation",
+            request_id,
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )

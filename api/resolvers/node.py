@@ -1,0 +1,27 @@
+"""``Query.node``: decode a global ID and hand it to its type's entitled lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from api.context import Info
+from api.resolvers import catalog
+from api.schema.node import Node, from_global_id
+
+NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
+
+# Each lookup applies the same entitlement as the type's list queries.
+NODE_LOOKUPS: dict[str, NodeLookup] = {
+    "Module": catalog.module_node,
+}
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:
+    decoded = from_global_id(id)
+    if decoded is None:
+        return None
+    type_name, pk = decoded
+    lookup = NODE_LOOKUPS.get(type_name)
+    return None if lookup is None else await lookup(info, pk)

