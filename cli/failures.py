@@ -33,7 +33,10 @@ def describe_database(url: str) -> str:
 
 def database_failure(error: BaseException, url: str) -> CliFailure:
     where = describe_database(url)
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+    cause: BaseException = error
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        # SQLAlchemy's adapter error wraps the driver's own exception.
+        cause = error.orig.__cause__ or error.orig
     if isinstance(cause, asyncpg.InvalidCatalogNameError):
         return CliFailure(f"database {where} does not exist; create it or fix DATABASE_URL")
     if isinstance(

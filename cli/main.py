@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail, report
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -32,13 +36,26 @@ def _check_port_free(host: str, port: int) -> None:
 def serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    class GracefulServer(uvicorn.Server):
+        """Uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which would end the
+        process before the embedded database is stopped; return normally instead."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
     from api.app import create_app
 
     _check_port_free(args.host, args.port)
     with database_for(settings) as settings:
         bootstrap(settings)
         print(f"mssc: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(settings),
             host=args.host,
             port=args.port,
@@ -48,6 +65,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             access_log=False,
             server_header=False,
         )
+        GracefulServer(config).run()
 
 
 def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:

