@@ -47,7 +47,7 @@ def _check_writable(directory: Path) -> None:
 def _is_alive(pid: int) -> bool:
     try:
         status: str = psutil.Process(pid).status()
-        return status != psutil.STATUS_ZOMBIE
+        return bool(status != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 
