@@ -409,7 +409,10 @@ class AssessmentResult(Base):
 
     __table_args__ = (
         UniqueConstraint("organization_id", "external_id"),
-        UniqueConstraint("candidate_id", "module_id", "attempt_number"),
+        # Deferrable so that a merge can renumber attempts in one statement.
+        UniqueConstraint(
+            "candidate_id", "module_id", "attempt_number", deferrable=True, initially="IMMEDIATE"
+        ),
         CheckConstraint("score_percent BETWEEN 0 AND 100", name="score_percent"),
         CheckConstraint("correct_answers IS NULL OR correct_answers >= 0", name="correct"),
         CheckConstraint("attempt_number > 0", name="attempt_number"),

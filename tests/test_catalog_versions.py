@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
@@ -19,35 +19,17 @@ from db.catalog_document import (
     read_catalog_file,
     reference_catalog_files,
 )
+from tests.support.catalogs import published
 
 
 @pytest.fixture
 async def later_catalog(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[CatalogDocument]:
-    """A second published version, removed again after the test (catalog rows persist)."""
-    document = revised("2030-test", date(2030, 1, 1), safety_cut=80)
-    async with sessionmaker.begin() as session:
-        assert await load_catalog(session, document) is True
-    try:
-        yield document
-    finally:
-        async with sessionmaker.begin() as session:
-            version_id = await session.scalar(
-                select(models.CatalogVersion.id).where(
-                    models.CatalogVersion.label == document.label
-                )
-            )
-            for model in (
-                models.KeyWorkActivity,
-                models.ModuleVersion,
-                models.CredentialTypeVersion,
-                models.CourseAlignment,
-            ):
-                await session.execute(delete(model).where(model.catalog_version_id == version_id))
-            await session.execute(
-                delete(models.CatalogVersion).where(models.CatalogVersion.id == version_id)
-            )
+    async with published(
+        sessionmaker, revised("2030-test", date(2030, 1, 1), safety_cut=80)
+    ) as doc:
+        yield doc
 
 
 def reference() -> CatalogDocument:

@@ -741,6 +741,8 @@ def upgrade() -> None:
             "module_id",
             "attempt_number",
             name=op.f("uq_assessment_results_candidate_id_module_id_attempt_number"),
+            deferrable=True,
+            initially="IMMEDIATE",
         ),
         sa.UniqueConstraint(
             "organization_id",

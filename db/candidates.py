@@ -1,0 +1,214 @@
+"""Candidates: registration keyed by each organization's own id, and staff merges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.codes import new_registry_number
+from db.credentials import LIVE_STATUSES, lock_candidate
+from db.names import name_key
+
+REGISTRY_NUMBER_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    candidate: models.Candidate | None
+    outcome: Literal["CREATED", "EXISTING", "CONFLICT"]
+
+
+async def find_by_external_id(
+    session: AsyncSession, *, organization_id: int, external_id: str
+) -> models.Candidate | None:
+    return await session.scalar(
+        select(models.Candidate)
+        .join(models.CandidateLink, models.CandidateLink.candidate_id == models.Candidate.id)
+        .where(
+            models.CandidateLink.organization_id == organization_id,
+            models.CandidateLink.external_id == external_id,
+        )
+    )
+
+
+async def register_candidate(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    external_id: str,
+    given_name: str,
+    family_name: str,
+    email: str | None,
+) -> Registration:
+    """Idempotent per (organization, external id): a repeat returns the same candidate.
+
+    A repeat with a different name is a CONFLICT, not a silent overwrite: it usually means
+    the school reused an id for another person.
+    """
+    existing = await find_by_external_id(
+        session, organization_id=organization_id, external_id=external_id
+    )
+    if existing is None:
+        for _ in range(REGISTRY_NUMBER_ATTEMPTS):
+            try:
+                async with session.begin_nested():
+                    candidate = models.Candidate(
+                        registry_number=new_registry_number(),
+                        given_name=given_name,
+                        family_name=family_name,
+                        family_name_key=name_key(family_name),
+                        email=email,
+                        registered_by_organization_id=organization_id,
+                    )
+                    session.add(candidate)
+                    await session.flush()
+                    session.add(
+                        models.CandidateLink(
+                            organization_id=organization_id,
+                            external_id=external_id,
+                            candidate_id=candidate.id,
+                        )
+                    )
+                    await session.flush()
+                return Registration(candidate, "CREATED")
+            except IntegrityError as error:
+                if "candidate_links" in str(error.orig):
+                    break  # a concurrent request registered the same id first
+                # otherwise a registry-number collision (45 random bits): draw again
+        existing = await find_by_external_id(
+            session, organization_id=organization_id, external_id=external_id
+        )
+        if existing is None:
+            raise RuntimeError("registration raced and lost, yet no candidate is linked")
+    same = (existing.given_name, existing.family_name, existing.email) == (
+        given_name,
+        family_name,
+        email,
+    )
+    return Registration(existing, "EXISTING" if same else "CONFLICT")
+
+
+async def resolve_merged(session: AsyncSession, candidate_id: int) -> int:
+    """Follow merges to the surviving record."""
+    seen = set()
+    current = candidate_id
+    while current not in seen:
+        seen.add(current)
+        target = await session.scalar(
+            select(models.Candidate.merged_into_id).where(models.Candidate.id == current)
+        )
+        if target is None:
+            return current
+        current = target
+    return current
+
+
+async def merge_candidates(
+    session: AsyncSession,
+    *,
+    surviving_id: int,
+    merged_id: int,
+    reason: str,
+    client_pk: int | None,
+    now: datetime,
+) -> list[models.Credential]:
+    """Fold ``merged_id`` into ``surviving_id``; return credentials revoked as duplicates.
+
+    Every link, result, credential, grant and disclosure moves to the survivor and the merge
+    is recorded. Attempt numbers are recounted in date order per module. Where both records
+    hold a live credential of one type, the earlier stays and the later is revoked with a
+    reason (its row and history are kept). The caller then re-runs issuance, since the union
+    may complete a certification.
+    """
+    for candidate_id in sorted((surviving_id, merged_id)):  # one lock order: no deadlocks
+        await lock_candidate(session, candidate_id)
+    duplicates = await _revoke_duplicate_credentials(
+        session, surviving_id=surviving_id, merged_id=merged_id, now=now, client_pk=client_pk
+    )
+    for model in (
+        models.CandidateLink,
+        models.ShareCode,
+        models.ConsentGrant,
+        models.Disclosure,
+        models.Credential,
+    ):
+        await session.execute(
+            update(model).where(model.candidate_id == merged_id).values(candidate_id=surviving_id)
+        )
+    # Attempt numbers stay unique per (candidate, module), checked at commit while we recount.
+    await session.execute(
+        text("SET CONSTRAINTS uq_assessment_results_candidate_id_module_id_attempt_number DEFERRED")
+    )
+    await session.execute(
+        update(models.AssessmentResult)
+        .where(models.AssessmentResult.candidate_id == merged_id)
+        .values(candidate_id=surviving_id)
+    )
+    await session.execute(
+        text(
+            "UPDATE assessment_results AS r SET attempt_number = ordered.n "
+            "FROM (SELECT id, row_number() OVER "
+            "      (PARTITION BY module_id ORDER BY taken_at, id) AS n "
+            "      FROM assessment_results WHERE candidate_id = :candidate) AS ordered "
+            "WHERE r.id = ordered.id"
+        ),
+        {"candidate": surviving_id},
+    )
+    await session.execute(
+        update(models.Candidate)
+        .where(models.Candidate.id == merged_id)
+        .values(merged_into_id=surviving_id)
+    )
+    session.add(
+        models.CandidateMerge(
+            surviving_candidate_id=surviving_id,
+            merged_candidate_id=merged_id,
+            reason=reason,
+            merged_by_client_id=client_pk,
+        )
+    )
+    await session.flush()
+    return duplicates
+
+
+async def _revoke_duplicate_credentials(
+    session: AsyncSession,
+    *,
+    surviving_id: int,
+    merged_id: int,
+    now: datetime,
+    client_pk: int | None,
+) -> list[models.Credential]:
+    live = await session.scalars(
+        select(models.Credential)
+        .where(
+            models.Credential.candidate_id.in_((surviving_id, merged_id)),
+            models.Credential.status.in_(LIVE_STATUSES),
+        )
+        .order_by(models.Credential.issued_at, models.Credential.id)
+    )
+    kept: set[int] = set()
+    revoked = []
+    for credential in live:
+        if credential.credential_type_id not in kept:
+            kept.add(credential.credential_type_id)
+            continue
+        credential.status = "REVOKED"
+        session.add(
+            models.CredentialStatusChange(
+                credential_id=credential.id,
+                status="REVOKED",
+                at=now,
+                reason="duplicate: the merged records already held this credential",
+                changed_by_client_id=client_pk,
+            )
+        )
+        revoked.append(credential)
+    await session.flush()
+    return revoked
