@@ -95,6 +95,19 @@ def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
     print(f"catalog version {document.label} (effective {document.effective_from}): {state}")
 
 
+def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
+    from cli.results_import import import_results
+
+    path = Path(args.file)
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        counts = run_with_engine(
+            settings, lambda engine: import_results(engine, path=path, client_id=args.client_id)
+        )
+    if counts["REJECTED"]:
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mssc", description="National certification registry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(handler=load_catalog_file)
+
+    results_cmd = commands.add_parser("results", help="assessment results")
+    results_sub = results_cmd.add_subparsers(dest="results_command", required=True)
+    import_cmd = results_sub.add_parser(
+        "import",
+        help="post results from a CSV file (safe to re-run)",
+        description=(
+            "Columns: externalId, candidateExternalId, moduleCode, centerSiteCode, takenAt, "
+            "and correctAnswers or scorePercent; optional activityScores as 1:80;2:72.5. "
+            "Rejected rows go to FILE.rejected.csv with their reasons; exit status 1 if any."
+        ),
+    )
+    import_cmd.add_argument("file")
+    import_cmd.add_argument("--client-id", required=True, help="the school's OAuth client id")
+    import_cmd.set_defaults(handler=import_results_file)
     return parser
 
 

@@ -1,0 +1,55 @@
+"""Shared GraphQL shapes: user errors, page info, and opaque keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Self
+
+import orjson
+import strawberry
+
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.type(description="A business-rule failure of a mutation, reported as data.")
+class UserError:
+    code: str = strawberry.field(
+        description=(
+            "NOT_FOUND, CONFLICT, INVALID, UNKNOWN_MODULE, CENTER_NOT_AUTHORIZED, "
+            "PREREQUISITE_MISSING, RETAKE_TOO_SOON, PROCTOR_NOT_ALLOWED, OUT_OF_SCOPE"
+        )
+    )
+    field: list[str] | None = strawberry.field(description="Path to the offending input field.")
+    message: str
+
+    @classmethod
+    def at(cls, code: str, path: Sequence[str | int], message: str) -> Self:
+        return cls(code=code, field=[str(p) for p in path] or None, message=message)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def encode_cursor(*values: object) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[object] | None:
+    """The values inside a cursor of ours, or None for anything else."""
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(values, list) or len(values) != arity:
+        return None
+    return values
+
+
+def page_size(first: int) -> int | None:
+    """``first`` when it is within 1..100, else None (the caller reports BAD_USER_INPUT)."""
+    return first if 1 <= first <= MAX_PAGE_SIZE else None
