@@ -25,8 +25,8 @@ from db.base import Base
 from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, create_sessionmaker
-from tests.support.databases import create_database, drop_database, with_database
 from tests.support.auth import MakeCaller, caller_factory
+from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 
 # Reference data that a test run loads once and keeps.
