@@ -213,16 +213,14 @@ async def list_clients(
     query = _summaries().order_by(models.OAuthClient.id)
     if organization_pk is not None:
         query = query.where(models.OAuthClient.organization_id == organization_pk)
-    rows = (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
     return [_summary(client, organization) for client, organization in rows]
 
 
 async def find_client(session: AsyncSession, client_id: str) -> ClientSummary | None:
     row = (
-        (await session.execute(_summaries().where(models.OAuthClient.client_id == client_id)))
-        .tuples()
-        .one_or_none()
-    )
+        await session.execute(_summaries().where(models.OAuthClient.client_id == client_id))
+    ).one_or_none()
     return None if row is None else _summary(*row)
 
 

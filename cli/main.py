@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
+from cli import clients
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail, report
 
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(handler=load_catalog_file)
+
+    clients.add_commands(commands)
     return parser
 
 
