@@ -229,7 +229,7 @@ class Keyring:
         self._signing: ECKey | None = None
         self._verification: dict[str, ECKey] = {}
         self._refresh_lock = asyncio.Lock()
-        self._last_refresh = 0.0
+        self._last_lookup = 0.0
 
     async def start(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         await asyncio.to_thread(self._load_held)
@@ -267,15 +267,17 @@ class Keyring:
         """Another process may have published a key since our last refresh; look, but rarely."""
         if kid in self._verification:
             return self._verification[kid]
-        if time.monotonic() - self._last_refresh < UNKNOWN_KID_REFRESH_SECONDS:
+        # Rate-limited separately from the periodic reload: forged kids must not become a
+        # query per request, and a genuine new key must not wait for the next reload.
+        if time.monotonic() - self._last_lookup < UNKNOWN_KID_REFRESH_SECONDS:
             return None
+        self._last_lookup = time.monotonic()
         async with self._refresh_lock:
-            if time.monotonic() - self._last_refresh >= UNKNOWN_KID_REFRESH_SECONDS:
+            if kid not in self._verification:
                 await self._refresh(sessionmaker)
         return self._verification.get(kid)
 
     async def _refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._last_refresh = time.monotonic()
         published = await self._read_published(sessionmaker)
         signing = None if self._signing is None else published.get(self._signing.kid or "")
         if signing is None or signing.is_retired:

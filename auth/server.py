@@ -206,8 +206,18 @@ def _may_see_token(token: VerifiedToken, client: RegistryClient) -> bool:
     return token.principal.client_id == client.client_id or client.is_staff_admin()
 
 
+def _check_token_parameter(request: RegistryRequest) -> None:
+    # The registry issues access tokens only, so ``token_type_hint`` has nothing to choose
+    # between; RFC 7009 §2.1 and RFC 7662 §2.1 let a server ignore it.
+    if not request.form.get("token"):
+        raise InvalidRequestError("Missing token.")
+
+
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def check_params(self, request: RegistryRequest, client: RegistryClient) -> None:
+        _check_token_parameter(request)
 
     def authenticate_token(
         self, request: RegistryRequest, client: RegistryClient
@@ -225,6 +235,9 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def check_params(self, request: RegistryRequest, client: RegistryClient) -> None:
+        _check_token_parameter(request)
 
     def authenticate_token(
         self, request: RegistryRequest, client: RegistryClient
