@@ -94,6 +94,7 @@ class RevocationBroadcast:
     def __init__(self, redis: Redis, revocations: RevocationList) -> None:
         self.redis = redis
         self.revocations = revocations
+        self.subscribed = asyncio.Event()
 
     async def announce_token(self, jti: str) -> None:
         await self._publish(_TOKEN_PREFIX + jti)
@@ -123,6 +124,7 @@ class RevocationBroadcast:
     async def _subscription(self) -> AsyncIterator[AsyncIterator[str]]:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(CHANNEL)
+        self.subscribed.set()
         try:
             yield self._messages(pubsub)
         finally:

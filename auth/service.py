@@ -33,6 +33,8 @@ from auth.tokens import LEEWAY_SECONDS, TokenVerifier, VerifiedToken
 
 logger = logging.getLogger("mssc.auth")
 
+BROADCAST_WAIT_SECONDS = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
@@ -108,6 +110,11 @@ class AuthService:
             self.limiter.counter = RedisFailureCounter(redis)
             self._broadcast = RevocationBroadcast(redis, self.revocations)
             tasks.append(asyncio.create_task(self._broadcast.listen(), name="auth-broadcast"))
+            try:
+                # Serve only once revocations from other processes can reach us.
+                await asyncio.wait_for(self._broadcast.subscribed.wait(), BROADCAST_WAIT_SECONDS)
+            except TimeoutError:
+                logger.warning("Redis is not answering; revocations arrive by reload only")
         try:
             yield
         finally:
