@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schema.node import parse_global_id
-
 from db import models
 from tests.support.auth import Caller, MakeCaller, fetch_token
 from tests.support.graphql import GraphQLClient
