@@ -193,7 +193,12 @@ async def rotate(sessionmaker: async_sessionmaker[AsyncSession], source: KeySour
         key = source.load()[0] if source.is_configured else source.generate()
     assert key.kid is not None
     async with sessionmaker.begin() as session:
+        existing = await session.get(models.SigningKey, key.kid)
+        was_active = existing is not None and existing.retired_at is None
         await publish(session, [key])
+        if existing is not None:
+            # Re-activating a retired configured key is the operator's deliberate choice.
+            existing.retired_at = None
         retired = (
             await session.execute(
                 update(models.SigningKey)
@@ -202,15 +207,7 @@ async def rotate(sessionmaker: async_sessionmaker[AsyncSession], source: KeySour
                 .returning(models.SigningKey.kid)
             )
         ).all()
-        reactivated = (
-            await session.execute(
-                update(models.SigningKey)
-                .where(models.SigningKey.kid == key.kid, models.SigningKey.retired_at.is_not(None))
-                .values(retired_at=None)
-                .returning(models.SigningKey.kid)
-            )
-        ).all()
-        if not retired and not reactivated and source.is_configured:
+        if was_active and not retired:
             raise KeyConfigError(
                 f"key {key.kid} already signs and no other key is active: "
                 "put a new key first in MSSC_SIGNING_KEYS, deploy it, then rotate"

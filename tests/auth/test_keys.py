@@ -4,7 +4,9 @@ or supplied by configuration."""
 from __future__ import annotations
 
 import json
+import secrets
 import stat
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,9 +19,12 @@ from starlette.applications import Starlette
 from api.settings import Settings
 from auth.keys import KeyConfigError, generate_private_jwks, parse_configured_keys
 from db import models
+from db.bootstrap import prepare_database
+from db.engine import create_engine
 from tests.support.apps import another_process, eventually
 from tests.support.auth import MakeCaller, fetch_token
 from tests.support.cli import run_cli
+from tests.support.databases import create_database, drop_database, with_database
 from tests.support.tokens import header_of
 
 
@@ -114,10 +119,10 @@ async def test_configured_keys_are_used_and_published(
 
 
 async def test_rotation_with_configured_keys_needs_a_new_key_first(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    lone_database: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     configured = json.dumps(generate_private_jwks())
-    production = replace(settings, data_dir=tmp_path, signing_keys=configured)
+    production = replace(lone_database, data_dir=tmp_path, signing_keys=configured)
     assert (await run_cli(monkeypatch, production, "keys", "rotate")).exit_code == 0
 
     again = await run_cli(monkeypatch, production, "keys", "rotate")
@@ -141,3 +146,20 @@ async def test_rotation_with_configured_keys_needs_a_new_key_first(
 def test_unusable_configured_keys_are_refused(raw: str) -> None:
     with pytest.raises(KeyConfigError, match="MSSC_SIGNING_KEYS is not usable"):
         parse_configured_keys(raw)
+
+
+@pytest.fixture
+async def lone_database(server_url: str, settings: Settings) -> AsyncIterator[Settings]:
+    """A database of its own: no other process's keys come and go in it."""
+    name = f"mssc_keys_{secrets.token_hex(4)}"
+    await create_database(server_url, name)
+    url = with_database(server_url, name)
+    engine = create_engine(url)
+    try:
+        await prepare_database(engine)
+    finally:
+        await engine.dispose()
+    try:
+        yield replace(settings, database_url=url)
+    finally:
+        await drop_database(server_url, name)
