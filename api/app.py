@@ -1,6 +1,7 @@
 """The ASGI application: ``create_app(settings)``.
 
-Request path: middleware (request id, metrics) → routes: ``/graphql`` (Strawberry),
+Request path: middleware (request id, metrics; bearer token → principal) → routes:
+``/graphql`` (Strawberry), the OAuth endpoints (``/oauth/*``, ``/.well-known/*``),
 ``/healthz``, ``/readyz``, ``/metrics``.
 """
 
@@ -21,6 +22,9 @@ from api.graphql_view import GraphQLView
 from api.observability import Metrics, RequestIdMiddleware
 from api.schema.root import build_schema
 from api.settings import Settings
+from auth.backend import BearerAuthMiddleware
+from auth.ratelimit import FailureLimits
+from auth.service import AuthConfig, AuthService
 from db.catalog import CatalogStore
 from db.engine import PoolOptions, create_engine, create_sessionmaker
 
@@ -32,6 +36,7 @@ def create_app(settings: Settings) -> Starlette:
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     database_url = settings.database_url
     metrics = Metrics()
+    auth = AuthService(auth_config(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,9 +55,11 @@ def create_app(settings: Settings) -> Starlette:
             engine=engine,
             sessionmaker=sessionmaker,
             catalog=CatalogStore(sessionmaker),
+            auth=auth,
         )
         try:
-            yield
+            async with auth.running(sessionmaker):
+                yield
         finally:
             await engine.dispose()
 
@@ -80,8 +87,28 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *auth.routes(),
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    limits = settings.auth_limits
+    return AuthConfig(
+        issuer=settings.issuer,
+        audience=settings.audience,
+        token_ttl_seconds=settings.access_token_ttl_seconds,
+        key_directory=settings.data_dir / "keys",
+        configured_keys=settings.signing_keys,
+        refresh_seconds=settings.auth_refresh_seconds,
+        redis_url=settings.redis_url,
+        limits=FailureLimits(
+            per_client=limits.failures_per_client,
+            per_address=limits.failures_per_address,
+            window_seconds=limits.window_seconds,
+        ),
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
+from cli import clients
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail, report
 
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("file")
     import_cmd.add_argument("--client-id", required=True, help="the school's OAuth client id")
     import_cmd.set_defaults(handler=import_results_file)
+
+    clients.add_commands(commands)
     return parser
 
 

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings, normalize_database_url
+from api.settings import AuthLimits, Settings, normalize_database_url
 from db.base import Base
 from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, create_sessionmaker
+from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 
@@ -112,6 +113,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=Path(tmp_path_factory.mktemp("data")),
         db_pool_size=5,
+        # Tests that wait for another "process" to notice a revocation poll briefly.
+        auth_refresh_seconds=0.1,
+        # The whole session shares one app and one source address: brute-force limits are
+        # tested on apps of their own (tests/auth/test_rate_limit.py).
+        auth_limits=AuthLimits(failures_per_client=10_000, failures_per_address=10_000),
     )
 
 
@@ -132,3 +138,11 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def graphql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture
+def make_caller(
+    http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> MakeCaller:
+    """``await make_caller(kind="SCHOOL", scopes=None, *, org_name=None) -> Caller``."""
+    return caller_factory(http, sessionmaker)

@@ -17,16 +17,30 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
-from api.resolvers import catalog, node
+from api.permissions import authenticated, requires
+from api.resolvers import catalog, clients, node, viewer
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.node import Node
+from api.schema.organization import (
+    CreateClientPayload,
+    DisableClientPayload,
+    Organization,
+    RotateClientSecretPayload,
+    Viewer,
+)
 from api.settings import Settings
+from auth.scopes import Scope
 
 
 @strawberry.type
 class Query:
     node: Node | None = strawberry.field(
         resolver=node.node, description="Fetches an object by its global ID."
+    )
+    viewer: Viewer = strawberry.field(
+        resolver=viewer.viewer,
+        extensions=authenticated(),
+        description="The caller: client, organization and scopes. Any valid token.",
     )
     programs: list[Program] = strawberry.field(
         resolver=catalog.programs, description="Certification programs. Public."
@@ -40,7 +54,28 @@ class Query:
     )
 
 
-ALL_TYPES: list[type] = [Module]
+@strawberry.type
+class Mutation:
+    create_client: CreateClientPayload = strawberry.mutation(
+        resolver=clients.create_client,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=("Creates an OAuth client, and its organization if new. Needs registry:admin."),
+    )
+    rotate_client_secret: RotateClientSecretPayload = strawberry.mutation(
+        resolver=clients.rotate_client_secret,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Replaces a client's secret. Needs registry:admin.",
+    )
+    disable_client: DisableClientPayload = strawberry.mutation(
+        resolver=clients.disable_client,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Disables a client for good; its outstanding tokens stop working. Needs registry:admin."
+        ),
+    )
+
+
+ALL_TYPES: list[type] = [Module, Organization]
 
 
 class _Schema(strawberry.Schema):
@@ -67,6 +102,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     return _Schema(
         query=Query,
+        mutation=Mutation,
         types=ALL_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
