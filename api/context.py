@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.principal import Principal
 from db.catalog import CatalogSnapshot, CatalogStore
@@ -36,6 +37,7 @@ class Context:
     resources: Resources
     request_id: str
     principal: Principal | None
+    loaders: Loaders
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:

@@ -121,13 +121,10 @@ async def register_instructor(
 async def _modules(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
     if not codes:
         return {}
-    found = dict(
-        (
-            await session.execute(
-                select(models.Module.code, models.Module.id).where(models.Module.code.in_(codes))
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(models.Module.code, models.Module.id).where(models.Module.code.in_(codes))
     )
+    found = {row.code: row.id for row in rows}
     for index, code in enumerate(codes):
         if code not in found:
             raise RuleViolation(

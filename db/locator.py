@@ -12,7 +12,7 @@ runs only for the rows the page needs:
    is full; the sort order of ``nearby`` is kept, so no second sort is needed.
 
 The chord (straight-line) distance orders exactly as the great-circle distance does, so it is
-the sort key and the cursor; the arc is computed only for the rows returned (``db/earth.py``).
+the sort key and the cursor; the arc is computed only for the rows returned (see ``db/earth.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.center_authorizations import center_authorized_on, programs_in_force
 from db.centers import PUBLIC_COLUMNS, CenterRecord, center_record
-from db.earth import arc_km, central_angle, earth_radius
+from db.earth import earth_radius, local_radius_km
 
 MAX_RADIUS_KM = 5_000.0
 """Wider than the contiguous US is wide: a larger radius is a mistake, not a search."""
@@ -46,6 +46,11 @@ class CenterSearch:
     def __post_init__(self) -> None:
         if not 0 < self.within_km <= MAX_RADIUS_KM:
             raise ValueError(f"within_km must be in (0, {MAX_RADIUS_KM}]")
+
+    @property
+    def sphere_radius_km(self) -> float:
+        """The radius that turns this search's angles into kilometres (``db/earth.py``)."""
+        return local_radius_km(self.latitude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,7 @@ def _geo_filters(search: CenterSearch) -> tuple[ColumnElement[float], list[Colum
     """The chord distance to the origin, and the conditions every search shares."""
     center = models.Center
     origin = func.ll_to_earth(search.latitude, search.longitude)
-    angle = central_angle(search.within_km)
+    angle = search.within_km / search.sphere_radius_km
     chord = center.earth_point.op("<->", return_type=Float)(origin)
     conditions: list[ColumnElement[bool]] = [
         # The index condition: a cube enclosing the radius (earth_box takes the arc on the
@@ -133,7 +138,7 @@ async def find_centers(
     return [
         CenterHit(
             center=center_record(row),
-            distance_km=arc_km(row.angle),
+            distance_km=row.angle * search.sphere_radius_km,
             keyset=Keyset(chord=row.chord, center_id=row.id),
         )
         for row in rows

@@ -17,8 +17,10 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
-from api.resolvers import catalog, node
+from api.resolvers import catalog, centers, node
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.centers import Center, CenterConnection
+from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.settings import Settings
 
@@ -38,9 +40,16 @@ class Query:
     credential_types: list[CredentialType] = strawberry.field(
         resolver=catalog.credential_types, description="Credentials the registry issues. Public."
     )
+    centers: CenterConnection = strawberry.field(
+        resolver=centers.centers,
+        description=(
+            "Centers authorized today within a radius of a point or US ZIP code, nearest "
+            "first. Public."
+        ),
+    )
 
 
-ALL_TYPES: list[type] = [Module]
+ALL_TYPES: list[type] = [Module, Center, Instructor]
 
 
 class _Schema(strawberry.Schema):
