@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.errors import Unauthenticated
+from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.principal import Principal
 from auth.service import AuthService
@@ -39,6 +40,7 @@ class Context:
     resources: Resources
     request_id: str
     principal: Principal | None
+    loaders: Loaders
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:

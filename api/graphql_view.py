@@ -11,7 +11,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.context import Context, Resources
+from api.context import Context, Resources, today
+from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
 
@@ -34,6 +35,7 @@ class GraphQLView(GraphQL[Context, None]):
             resources=resources,
             request_id=request.state.request_id,
             principal=getattr(request.state, "principal", None),
+            loaders=Loaders.for_request(resources.sessionmaker, day=today()),
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.candidates import find_by_external_id, resolve_merged
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
-from db.centers import center_authorization_on, center_by_site_code
+from db.center_authorizations import center_authorization_on
+from db.centers import center_by_site_code
 from db.credentials import (
     issue_earned_credentials,
     lock_candidate,

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.context import Info
-from api.resolvers import catalog, viewer
+from api.resolvers import catalog, centers, instructors, viewer
 from api.schema.node import Node, from_global_id
 
 NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
@@ -16,6 +16,8 @@ NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
 NODE_LOOKUPS: dict[str, NodeLookup] = {
     "Module": catalog.module_node,
     "Organization": viewer.organization_node,
+    "Center": centers.center_node,
+    "Instructor": instructors.instructor_node,
 }
 
 

@@ -1,32 +1,14 @@
-"""Shared GraphQL shapes: user errors, page info, and opaque keyset cursors."""
+"""Shared GraphQL shapes: page info and opaque keyset cursors."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Self
 
 import orjson
 import strawberry
 
 MAX_PAGE_SIZE = 100
-
-
-@strawberry.type(description="A business-rule failure of a mutation, reported as data.")
-class UserError:
-    code: str = strawberry.field(
-        description=(
-            "NOT_FOUND, CONFLICT, INVALID, UNKNOWN_MODULE, CENTER_NOT_AUTHORIZED, "
-            "PREREQUISITE_MISSING, RETAKE_TOO_SOON, PROCTOR_NOT_ALLOWED, OUT_OF_SCOPE"
-        )
-    )
-    field: list[str] | None = strawberry.field(description="Path to the offending input field.")
-    message: str
-
-    @classmethod
-    def at(cls, code: str, path: Sequence[str | int], message: str) -> Self:
-        return cls(code=code, field=[str(p) for p in path] or None, message=message)
 
 
 @strawberry.type

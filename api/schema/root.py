@@ -18,8 +18,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
 from api.permissions import authenticated, requires
-from api.resolvers import catalog, clients, node, viewer
+from api.resolvers import catalog, centers, clients, node, viewer
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.centers import Center, CenterConnection
+from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
     CreateClientPayload,
@@ -52,6 +54,13 @@ class Query:
     credential_types: list[CredentialType] = strawberry.field(
         resolver=catalog.credential_types, description="Credentials the registry issues. Public."
     )
+    centers: CenterConnection = strawberry.field(
+        resolver=centers.centers,
+        description=(
+            "Centers authorized today within a radius of a point or US ZIP code, nearest "
+            "first. Public."
+        ),
+    )
 
 
 @strawberry.type
@@ -75,7 +84,7 @@ class Mutation:
     )
 
 
-ALL_TYPES: list[type] = [Module, Organization]
+ALL_TYPES: list[type] = [Module, Organization, Center, Instructor]
 
 
 class _Schema(strawberry.Schema):
