@@ -29,13 +29,19 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
+        principal = getattr(request.state, "principal", None)
         return Context(
             request=request,
             response=response,
             resources=resources,
             request_id=request.state.request_id,
-            principal=getattr(request.state, "principal", None),
-            loaders=Loaders.for_request(resources.sessionmaker, day=today()),
+            principal=principal,
+            loaders=Loaders.for_request(
+                resources.sessionmaker,
+                day=today(),
+                principal=principal,
+                request_id=request.state.request_id,
+            ),
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -13,6 +13,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 
 from api.context import Info
 from api.errors import Forbidden, Unauthenticated
+from auth.principal import Principal
 from auth.scopes import Scope
 
 
@@ -40,9 +41,35 @@ class HasScope(BasePermission):
         raise Forbidden(self.message or "Forbidden", scope=self.scope.value)
 
 
+def can_read_candidates(principal: Principal) -> bool:
+    """Candidate records need candidates:read, or for an employer diagnostics:read; the rows
+    are then limited in SQL to candidates who consented to that employer."""
+    return principal.has_scope(Scope.CANDIDATES_READ) or (
+        principal.organization_kind == "EMPLOYER" and principal.has_scope(Scope.DIAGNOSTICS_READ)
+    )
+
+
+class CanReadCandidates(BasePermission):
+    message = f"This field needs the scope {Scope.CANDIDATES_READ.value}"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated("An access token is required")
+        return can_read_candidates(principal)
+
+    def on_unauthorized(self) -> None:
+        raise Forbidden(self.message, scope=Scope.CANDIDATES_READ.value)
+
+
 def authenticated() -> list[FieldExtension]:
     """Field extensions for a field any valid token may read."""
     return [PermissionExtension([IsAuthenticated()], use_directives=False)]
+
+
+def reads_candidates() -> list[FieldExtension]:
+    """Field extensions for fields that read candidate records."""
+    return [PermissionExtension([CanReadCandidates()], use_directives=False)]
 
 
 def requires(scope: Scope) -> list[FieldExtension]:

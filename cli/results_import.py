@@ -11,11 +11,10 @@ Columns (header row required; names as in the GraphQL ``ResultInput``):
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,12 +29,10 @@ from cli.failures import fail
 from db import models
 from db.catalog import CatalogStore
 from db.engine import create_sessionmaker
-from db.results import Outcome, Poster, ResultSubmission, post_result
+from db.results import Outcome, Poster, ResultSubmission, post_results
 
 REQUIRED_COLUMNS = ("externalId", "candidateExternalId", "moduleCode", "centerSiteCode", "takenAt")
 BATCH_SIZE = 500
-# Rows of different candidates post in parallel; one candidate's rows stay in file order.
-CONCURRENT_CANDIDATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,32 +164,26 @@ async def _post_batch(
     catalogs: CatalogStore,
     poster: Poster,
 ) -> dict[int, Outcome | RowError]:
-    """Post a batch; each candidate's rows in file order, several candidates at once."""
-    by_candidate: dict[str, list[Row]] = defaultdict(list)
+    parsed: list[ResultSubmission | RowError] = []
     for row in batch:
-        by_candidate[row.fields.get("candidateExternalId", "")].append(row)
-    outcomes: dict[int, Outcome | RowError] = {}
-    gate = asyncio.Semaphore(CONCURRENT_CANDIDATES)
-
-    async def post_rows(rows: list[Row]) -> None:
-        async with gate:
-            for row in rows:
-                try:
-                    submission = to_submission(row)
-                except RowError as error:
-                    outcomes[row.line] = error
-                    continue
-                async with sessionmaker.begin() as session:
-                    outcomes[row.line] = await post_result(
-                        session,
-                        catalogs=catalogs,
-                        poster=poster,
-                        submission=submission,
-                        now=datetime.now(UTC),
-                    )
-
-    await asyncio.gather(*(post_rows(rows) for rows in by_candidate.values()))
-    return outcomes
+        try:
+            parsed.append(to_submission(row))
+        except RowError as error:
+            parsed.append(error)
+    submissions = [item for item in parsed if isinstance(item, ResultSubmission)]
+    posted = iter(
+        await post_results(
+            sessionmaker,
+            catalogs=catalogs,
+            poster=poster,
+            submissions=submissions,
+            now=datetime.now(UTC),
+        )
+    )
+    return {
+        row.line: item if isinstance(item, RowError) else next(posted)
+        for row, item in zip(batch, parsed, strict=True)
+    }
 
 
 def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:

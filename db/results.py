@@ -14,7 +14,10 @@ UNCHANGED when identical and a CONFLICT otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,7 +26,7 @@ from typing import Literal
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.candidates import find_by_external_id, resolve_merged
@@ -506,3 +509,43 @@ async def post_result(
         )
     await session.flush()
     return Outcome(status="CREATED", result=result, credentials_issued=issued)
+
+
+# Items of different candidates post in parallel; one candidate's items keep their order.
+CONCURRENT_CANDIDATES = 4
+
+
+async def post_results(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    catalogs: CatalogStore,
+    poster: Poster,
+    submissions: Sequence[ResultSubmission | Outcome],
+    now: datetime,
+) -> list[Outcome]:
+    """Post many items, each in its own transaction, and answer in input order.
+
+    An entry that is already an ``Outcome`` (an item the caller could not even parse) is
+    passed through, so callers keep one list of answers.
+    """
+    outcomes: list[Outcome | None] = [
+        item if isinstance(item, Outcome) else None for item in submissions
+    ]
+    queues: dict[object, list[int]] = defaultdict(list)
+    for index, item in enumerate(submissions):
+        if isinstance(item, ResultSubmission):
+            queues[(item.candidate_pk, item.candidate_external_id)].append(index)
+    gate = asyncio.Semaphore(CONCURRENT_CANDIDATES)
+
+    async def post_queue(indexes: list[int]) -> None:
+        async with gate:
+            for index in indexes:
+                submission = submissions[index]
+                assert isinstance(submission, ResultSubmission)
+                async with sessionmaker.begin() as session:
+                    outcomes[index] = await post_result(
+                        session, catalogs=catalogs, poster=poster, submission=submission, now=now
+                    )
+
+    await asyncio.gather(*(post_queue(indexes) for indexes in queues.values()))
+    return [outcome for outcome in outcomes if outcome is not None]

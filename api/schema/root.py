@@ -17,8 +17,18 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
-from api.permissions import authenticated, requires
-from api.resolvers import catalog, centers, clients, node, viewer
+from api.permissions import authenticated, reads_candidates, requires
+from api.resolvers import (
+    candidates,
+    catalog,
+    centers,
+    clients,
+    consent,
+    credentials,
+    node,
+    results,
+    viewer,
+)
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.centers import Center, CenterConnection
 from api.schema.instructors import Instructor
@@ -30,6 +40,17 @@ from api.schema.organization import (
     RotateClientSecretPayload,
     Viewer,
 )
+from api.schema.records import AssessmentResult, Candidate, CandidateConnection, Credential
+from api.schema.registry_inputs import (
+    CreateShareCodePayload,
+    CredentialPayload,
+    MergeCandidatesPayload,
+    PostResultsPayload,
+    RedeemShareCodePayload,
+    RegisterCandidatePayload,
+    WithdrawConsentPayload,
+)
+from api.schema.verification import CredentialVerification
 from api.settings import Settings
 from auth.scopes import Scope
 
@@ -62,9 +83,80 @@ class Query:
         ),
     )
 
+    candidates: CandidateConnection = strawberry.field(
+        resolver=candidates.candidates,
+        extensions=reads_candidates(),
+        description=(
+            "Candidates you may see: a school its own, an employer those who shared their "
+            "record with it (diagnostics:read), staff all. Needs candidates:read."
+        ),
+    )
+    verify_credential: CredentialVerification = strawberry.field(
+        resolver=credentials.verify,
+        extensions=requires(Scope.CREDENTIALS_VERIFY),
+        description=(
+            "Is this person currently certified? Needs the verification code printed on the "
+            "certificate and the holder's family name. Needs credentials:verify."
+        ),
+    )
+
 
 @strawberry.type
 class Mutation:
+    register_candidate: RegisterCandidatePayload = strawberry.mutation(
+        resolver=candidates.register_candidate,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="Registers a candidate; the same externalId returns the same candidate.",
+    )
+    post_results: PostResultsPayload = strawberry.mutation(
+        resolver=results.post_results_mutation,
+        extensions=requires(Scope.RESULTS_WRITE),
+        description=(
+            "Posts 1 to 500 assessment results, each judged and committed on its own. "
+            "Re-posting an identical item answers UNCHANGED. Needs results:write."
+        ),
+    )
+    create_share_code: CreateShareCodePayload = strawberry.mutation(
+        resolver=consent.create_share_code_mutation,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="A single-use code the candidate gives an employer. Needs candidates:write.",
+    )
+    redeem_share_code: RedeemShareCodePayload = strawberry.mutation(
+        resolver=consent.redeem_share_code_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description=(
+            "An employer redeems a share code with the candidate's family name and a purpose, "
+            "and gains consent to see the record. Needs diagnostics:read."
+        ),
+    )
+    withdraw_consent: WithdrawConsentPayload = strawberry.mutation(
+        resolver=consent.withdraw_consent,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="Withdraws an employer's consent grant, for the candidate.",
+    )
+    suspend_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.suspend_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Suspends an active credential (reversible). Needs registry:admin.",
+    )
+    reinstate_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.reinstate_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Reinstates a suspended credential. Needs registry:admin.",
+    )
+    revoke_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.revoke_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Revokes a credential for good. Needs registry:admin.",
+    )
+    merge_candidates: MergeCandidatesPayload = strawberry.mutation(
+        resolver=candidates.merge_candidates,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Folds a duplicate record into another, keeping every result and credential. "
+            "Needs registry:admin."
+        ),
+    )
     create_client: CreateClientPayload = strawberry.mutation(
         resolver=clients.create_client,
         extensions=requires(Scope.REGISTRY_ADMIN),
@@ -84,7 +176,15 @@ class Mutation:
     )
 
 
-ALL_TYPES: list[type] = [Module, Organization, Center, Instructor]
+ALL_TYPES: list[type] = [
+    Module,
+    Organization,
+    Center,
+    Instructor,
+    Candidate,
+    AssessmentResult,
+    Credential,
+]
 
 
 class _Schema(strawberry.Schema):

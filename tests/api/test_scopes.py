@@ -48,6 +48,62 @@ PROTECTED = [
         Scope.REGISTRY_ADMIN,
         12,
     ),
+    Field("candidates", "{ candidates { totalCount } }", Scope.CANDIDATES_READ, 3),
+    Field(
+        "verifyCredential",
+        '{ verifyCredential(verificationCode: "x", familyName: "y") { valid } }',
+        Scope.CREDENTIALS_VERIFY,
+        3,
+    ),
+    Field(
+        "registerCandidate",
+        'mutation { registerCandidate(input: {externalId: "x", givenName: "A",'
+        ' familyName: "B"}) { userErrors { code } } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    Field(
+        "postResults",
+        "mutation { postResults(input: {results: []}) { userErrors { code } } }",
+        Scope.RESULTS_WRITE,
+        12,
+    ),
+    Field(
+        "createShareCode",
+        'mutation { createShareCode(input: {candidateId: "x"}) { code } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    Field(
+        "redeemShareCode",
+        'mutation { redeemShareCode(input: {code: "x", familyName: "y", purpose: "z"})'
+        " { userErrors { code } } }",
+        Scope.DIAGNOSTICS_READ,
+        12,
+    ),
+    Field(
+        "withdrawConsent",
+        'mutation { withdrawConsent(input: {consentGrantId: "x", reason: "r"}) { withdrawn } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    *(
+        Field(
+            name,
+            f'mutation {{ {name}(input: {{credentialId: "x", reason: "r"}})'
+            " { userErrors { code } } }",
+            Scope.REGISTRY_ADMIN,
+            12,
+        )
+        for name in ("suspendCredential", "reinstateCredential", "revokeCredential")
+    ),
+    Field(
+        "mergeCandidates",
+        'mutation { mergeCandidates(input: {survivingCandidateId: "x", mergedCandidateId: "y",'
+        ' reason: "r"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Shared GraphQL shapes: page info and opaque keyset cursors."""
+"""Opaque keyset cursors and page sizes for connections."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import base64
 import binascii
 
 import orjson
-import strawberry
 
 MAX_PAGE_SIZE = 100
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 def encode_cursor(*values: object) -> str:
