@@ -31,11 +31,14 @@ def candidates_visible_to(
     if organization_kind == STAFF:
         return true()
     if organization_kind == SCHOOL:
+        # Correlate to the outer candidate only: the outer query may join candidate_links too.
         return exists(
-            select(models.CandidateLink.candidate_id).where(
+            select(models.CandidateLink.candidate_id)
+            .where(
                 models.CandidateLink.organization_id == organization_id,
                 models.CandidateLink.candidate_id == models.Candidate.id,
             )
+            .correlate_except(models.CandidateLink)
         )
     if organization_kind == EMPLOYER:
         return has_live_consent(
@@ -53,13 +56,15 @@ def has_live_consent(
     moment = func.now() if at is None else at
     grant = models.ConsentGrant
     return exists(
-        select(grant.id).where(
+        select(grant.id)
+        .where(
             grant.organization_id == organization_id,
             grant.candidate_id == candidate_id,
             grant.withdrawn_at.is_(None),
             grant.granted_at <= moment,
             grant.expires_at > moment,
         )
+        .correlate_except(grant)
     )
 
 

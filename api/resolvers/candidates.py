@@ -91,14 +91,19 @@ async def candidates(
             .limit(first + 1)
         )
         found = list(rows)
-        total = await session.scalar(
-            select(func.count()).select_from(models.Candidate).where(*visible)
-        )
         page = found[:first]
         if principal.organization_kind == "EMPLOYER" and page:
             await log_employer_reads(
                 session, principal, [c.id for c, _ in page], info.context.request_id
             )
+
+    async def count() -> int:
+        async with info.context.sessionmaker() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(models.Candidate).where(*visible)
+            )
+        return total or 0
+
     edges = [
         CandidateEdge(
             cursor=encode_cursor(candidate.id),
@@ -111,7 +116,7 @@ async def candidates(
         page_info=PageInfo(
             has_next_page=len(found) > first, end_cursor=edges[-1].cursor if edges else None
         ),
-        total_count=total or 0,
+        count=count,
     )
 
 

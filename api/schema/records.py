@@ -7,6 +7,7 @@ request's loaders (``info.context.loaders``), which apply the caller's entitleme
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Self
 
@@ -331,7 +332,11 @@ class CandidateEdge:
 class CandidateConnection:
     edges: list[CandidateEdge]
     page_info: PageInfo
-    total_count: int
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Candidates matching, across pages (counted when asked).")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 def _page_size(first: int) -> int:
