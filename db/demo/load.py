@@ -1,7 +1,5 @@
 """Write a demo network plan: one transaction, one bulk statement per table, idempotent.
 
-Rows go in as ``INSERT ... SELECT FROM unnest(<one array per column>)``: a single round trip
-per table whatever the row count (binary COPY would not do: asyncpg cannot encode ``citext``).
 Generated ids are read back by natural keys (site code, email, center + program + start day).
 """
 
@@ -16,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.bulk import insert_rows
 from db.demo.network import NetworkPlan
 
 
@@ -30,20 +29,6 @@ class NetworkLoad:
     authorizations: int
     instructors: int
     proctors: int
-
-
-async def _insert(
-    session: AsyncSession, table: str, columns: dict[str, str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert ``rows`` into ``table``; ``columns`` maps each column to its SQL type."""
-    names = list(columns)
-    arrays = ", ".join(
-        f"CAST(:c{i} AS {sql_type}[])" for i, sql_type in enumerate(columns.values())
-    )
-    parameters = {f"c{i}": [row[i] for row in rows] for i in range(len(names))}
-    # Table and column names are this module's constants, never input.
-    statement = f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    await session.execute(text(statement), parameters)
 
 
 async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
@@ -76,7 +61,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
     organization_ids = await _ids(
         session, models.Organization.name, [name for name, _ in plan.organizations]
     )
-    await _insert(
+    await insert_rows(
         session,
         "centers",
         {
@@ -114,7 +99,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
         row.code: row.id
         for row in await session.execute(select(models.Program.code, models.Program.id))
     }
-    await _insert(
+    await insert_rows(
         session,
         "center_authorizations",
         {
@@ -148,7 +133,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
             ).where(authorization.center_id.in_(center_ids.values()))
         )
     }
-    await _insert(
+    await insert_rows(
         session,
         "center_authorization_changes",
         {
@@ -172,7 +157,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
         ],
     )
 
-    await _insert(
+    await insert_rows(
         session,
         "instructors",
         {
@@ -191,7 +176,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
         session, models.Instructor.email, [i.email for i in plan.instructors]
     )
     proctor_emails = list(dict.fromkeys(p.email for p in plan.proctors))
-    await _insert(
+    await insert_rows(
         session,
         "firewall_sides",
         {"email": "text", "side": "varchar"},
@@ -202,7 +187,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
         row.code: row.id
         for row in await session.execute(select(models.Module.code, models.Module.id))
     }
-    await _insert(
+    await insert_rows(
         session,
         "instructor_authorizations",
         {
@@ -222,7 +207,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
             for g in i.grants
         ],
     )
-    await _insert(
+    await insert_rows(
         session,
         "instructor_centers",
         {"instructor_id": "bigint", "center_id": "bigint"},
@@ -232,7 +217,7 @@ async def load_network(session: AsyncSession, plan: NetworkPlan) -> NetworkLoad:
             for site_code in i.center_site_codes
         ],
     )
-    await _insert(
+    await insert_rows(
         session,
         "proctors",
         {
