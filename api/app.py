@@ -27,6 +27,7 @@ from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
 from db.catalog import CatalogStore
 from db.engine import PoolOptions, create_engine, create_sessionmaker
+from db.geocode import warm_up as warm_up_zip_codes
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -50,6 +51,8 @@ def create_app(settings: Settings) -> Starlette:
             ),
         )
         sessionmaker = create_sessionmaker(engine)
+        # The offline ZIP dataset loads on first use; pay that now, not inside a request.
+        await asyncio.to_thread(warm_up_zip_codes)
         app.state.resources = Resources(
             settings=settings,
             engine=engine,

@@ -55,6 +55,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
     _check_port_free(args.host, args.port)
     with database_for(settings) as settings:
         bootstrap(settings)
+        if args.demo:
+            from cli.demo import load_demo
+
+            load_demo(settings)
         print(f"mssc: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
         config = uvicorn.Config(
             create_app(settings),
@@ -116,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the API server")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument(
+        "--demo", action="store_true", help="also load the demo data set (idempotent)"
+    )
     serve_cmd.set_defaults(handler=serve)
 
     catalog_cmd = commands.add_parser("catalog", help="manage catalog versions")
