@@ -29,8 +29,9 @@ from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 
-# Reference data that a test run loads once and keeps.
-CATALOG_TABLES = frozenset(
+# Data a test run sets up once and keeps: the reference catalog, and the signing keys the
+# session-long app signs with (the JWKS must keep publishing them).
+KEPT_TABLES = frozenset(
     {
         "catalog_versions",
         "programs",
@@ -40,6 +41,7 @@ CATALOG_TABLES = frozenset(
         "course_alignments",
         "credential_types",
         "credential_type_versions",
+        "signing_keys",
     }
 )
 
@@ -101,7 +103,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     """Empty every registry table after each test that touched the database."""
     yield
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in CATALOG_TABLES]
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
-from tests.support.network import SchoolClient, item, school_client
+from tests.support.schools import SchoolClient, item, school_client
 from tests.support.statements import statements
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]

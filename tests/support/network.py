@@ -1,95 +1,84 @@
-"""A school with an authorized partner-school center, reachable over GraphQL."""
+"""Building centers for tests, and independent spherical geometry to check the locator with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+import math
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support.auth import Caller, MakeCaller
-from tests.support.graphql import GraphQLClient
-from tests.support.registry import add_center
-
-REGISTER = """
-mutation($input: RegisterCandidateInput!) {
-  registerCandidate(input: $input) {
-    candidate { id registryNumber externalId givenName familyName }
-    userErrors { code field message }
-  }
-}"""
-
-POST = """
-mutation($input: PostResultsInput!) {
-  postResults(input: $input) {
-    outcomes {
-      index status
-      result { id externalId scorePercent passed attemptNumber module { code } center { siteCode } }
-      credentialsIssued { id verificationCode type { code } status issuedAt expiresAt }
-      userErrors { code field message }
-    }
-    userErrors { code field message }
-  }
-}"""
+from db.centers import CenterDetails, authorize_center
 
 
-@dataclass
-class SchoolClient:
-    caller: Caller
-    api: GraphQLClient
-    site_code: str
-
-    async def register(
-        self, external_id: str, family_name: str = "Rivera", **extra: str
-    ) -> dict[str, Any]:
-        data = await self.api.data(
-            REGISTER,
-            {
-                "input": {
-                    "externalId": external_id,
-                    "givenName": "Ana",
-                    "familyName": family_name,
-                    **extra,
-                }
-            },
-        )
-        payload: dict[str, Any] = data["registerCandidate"]
-        return payload
-
-    async def post(self, *items: dict[str, Any]) -> dict[str, Any]:
-        data = await self.api.data(POST, {"input": {"results": list(items)}})
-        payload: dict[str, Any] = data["postResults"]
-        return payload
+def gaussian_radius_km(latitude: float) -> float:
+    """sqrt(M·N) of WGS84 at ``latitude``; restated here, not imported, to check the code."""
+    a, f = 6378.137, 1 / 298.257223563
+    e2 = f * (2 - f)
+    return a * math.sqrt(1 - e2) / (1 - e2 * math.sin(math.radians(latitude)) ** 2)
 
 
-def item(
-    external_id: str, candidate: str, module: str, taken: str, percent: float, site: str = "OH-001"
-) -> dict[str, Any]:
-    return {
-        "externalId": external_id,
-        "candidateExternalId": candidate,
-        "moduleCode": module,
-        "centerSiteCode": site,
-        "takenAt": f"{taken}T09:00:00Z",
-        "scorePercent": percent,
-    }
+def today() -> date:
+    return datetime.now(UTC).date()
 
 
-async def school_client(
-    graphql: GraphQLClient,
-    make_caller: MakeCaller,
+def days(n: int) -> date:
+    return today() + timedelta(days=n)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on the sphere the locator uses for a search from (lat1, lon1)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * gaussian_radius_km(lat1) * math.asin(math.sqrt(a))
+
+
+def destination(lat: float, lon: float, *, bearing: float, km: float) -> tuple[float, float]:
+    """The point ``km`` away (on the search's sphere) leaving at ``bearing`` degrees from north."""
+    delta, theta = km / gaussian_radius_km(lat), math.radians(bearing)
+    phi1, lambda1 = math.radians(lat), math.radians(lon)
+    phi2 = math.asin(
+        math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta)
+    )
+    lambda2 = lambda1 + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi1),
+        math.cos(delta) - math.sin(phi1) * math.sin(phi2),
+    )
+    return math.degrees(phi2), (math.degrees(lambda2) + 540) % 360 - 180
+
+
+async def add_center(
     sessionmaker: async_sessionmaker[AsyncSession],
+    site_code: str,
     *,
-    name: str = "Dayton Tech",
-    site_code: str = "OH-001",
-) -> SchoolClient:
-    caller = await make_caller("SCHOOL", org_name=name)
+    at: tuple[float, float] | None = None,
+    postal_code: str | None = None,
+    programs: Sequence[str] = ("CPT",),
+    authorized_from: date | None = None,
+    authorized_until: date | None = None,
+    name: str | None = None,
+    state: str | None = None,
+    kind: str = "COLLEGE",
+    country: str = "US",
+) -> int:
+    """An authorized center (from a year ago, open-ended unless told otherwise); its id."""
+    details = CenterDetails(
+        site_code=site_code,
+        name=name or f"Center {site_code}",
+        kind=kind,
+        state=state,
+        postal_code=postal_code,
+        country=country,
+        latitude=at[0] if at else None,
+        longitude=at[1] if at else None,
+    )
     async with sessionmaker.begin() as session:
-        await add_center(
+        result = await authorize_center(
             session,
-            site_code=site_code,
-            organization_id=caller.organization_pk,
-            authorized_from=date(2020, 1, 1),
+            details,
+            program_codes=programs,
+            authorized_from=authorized_from or days(-365),
+            authorized_until=authorized_until,
         )
-    return SchoolClient(caller, graphql.as_token(caller.token), site_code)
+    return result.center_id
