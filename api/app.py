@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from api.context import Resources
 from api.graphql_view import GraphQLView
+from api.idempotency import IdempotencyMiddleware
 from api.observability import Metrics, RequestIdMiddleware
 from api.schema.root import build_schema
 from api.settings import Settings
@@ -94,6 +95,8 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    # Last added runs first: request id → bearer token → idempotency key → routes.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
