@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api import maintenance
 from api.context import Resources
 from api.graphql_view import GraphQLView
 from api.idempotency import IdempotencyMiddleware
@@ -62,7 +63,7 @@ def create_app(settings: Settings) -> Starlette:
             auth=auth,
         )
         try:
-            async with auth.running(sessionmaker):
+            async with auth.running(sessionmaker), maintenance.running(sessionmaker):
                 yield
         finally:
             await engine.dispose()
