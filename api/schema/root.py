@@ -21,6 +21,7 @@ from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import (
     candidates,
     catalog,
+    center_admin,
     centers,
     clients,
     consent,
@@ -30,6 +31,12 @@ from api.resolvers import (
     viewer,
 )
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.center_admin import (
+    CenterAuthorizationPayload,
+    CenterPayload,
+    RegisterInstructorPayload,
+    RegisterProctorPayload,
+)
 from api.schema.centers import Center, CenterConnection
 from api.schema.instructors import Instructor
 from api.schema.node import Node
@@ -155,6 +162,52 @@ class Mutation:
         description=(
             "Folds a duplicate record into another, keeping every result and credential. "
             "Needs registry:admin."
+        ),
+    )
+    authorize_center: CenterPayload = strawberry.mutation(
+        resolver=center_admin.authorize_center,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers a center, or updates it by siteCode, and authorizes it for programs over "
+            "a period; the same period again changes nothing, the same start with a later end "
+            "renews. Needs registry:admin."
+        ),
+    )
+    suspend_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.suspend_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Suspends a center's authorization for a program (reversible): results taken from "
+            "that day on are refused. Needs registry:admin."
+        ),
+    )
+    reinstate_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.reinstate_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Reinstates a suspended center authorization. Needs registry:admin.",
+    )
+    withdraw_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.withdraw_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Withdraws a center's authorization for a program for good; a new one needs a new "
+            "period. Needs registry:admin."
+        ),
+    )
+    register_instructor: RegisterInstructorPayload = strawberry.mutation(
+        resolver=center_admin.register_instructor,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers an instructor (or updates one, by email) with module grants and centers. "
+            "Needs registry:admin."
+        ),
+    )
+    register_proctor: RegisterProctorPayload = strawberry.mutation(
+        resolver=center_admin.register_proctor,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers a proctor or site coordinator at a center; an instructor cannot be one "
+            "(PROCTOR_NOT_ALLOWED). Needs registry:admin."
         ),
     )
     create_client: CreateClientPayload = strawberry.mutation(

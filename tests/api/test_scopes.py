@@ -98,6 +98,41 @@ PROTECTED = [
         for name in ("suspendCredential", "reinstateCredential", "revokeCredential")
     ),
     Field(
+        "authorizeCenter",
+        'mutation { authorizeCenter(input: {siteCode: "x", name: "n", kind: "OTHER",'
+        ' programCodes: [], authorizedFrom: "2026-01-01"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    *(
+        Field(
+            name,
+            f'mutation {{ {name}(input: {{siteCode: "x", programCode: "CPT", reason: "r"}})'
+            " { userErrors { code } } }",
+            Scope.REGISTRY_ADMIN,
+            12,
+        )
+        for name in (
+            "suspendCenterAuthorization",
+            "reinstateCenterAuthorization",
+            "withdrawCenterAuthorization",
+        )
+    ),
+    Field(
+        "registerInstructor",
+        'mutation { registerInstructor(input: {givenName: "A", familyName: "B", email: "x"})'
+        " { userErrors { code } } }",
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field(
+        "registerProctor",
+        'mutation { registerProctor(input: {centerSiteCode: "x", givenName: "A",'
+        ' familyName: "B", email: "a@b.example"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field(
         "mergeCandidates",
         'mutation { mergeCandidates(input: {survivingCandidateId: "x", mergedCandidateId: "y",'
         ' reason: "r"}) { userErrors { code } } }',
