@@ -604,3 +604,36 @@ class IdempotentRequest(Base):
     response_body: Mapped[bytes | None]
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- employer tools --------------------------------------------------------------------
+
+
+class Cohort(Base):
+    """An organization's named list of candidates, for re-running the diagnostic.
+
+    Membership is not entitlement: every read joins the members through ``db.access``, so a
+    member whose consent was withdrawn or expired drops out at once, and is back if they
+    share their record again.
+    """
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(CITEXT)
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
+    )
+
+
+class CohortMember(Base):
+    __tablename__ = "cohort_members"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
+    added_at: Mapped[datetime] = created_at_column()
