@@ -20,6 +20,7 @@ from starlette.routing import Route
 from api.context import Resources
 from api.graphql_view import GraphQLView
 from api.observability import Metrics, RequestIdMiddleware
+from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.settings import Settings
 from auth.backend import BearerAuthMiddleware
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *report_routes(),
             *auth.routes(),
         ],
         lifespan=lifespan,
