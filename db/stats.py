@@ -180,6 +180,7 @@ async def by_module(
         )
         issued = await session.execute(
             select(pairs.c.module_id, func.count().label("issued"))
+            .select_from(Credential)
             .join(pairs, pairs.c.type_id == Credential.credential_type_id)
             .where(*period.covers(Credential.issued_at))
             .group_by(pairs.c.module_id)
@@ -375,7 +376,7 @@ class VisionProgress:
 
     @property
     def percent(self) -> float:
-        return round(100 * self.credentialed / self.target_credentialed, 2)
+        return round(100 * self.credentialed / self.target_credentialed, 4)
 
     @property
     def remaining(self) -> int:
@@ -394,7 +395,7 @@ class VisionProgress:
     @property
     def recent_monthly_rate(self) -> float:
         """People newly credentialed per month over the last twelve months."""
-        return round(self.credentialed_last_12_months / 12, 1)
+        return round(self.credentialed_last_12_months / 12, 2)
 
 
 async def vision_progress(
