@@ -439,6 +439,12 @@ class AssessmentResult(Base):
         CheckConstraint("attempt_number > 0", name="attempt_number"),
         Index("ix_assessment_results_candidate", "candidate_id", "taken_at", "id"),
         Index("ix_assessment_results_taken_at", "taken_at"),
+        # Dashboards (db/stats.py): every figure about results reads this index alone.
+        Index(
+            "ix_assessment_results_stats",
+            "taken_at",
+            postgresql_include=["passed", "module_id", "center_id", "id"],
+        ),
     )
 
 
@@ -477,6 +483,23 @@ class Credential(Base):
         ),
         Index("ix_credentials_candidate", "candidate_id", "issued_at"),
         Index("ix_credentials_issued_at", "issued_at"),
+        # Dashboards (db/stats.py): credentials issued, and people credentialed, index-only.
+        Index(
+            "ix_credentials_stats",
+            "issued_at",
+            postgresql_include=[
+                "status",
+                "candidate_id",
+                "credential_type_id",
+                "issuing_result_id",
+            ],
+        ),
+        Index(
+            "ix_credentials_unrevoked_candidate",
+            "candidate_id",
+            "issued_at",
+            postgresql_where=text("status <> 'REVOKED'"),
+        ),
         Index(
             "ix_credentials_expiry",
             "expires_at",
