@@ -35,17 +35,21 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     BigInteger,
+    ColumnElement,
     Numeric,
     and_,
+    any_,
     cast,
     column,
     func,
+    literal,
     or_,
     select,
     values,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db import models
 from db.access import candidates_visible_to
@@ -197,6 +201,14 @@ class NotEntitled(Exception):
     """
 
 
+def among(
+    column: ColumnElement[int] | InstrumentedAttribute[int], ids: Sequence[int]
+) -> ColumnElement[bool]:
+    """``column = ANY(:ids)``: one array parameter, so the statement's text (and its prepared
+    plan) is the same for 3 candidates as for 1,000, unlike an IN list."""
+    return column == any_(literal(list(ids), ARRAY(BigInteger)))
+
+
 def unit_cost_cents(module: ModuleSpec) -> int:
     """Training one person on one module: the course supplement and one assessment."""
     return module.course_supplement_fee_cents + module.assessment_fee_cents
@@ -221,7 +233,7 @@ async def entitled_candidates(
             and_(link.candidate_id == models.Candidate.id, link.organization_id == organization_id),
         )
         .where(
-            models.Candidate.id.in_(candidate_ids),
+            among(models.Candidate.id, candidate_ids),
             models.Candidate.merged_into_id.is_(None),
             candidates_visible_to(
                 organization_id=organization_id, organization_kind=organization_kind
@@ -309,6 +321,7 @@ class _Queries:
             values(
                 column("type_id", BigInteger), column("module_id", BigInteger), name="certificates"
             )
+            # VALUES cannot be empty; no credential type has id 0.
             .data(list(self.requirement.certificates) or [(0, 0)])
             .cte("certificates")
         )
@@ -316,7 +329,7 @@ class _Queries:
             select(credential.candidate_id, certificates.c.module_id)
             .join(certificates, certificates.c.type_id == credential.credential_type_id)
             .where(
-                credential.candidate_id.in_(self.candidate_ids),
+                among(credential.candidate_id, self.candidate_ids),
                 credential.status == "ACTIVE",
                 or_(credential.expires_at.is_(None), credential.expires_at > self.now),
             )
@@ -326,7 +339,10 @@ class _Queries:
 
     def _attempts(self) -> Any:
         result = models.AssessmentResult
-        return result.candidate_id.in_(self.candidate_ids), result.module_id.in_(self.module_ids)
+        return (
+            among(result.candidate_id, self.candidate_ids),
+            among(result.module_id, self.module_ids),
+        )
 
     def _latest(self) -> CTE:
         result = models.AssessmentResult
@@ -465,14 +481,8 @@ def _assemble(
                 candidates_certified=certified.get(module.id, 0),
                 candidates_needing_training=cohort_size - certified.get(module.id, 0),
                 activities=tuple(
-                    ActivityGap(
-                        activity=activity,
-                        mean_score_percent=row.mean_score if row else None,
-                        candidates_scored=row.scored if row else 0,
-                        candidates_below_standard=row.below_standard if row else 0,
-                    )
+                    _activity_gap(activity, scored.get(activity.number))
                     for activity in module.activities
-                    for row in (scored.get(activity.number),)
                 ),
             )
         )
@@ -483,6 +493,12 @@ def _assemble(
         modules=tuple(module_gaps),
         plan=_plan(requirement, people),
     )
+
+
+def _activity_gap(activity: ActivitySpec, row: Any | None) -> ActivityGap:
+    if row is None:  # no latest attempt scored it
+        return ActivityGap(activity, None, 0, 0)
+    return ActivityGap(activity, row.mean_score, row.scored, row.below_standard)
 
 
 def _plan(requirement: Requirement, people: list[CandidateStanding]) -> TrainingPlan:
