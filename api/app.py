@@ -22,6 +22,7 @@ from api.context import Resources
 from api.graphql_view import GraphQLView
 from api.idempotency import IdempotencyMiddleware
 from api.observability import Metrics, RequestIdMiddleware
+from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.settings import Settings
 from auth.backend import BearerAuthMiddleware
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *report_routes(),
             *auth.routes(),
         ],
         lifespan=lifespan,

@@ -7,7 +7,16 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.context import Info
-from api.resolvers import candidates, catalog, centers, credentials, instructors, proctors, viewer
+from api.resolvers import (
+    candidates,
+    catalog,
+    centers,
+    cohorts,
+    credentials,
+    instructors,
+    proctors,
+    viewer,
+)
 from api.schema.node import Node, from_global_id
 
 NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
@@ -22,6 +31,7 @@ NODE_LOOKUPS: dict[str, NodeLookup] = {
     "Candidate": candidates.candidate_node,
     "AssessmentResult": credentials.result_node,
     "Credential": credentials.credential_node,
+    "Cohort": cohorts.cohort_node,
 }
 
 

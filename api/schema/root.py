@@ -24,10 +24,13 @@ from api.resolvers import (
     center_admin,
     centers,
     clients,
+    cohorts,
     consent,
     credentials,
+    diagnostics,
     node,
     results,
+    stats,
     viewer,
 )
 from api.schema.catalog import CredentialType, Module, Program
@@ -38,6 +41,8 @@ from api.schema.center_admin import (
     RegisterProctorPayload,
 )
 from api.schema.centers import Center, CenterConnection
+from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
+from api.schema.diagnostics import DiagnosticReport
 from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
@@ -57,6 +62,7 @@ from api.schema.registry_inputs import (
     RegisterCandidatePayload,
     WithdrawConsentPayload,
 )
+from api.schema.stats import RegistryStats
 from api.schema.verification import CredentialVerification
 from api.settings import Settings
 from auth.scopes import Scope
@@ -105,6 +111,26 @@ class Query:
             "Is this person currently certified? Needs the verification code printed on the "
             "certificate and the holder's family name. Needs credentials:verify."
         ),
+    )
+    # --- the diagnostic tool and dashboards (issue 6) ---
+    diagnostic: DiagnosticReport = strawberry.field(
+        resolver=diagnostics.diagnostic,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description=(
+            "Gaps and a costed training plan for 1 to 1,000 candidates who shared their record "
+            "with you (staff: anyone), over the modules the program's certification requires. "
+            "Logged for each candidate. Needs diagnostics:read."
+        ),
+    )
+    cohorts: list[Cohort] = strawberry.field(
+        resolver=cohorts.cohorts,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Your organization's saved cohorts, by name. Needs diagnostics:read.",
+    )
+    stats: RegistryStats = strawberry.field(
+        resolver=stats.stats,
+        extensions=requires(Scope.STATS_READ),
+        description="Registry dashboards for a period of UTC days. Needs stats:read.",
     )
 
 
@@ -155,6 +181,26 @@ class Mutation:
         resolver=credentials.revoke_credential,
         extensions=requires(Scope.REGISTRY_ADMIN),
         description="Revokes a credential for good. Needs registry:admin.",
+    )
+    create_cohort: CohortPayload = strawberry.mutation(
+        resolver=cohorts.create_cohort_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Saves a named cohort of candidates who shared their record with you.",
+    )
+    add_cohort_members: CohortPayload = strawberry.mutation(
+        resolver=cohorts.add_cohort_members,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Adds candidates who shared their record with you to your cohort.",
+    )
+    remove_cohort_members: CohortPayload = strawberry.mutation(
+        resolver=cohorts.remove_cohort_members,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Removes candidates from your cohort.",
+    )
+    delete_cohort: DeleteCohortPayload = strawberry.mutation(
+        resolver=cohorts.delete_cohort_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Deletes your cohort (the candidates' records are untouched).",
     )
     merge_candidates: MergeCandidatesPayload = strawberry.mutation(
         resolver=candidates.merge_candidates,
@@ -237,6 +283,7 @@ ALL_TYPES: list[type] = [
     Candidate,
     AssessmentResult,
     Credential,
+    Cohort,
 ]
 
 
