@@ -39,6 +39,7 @@ from db.credentials import (
     module_certificate_types,
     status_on,
 )
+from db.events import EventType, record_event
 
 # A posting clock a little ahead of ours is a clock, not a result from the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -495,6 +496,13 @@ async def post_result(
         models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
         for number, percent in submission.activity_scores
     )
+    record_event(
+        session,
+        EventType.RESULT_ACCEPTED,
+        candidate_id=candidate_id,
+        organization_id=poster.organization_id,
+        data={"result": _event_facts(result, module=module, center=center)},
+    )
     issued: list[models.Credential] = []
     if passed:
         issued = await issue_earned_credentials(
@@ -509,6 +517,20 @@ async def post_result(
         )
     await session.flush()
     return Outcome(status="CREATED", result=result, credentials_issued=issued)
+
+
+def _event_facts(
+    result: models.AssessmentResult, *, module: ModuleSpec, center: models.Center
+) -> dict[str, object]:
+    return {
+        "externalId": result.external_id,
+        "moduleCode": module.code,
+        "centerSiteCode": center.site_code,
+        "takenAt": result.taken_at.isoformat(),
+        "scorePercent": float(result.score_percent),
+        "passed": result.passed,
+        "attemptNumber": result.attempt_number,
+    }
 
 
 # Items of different candidates post in parallel; one candidate's items keep their order.

@@ -25,12 +25,14 @@ from api.resolvers import (
     clients,
     consent,
     credentials,
+    events,
     node,
     results,
     viewer,
 )
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.centers import Center, CenterConnection
+from api.schema.events import ChangeConnection
 from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
@@ -89,6 +91,16 @@ class Query:
         description=(
             "Candidates you may see: a school its own, an employer those who shared their "
             "record with it (diagnostics:read), staff all. Needs candidates:read."
+        ),
+    )
+    changes: ChangeConnection = strawberry.field(
+        resolver=events.changes,
+        extensions=authenticated(),
+        description=(
+            "Every state change you may see, oldest first, resumable from any cursor: a school "
+            "its candidates' (candidates:read), an employer those of candidates who consented "
+            "to it (diagnostics:read) and status changes of credentials it verified "
+            "(credentials:verify), staff all."
         ),
     )
     verify_credential: CredentialVerification = strawberry.field(
