@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
+from api.events_service import EventsService
 from api.graphql_view import GraphQLView
 from api.observability import Metrics, RequestIdMiddleware
 from api.schema.root import build_schema
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> Starlette:
     database_url = settings.database_url
     metrics = Metrics()
     auth = AuthService(auth_config(settings))
+    events = EventsService(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -59,9 +61,10 @@ def create_app(settings: Settings) -> Starlette:
             sessionmaker=sessionmaker,
             catalog=CatalogStore(sessionmaker),
             auth=auth,
+            events=events,
         )
         try:
-            async with auth.running(sessionmaker):
+            async with auth.running(sessionmaker), events.running(sessionmaker):
                 yield
         finally:
             await engine.dispose()
@@ -91,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *auth.routes(),
+            *events.routes(),
         ],
         lifespan=lifespan,
     )

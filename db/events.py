@@ -357,39 +357,61 @@ async def last_sequence(session: AsyncSession) -> int:
     return int(value or 0)
 
 
+_FIELDS = {
+    "candidate": ("registryNumber", "externalId", "givenName", "familyName"),
+    "result": (
+        "externalId",
+        "moduleCode",
+        "centerSiteCode",
+        "takenAt",
+        "scorePercent",
+        "passed",
+        "attemptNumber",
+    ),
+    "credential": (
+        "verificationCode",
+        "type",
+        "status",
+        "previousStatus",
+        "changedAt",
+        "reason",
+        "causedBy",
+        "issuedAt",
+        "expiresAt",
+    ),
+    "consent": ("organizationName", "purpose", "grantedAt", "expiresAt", "withdrawnAt"),
+    "merge": ("mergedRegistryNumber",),
+}
+
+
 def render_event(row: FeedRow, audience: Audience) -> dict[str, Any]:
     """The JSON object of one change as ``audience`` sees it (GraphQL and webhooks alike).
 
-    Natural keys identify everything: registry number, the audience's own external ids,
-    verification codes, module, center and credential-type codes. What the audience could
-    not read elsewhere is left out: another organization's result ids; for an employer that
-    only verified a credential, the person's registry number, names and the status reason.
+    Every object has every key (null when it does not apply), so the feed and a webhook
+    body are the same document. Natural keys identify everything: registry number, the
+    audience's own external ids, verification codes, module, center and credential-type
+    codes. What the audience could not read elsewhere is null: another organization's id for
+    a result; for an employer that only verified a credential, the person's registry number
+    and names, and the status reason.
     """
     change = row.event
     data = change.data
-    candidate = dict(data["candidate"])
-    candidate["externalId"] = row.external_id
     body: dict[str, Any] = {
         "sequence": str(change.sequence),
         "type": change.type,
         "occurredAt": iso(change.occurred_at),
-        "candidate": candidate,
     }
+    for section, names in _FIELDS.items():
+        facts = data.get(section)
+        body[section] = None if facts is None else {name: facts.get(name) for name in names}
+    body["candidate"]["externalId"] = row.external_id
     if not row.reads_record:
-        body["candidate"] = {"registryNumber": None, "externalId": None}
-    if "result" in data:
-        result = dict(data["result"])
-        if not (audience.is_staff or change.organization_id == audience.organization_id):
-            result["externalId"] = None
-        body["result"] = result
-    if "credential" in data:
-        credential = dict(data["credential"])
-        if not row.reads_record:
-            credential.pop("reason", None)
-            credential.pop("causedBy", None)
-        body["credential"] = credential
-    if "consent" in data:
-        body["consent"] = dict(data["consent"])
-    if "merge" in data:
-        body["merge"] = dict(data["merge"])
+        body["candidate"] = dict.fromkeys(_FIELDS["candidate"])
+        if body["credential"] is not None:
+            body["credential"].update(reason=None, causedBy=None)
+    result = body["result"]
+    if result is not None and not (
+        audience.is_staff or change.organization_id == audience.organization_id
+    ):
+        result["externalId"] = None
     return body

@@ -29,6 +29,7 @@ from api.resolvers import (
     node,
     results,
     viewer,
+    webhooks,
 )
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.centers import Center, CenterConnection
@@ -53,6 +54,12 @@ from api.schema.registry_inputs import (
     WithdrawConsentPayload,
 )
 from api.schema.verification import CredentialVerification
+from api.schema.webhooks import (
+    CreateWebhookPayload,
+    RedeliverWebhookPayload,
+    Webhook,
+    WebhookPayload,
+)
 from api.settings import Settings
 from auth.scopes import Scope
 
@@ -102,6 +109,11 @@ class Query:
             "to it (diagnostics:read) and status changes of credentials it verified "
             "(credentials:verify), staff all."
         ),
+    )
+    webhooks: list[Webhook] = strawberry.field(
+        resolver=webhooks.webhooks,
+        extensions=authenticated(),
+        description="Your organization's webhooks (staff: every organization's), oldest first.",
     )
     verify_credential: CredentialVerification = strawberry.field(
         resolver=credentials.verify,
@@ -168,6 +180,24 @@ class Mutation:
             "Folds a duplicate record into another, keeping every result and credential. "
             "Needs registry:admin."
         ),
+    )
+    create_webhook: CreateWebhookPayload = strawberry.mutation(
+        resolver=webhooks.create_webhook_mutation,
+        extensions=authenticated(),
+        description=(
+            "Registers an endpoint for the changes you may read (as the change feed); the "
+            "signing secret is shown once. Receives changes from now on."
+        ),
+    )
+    disable_webhook: WebhookPayload = strawberry.mutation(
+        resolver=webhooks.disable_webhook_mutation,
+        extensions=authenticated(),
+        description="Stops deliveries to an endpoint for good (staff or the owner).",
+    )
+    redeliver_webhook_delivery: RedeliverWebhookPayload = strawberry.mutation(
+        resolver=webhooks.redeliver_mutation,
+        extensions=authenticated(),
+        description="Queues a delivery again, e.g. after it FAILED (staff or the owner).",
     )
     create_client: CreateClientPayload = strawberry.mutation(
         resolver=clients.create_client,
