@@ -42,6 +42,7 @@ KEPT_TABLES = frozenset(
         "credential_types",
         "credential_type_versions",
         "signing_keys",
+        "credential_signing_keys",
     }
 )
 

@@ -28,6 +28,7 @@ from api.resolvers import (
     events,
     node,
     results,
+    verifiable,
     viewer,
     webhooks,
 )
@@ -53,6 +54,7 @@ from api.schema.registry_inputs import (
     RegisterCandidatePayload,
     WithdrawConsentPayload,
 )
+from api.schema.verifiable import VerifiableCredentialVerification
 from api.schema.verification import CredentialVerification
 from api.schema.webhooks import (
     CreateWebhookPayload,
@@ -108,6 +110,13 @@ class Query:
             "its candidates' (candidates:read), an employer those of candidates who consented "
             "to it (diagnostics:read) and status changes of credentials it verified "
             "(credentials:verify), staff all."
+        ),
+    )
+    verify_verifiable_credential: VerifiableCredentialVerification = strawberry.field(
+        resolver=verifiable.verify_verifiable_credential,
+        description=(
+            "Checks a VC-JWT this registry issued (OpenBadgeCredential or ClrCredential): "
+            "key, signature, issuer, validity period, revocation and suspension. Public."
         ),
     )
     webhooks: list[Webhook] = strawberry.field(
