@@ -22,7 +22,7 @@ class EventsService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.credential_keys = CredentialKeys(
-            directory=settings.data_dir / "keys" / "credentials",
+            directory=settings.data_dir / "credential-keys",
             configured=settings.credential_signing_keys,
         )
 

@@ -125,7 +125,8 @@ class Settings:
     webhook_worker: bool = True
     webhook_allow_private: bool = True
     webhook_poll_seconds: float = 1.0
-    # A JWKS of private keys that sign verifiable credentials; unset: generated in data_dir/keys.
+    # A JWKS of private keys that sign verifiable credentials; unset: generated in
+    # data_dir/credential-keys.
     credential_signing_keys: str | None = field(default=None, repr=False)
 
     @property

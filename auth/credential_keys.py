@@ -3,7 +3,7 @@
 Access-token keys rotate often and leave the JWKS minutes after retirement, once their tokens
 have expired. A credential lives for years and must stay verifiable offline for all of them,
 so its keys are kept apart: read from ``MSSC_CREDENTIAL_SIGNING_KEYS`` (production; the first
-key signs) or generated once in ``<data dir>/keys/credentials/``, and their public halves are
+key signs) or generated once in ``<data dir>/credential-keys/``, and their public halves are
 published in ``credential_signing_keys`` and never dropped (``/credentials/jwks.json``). A key
 compromise of one kind does not touch the other, and a token verifier never accepts a
 credential key (nor the other way round: the ``typ`` headers differ too).

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
+from auth.keys import generate_private_jwks
 from tests.events.support import act, earn_cpt
 from tests.support.apps import another_process
 from tests.support.auth import MakeCaller
@@ -334,3 +337,27 @@ async def test_credentials_stay_verifiable_from_another_process(
         assert (await other.get("/credentials/jwks.json")).json() == mine
         response = await other.post("/graphql", json={"query": VERIFY, "variables": {"jwt": token}})
     assert response.json()["data"]["verifyVerifiableCredential"]["valid"] is True
+
+
+async def test_configured_credential_keys_sign_and_are_published(
+    school: SchoolClient, settings: Settings, make_caller: MakeCaller, tmp_path: Path
+) -> None:
+    configured = generate_private_jwks()
+    kid = configured["keys"][0]["kid"]
+    production = replace(
+        settings, data_dir=tmp_path, credential_signing_keys=json.dumps(configured)
+    )
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    async with another_process(production) as other:
+        response = await other.post(
+            "/graphql",
+            json={"query": EXPORTS},
+            headers={"authorization": f"Bearer {school.caller.token}"},
+        )
+        [edge] = response.json()["data"]["candidates"]["edges"]
+        token = edge["node"]["credentials"][0]["openBadgeCredential"]["jwt"]
+        assert pyjwt.get_unverified_header(token)["kid"] == kid
+        claims = await independent_decode(other, token)
+    assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert not (tmp_path / "credential-keys").exists()
