@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from api import maintenance
 from api.context import Resources
+from api.events_service import EventsService
 from api.graphql_view import GraphQLView
 from api.idempotency import IdempotencyMiddleware
 from api.observability import Metrics, RequestIdMiddleware
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> Starlette:
     database_url = settings.database_url
     metrics = Metrics()
     auth = AuthService(auth_config(settings))
+    events = EventsService(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,9 +64,14 @@ def create_app(settings: Settings) -> Starlette:
             sessionmaker=sessionmaker,
             catalog=CatalogStore(sessionmaker),
             auth=auth,
+            events=events,
         )
         try:
-            async with auth.running(sessionmaker), maintenance.running(sessionmaker):
+            async with (
+                auth.running(sessionmaker),
+                maintenance.running(sessionmaker),
+                events.running(sessionmaker),
+            ):
                 yield
         finally:
             await engine.dispose()
@@ -95,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *report_routes(),
             *auth.routes(),
+            *events.routes(),
         ],
         lifespan=lifespan,
     )

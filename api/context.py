@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.errors import Unauthenticated
+from api.events_service import EventsService
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.principal import Principal
@@ -27,6 +28,7 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     catalog: CatalogStore
     auth: AuthService
+    events: EventsService
 
 
 class CatalogUnavailable(RuntimeError):

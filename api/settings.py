@@ -129,6 +129,14 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     vision: VisionTarget = field(default_factory=VisionTarget)
+    # Webhooks: deliver from this process; whether endpoints may be private addresses
+    # (development only: production refuses them, see api/webhook_http.py).
+    webhook_worker: bool = True
+    webhook_allow_private: bool = True
+    webhook_poll_seconds: float = 1.0
+    # A JWKS of private keys that sign verifiable credentials; unset: generated in
+    # data_dir/credential-keys.
+    credential_signing_keys: str | None = field(default=None, repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -184,6 +192,10 @@ class Settings:
                 credentialed=_int(env, "MSSC_VISION_TARGET", vision.credentialed, minimum=1),
                 year=_int(env, "MSSC_VISION_YEAR", vision.year, minimum=2000),
             ),
+            webhook_worker=_flag(env, "MSSC_WEBHOOK_WORKER", True),
+            webhook_allow_private=_flag(env, "MSSC_WEBHOOK_ALLOW_PRIVATE", not production),
+            webhook_poll_seconds=_float(env, "MSSC_WEBHOOK_POLL_SECONDS", 1.0, minimum=0.01),
+            credential_signing_keys=env.get("MSSC_CREDENTIAL_SIGNING_KEYS") or None,
         )
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.codes import new_registry_number
-from db.credentials import LIVE_STATUSES, lock_candidate
+from db.credentials import LIVE_STATUSES, lock_candidate, record_status_change
+from db.events import EventType, reassign_pending_events, record_event
 from db.names import name_key
 
 REGISTRY_NUMBER_ATTEMPTS = 5
@@ -77,6 +78,13 @@ async def register_candidate(
                         )
                     )
                     await session.flush()
+                record_event(
+                    session,
+                    EventType.CANDIDATE_REGISTERED,
+                    candidate_id=candidate.id,
+                    organization_id=organization_id,
+                    data={"candidate": {"givenName": given_name, "familyName": family_name}},
+                )
                 return Registration(candidate, "CREATED")
             except IntegrityError as error:
                 if "candidate_links" in str(error.orig):
@@ -138,10 +146,13 @@ async def merge_candidates(
         models.ConsentGrant,
         models.Disclosure,
         models.Credential,
+        models.ChangeEvent,
+        models.WebhookDelivery,
     ):
         await session.execute(
             update(model).where(model.candidate_id == merged_id).values(candidate_id=surviving_id)
         )
+    reassign_pending_events(session, from_candidate=merged_id, to_candidate=surviving_id)
     # Attempt numbers stay unique per (candidate, module), checked at commit while we recount.
     await session.execute(
         text("SET CONSTRAINTS uq_assessment_results_candidate_id_module_id_attempt_number DEFERRED")
@@ -174,6 +185,15 @@ async def merge_candidates(
             merged_by_client_id=client_pk,
         )
     )
+    merged_number = await session.scalar(
+        select(models.Candidate.registry_number).where(models.Candidate.id == merged_id)
+    )
+    record_event(
+        session,
+        EventType.CANDIDATE_MERGED,
+        candidate_id=surviving_id,
+        data={"merge": {"mergedRegistryNumber": merged_number}},
+    )
     await session.flush()
     return duplicates
 
@@ -200,15 +220,20 @@ async def _revoke_duplicate_credentials(
         if credential.credential_type_id not in kept:
             kept.add(credential.credential_type_id)
             continue
+        reason = "duplicate: the merged records already held this credential"
+        previous = credential.status
         credential.status = "REVOKED"
         session.add(
             models.CredentialStatusChange(
                 credential_id=credential.id,
                 status="REVOKED",
                 at=now,
-                reason="duplicate: the merged records already held this credential",
+                reason=reason,
                 changed_by_client_id=client_pk,
             )
+        )
+        record_status_change(
+            session, credential, previous=previous, status="REVOKED", at=now, reason=reason
         )
         revoked.append(credential)
     await session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.codes import new_share_code, normalize_code
+from db.events import EventType, iso, record_event
 from db.names import name_key
 
 GRANT_DAYS = 365
@@ -106,6 +107,13 @@ async def redeem_share_code(
     )
     session.add(grant)
     await session.flush()
+    record_event(
+        session,
+        EventType.CONSENT_GRANTED,
+        candidate_id=grant.candidate_id,
+        organization_id=organization_id,
+        data={"consent": await _consent_facts(session, grant)},
+    )
     return grant
 
 
@@ -128,7 +136,27 @@ async def withdraw_grant(
         grant.withdrawn_at = now
         grant.withdrawn_reason = reason
         await session.flush()
+        record_event(
+            session,
+            EventType.CONSENT_WITHDRAWN,
+            candidate_id=grant.candidate_id,
+            organization_id=grant.organization_id,
+            data={"consent": await _consent_facts(session, grant)},
+        )
     return grant
+
+
+async def _consent_facts(session: AsyncSession, grant: models.ConsentGrant) -> dict[str, object]:
+    organization_name = await session.scalar(
+        select(models.Organization.name).where(models.Organization.id == grant.organization_id)
+    )
+    return {
+        "organizationName": organization_name,
+        "purpose": grant.purpose,
+        "grantedAt": grant.granted_at.isoformat(),
+        "expiresAt": grant.expires_at.isoformat(),
+        "withdrawnAt": iso(grant.withdrawn_at),
+    }
 
 
 def is_live(grant: models.ConsentGrant, now: datetime) -> bool:

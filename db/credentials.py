@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
+from db.events import EventType, record_event, status_change_data
 
 LIVE_STATUSES = ("ACTIVE", "SUSPENDED")
 Action = Literal["suspend", "reinstate", "revoke"]
@@ -146,6 +147,32 @@ def _add_history(
     )
 
 
+def record_status_change(
+    session: AsyncSession,
+    credential: models.Credential,
+    *,
+    previous: str,
+    status: str,
+    at: datetime,
+    reason: str | None,
+    cause: models.Credential | None = None,
+) -> None:
+    """The change-feed event for a status change (history rows are written separately)."""
+    record_event(
+        session,
+        EventType.CREDENTIAL_STATUS_CHANGED,
+        candidate_id=credential.candidate_id,
+        credential_id=credential.id,
+        data=status_change_data(
+            previous=previous,
+            status=status,
+            at=at,
+            reason=reason,
+            cause_code=None if cause is None else cause.verification_code,
+        ),
+    )
+
+
 async def issue_credential(
     session: AsyncSession,
     *,
@@ -184,6 +211,13 @@ async def issue_credential(
     if credential is None:
         return None
     _add_history(session, credential, status="ACTIVE", at=issued_at, reason=reason)
+    record_event(
+        session,
+        EventType.CREDENTIAL_ISSUED,
+        candidate_id=candidate_id,
+        credential_id=credential.id,
+        data={"credential": {"status": "ACTIVE"}},
+    )
     return credential
 
 
@@ -314,6 +348,9 @@ async def change_status(
     new_status = {"suspend": "SUSPENDED", "reinstate": "ACTIVE", "revoke": "REVOKED"}[action]
     credential.status = new_status
     _add_history(session, credential, status=new_status, at=now, reason=reason, client_pk=client_pk)
+    record_status_change(
+        session, credential, previous=current, status=new_status, at=now, reason=reason
+    )
     if action == "reinstate":
         await _reinstate_dependents(session, catalog, credential, live, now=now, replaced=False)
     else:
@@ -336,17 +373,22 @@ async def _suspend_dependents(
     dependent_types = {t.id for t in dependents_of(catalog, cause.credential_type_id)}
     for dependent in live:
         if dependent.credential_type_id in dependent_types and dependent.status == "ACTIVE":
+            reason = (
+                f"required {cause_type.code if cause_type else 'credential'} "
+                f"{cause.verification_code} was {what}"
+            )
             dependent.status = "SUSPENDED"
             _add_history(
+                session, dependent, status="SUSPENDED", at=now, reason=reason, caused_by=cause.id
+            )
+            record_status_change(
                 session,
                 dependent,
+                previous="ACTIVE",
                 status="SUSPENDED",
                 at=now,
-                reason=(
-                    f"required {cause_type.code if cause_type else 'credential'} "
-                    f"{cause.verification_code} was {what}"
-                ),
-                caused_by=cause.id,
+                reason=reason,
+                cause=cause,
             )
 
 
@@ -388,14 +430,19 @@ async def _reinstate_dependents(
         ctype = catalog.credential_type_by_id(dependent.credential_type_id)
         if ctype is None or missing_requirements(catalog, ctype, live):
             continue
+        reason = f"requirement restored by {restored.verification_code}"
         dependent.status = "ACTIVE"
         _add_history(
+            session, dependent, status="ACTIVE", at=now, reason=reason, caused_by=restored.id
+        )
+        record_status_change(
             session,
             dependent,
+            previous="SUSPENDED",
             status="ACTIVE",
             at=now,
-            reason=f"requirement restored by {restored.verification_code}",
-            caused_by=restored.id,
+            reason=reason,
+            cause=restored,
         )
         reinstated.append(dependent)
     return reinstated
@@ -422,7 +469,11 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
     )
     rows = list(expired)
     for credential in rows:
-        _add_history(session, credential, status="EXPIRED", at=now, reason="validity period ended")
+        reason = "validity period ended"
+        _add_history(session, credential, status="EXPIRED", at=now, reason=reason)
+        record_status_change(
+            session, credential, previous="ACTIVE", status="EXPIRED", at=now, reason=reason
+        )
     await session.flush()
     return len(rows)
 

@@ -575,7 +575,16 @@ class Disclosure(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = created_at_column()
 
-    __table_args__ = (Index("ix_disclosures_candidate", "candidate_id", "at"),)
+    __table_args__ = (
+        Index("ix_disclosures_candidate", "candidate_id", "at"),
+        # Change feed: "did this employer verify this credential?"
+        Index(
+            "ix_disclosures_verified",
+            "credential_id",
+            "organization_id",
+            postgresql_where=text("kind = 'VERIFICATION'"),
+        ),
+    )
 
 
 # --- access ----------------------------------------------------------------------------
@@ -660,3 +669,164 @@ class CohortMember(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
     added_at: Mapped[datetime] = created_at_column()
+
+
+# --- events out: change feed, webhooks, verifiable credentials ---------------------------
+
+CHANGE_EVENT_TYPES = (
+    "candidate.registered",
+    "candidate.merged",
+    "result.accepted",
+    "credential.issued",
+    "credential.status_changed",
+    "consent.granted",
+    "consent.withdrawn",
+)
+DELIVERY_STATUSES = ("PENDING", "DELIVERED", "FAILED")
+
+
+class EventCounter(Base):
+    """The change feed's one counter row: taken last in a transaction, held until commit."""
+
+    __tablename__ = "event_counter"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class ChangeEvent(Base):
+    """One state change, numbered gap-free in commit order (see ``db/events.py``)."""
+
+    __tablename__ = "change_events"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(_enum("change_event_type", CHANGE_EVENT_TYPES))
+    # Whose record the event belongs to (moved to the survivor when records are merged).
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    # The organization the event concerns: the registering school, the posting school, the
+    # employer a consent grant is for.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    occurred_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        Index("ix_change_events_candidate", "candidate_id", "sequence"),
+        Index(
+            "ix_change_events_credential",
+            "credential_id",
+            "sequence",
+            postgresql_where=text("credential_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_change_events_organization",
+            "organization_id",
+            "sequence",
+            postgresql_where=text("organization_id IS NOT NULL"),
+        ),
+    )
+
+
+class Webhook(Base):
+    """An organization's endpoint: a consumer of the change feed with its own cursor."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # HMAC key for the signatures; shown to the creator once.
+    secret: Mapped[str] = mapped_column(Text)
+    # What the creating client could read, so deliveries never show more than its token did.
+    reads_records: Mapped[bool]
+    reads_verified: Mapped[bool]
+    # Last change-feed sequence fanned out into deliveries.
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    disabled_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("cardinality(event_types) > 0", name="has_event_types"),)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one change for one endpoint, with its attempts."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = _id()
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    sequence: Mapped[int] = mapped_column(ForeignKey("change_events.sequence"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes]
+    status: Mapped[str] = mapped_column(_enum("delivery_status", DELIVERY_STATUSES))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime]
+    give_up_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "sequence"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        # In order per candidate: "is an earlier delivery to this endpoint still pending?"
+        Index(
+            "ix_webhook_deliveries_pending_candidate",
+            "webhook_id",
+            "candidate_id",
+            "sequence",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
+
+
+class StatusList(Base):
+    """A W3C Bitstring Status List: published twice, for revocation and for suspension."""
+
+    __tablename__ = "status_lists"
+
+    id: Mapped[int] = _id()
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("size >= 131072 AND size % 8 = 0", name="size"),)
+
+
+class CredentialStatusEntry(Base):
+    """A credential's random position in a status list, allocated on first export."""
+
+    __tablename__ = "credential_status_entries"
+
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("status_list_id", "status_index"),
+        CheckConstraint("status_index >= 0", name="index_not_negative"),
+    )
+
+
+class CredentialSigningKey(Base):
+    """A verifiable-credential signing key's public half. Never dropped: credentials it signed
+    stay verifiable for as long as they are valid."""
+
+    __tablename__ = "credential_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()

@@ -43,6 +43,7 @@ from db.credentials import (
     module_certificate_types,
     status_on,
 )
+from db.events import EventType, record_event
 
 # A posting clock a little ahead of ours is a clock, not a result from the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -226,6 +227,7 @@ class Prepared:
     module: ModuleSpec
     catalog: CatalogSnapshot
     center_id: int
+    center_site_code: str
     score: Decimal
     digest: str
 
@@ -498,6 +500,7 @@ def prepare(
         module=module,
         catalog=catalog,
         center_id=center.id,
+        center_site_code=center.site_code,
         score=score,
         digest=submission.digest(),
     )
@@ -637,6 +640,13 @@ async def record_for_candidate(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
         )
+        record_event(
+            session,
+            EventType.RESULT_ACCEPTED,
+            candidate_id=candidate_id,
+            organization_id=poster.organization_id,
+            data={"result": _event_facts(result, item)},
+        )
         issued: list[models.Credential] = []
         if passed:
             issued = await issue_earned_credentials(
@@ -652,6 +662,18 @@ async def record_for_candidate(
         outcomes[item.index] = Outcome(status="CREATED", result=result, credentials_issued=issued)
     await session.flush()
     return outcomes
+
+
+def _event_facts(result: models.AssessmentResult, item: Prepared) -> dict[str, object]:
+    return {
+        "externalId": result.external_id,
+        "moduleCode": item.module.code,
+        "centerSiteCode": item.center_site_code,
+        "takenAt": result.taken_at.isoformat(),
+        "scorePercent": float(result.score_percent),
+        "passed": result.passed,
+        "attemptNumber": result.attempt_number,
+    }
 
 
 async def _credentials_issued_by(

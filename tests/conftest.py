@@ -42,6 +42,7 @@ KEPT_TABLES = frozenset(
         "credential_types",
         "credential_type_versions",
         "signing_keys",
+        "credential_signing_keys",
     }
 )
 
@@ -120,6 +121,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # The whole session shares one app and one source address: brute-force limits are
         # tested on apps of their own (tests/auth/test_rate_limit.py).
         auth_limits=AuthLimits(failures_per_client=10_000, failures_per_address=10_000),
+        # Webhook tests run the delivery worker themselves, on their own clock.
+        webhook_worker=False,
     )
 
 

@@ -15,12 +15,14 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
+from api.resolvers import verifiable
 from api.resolvers.arguments import page_size
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.centers import Center
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
+from api.schema.verifiable import VerifiableCredentialExport
 from db import models
 from db.credentials import effective_status
 from db.records import ResultPage, ResultPageKey
@@ -81,6 +83,15 @@ class Credential(Node):
     async def history(self, info: Info) -> list[CredentialStatusChange]:
         changes = await info.context.loaders.credential_history.load(self.pk)
         return [CredentialStatusChange.from_model(c) for c in changes]
+
+    @strawberry.field(
+        description=(
+            "The credential as an Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT, "
+            "with revocation and suspension in W3C Bitstring Status Lists."
+        )
+    )
+    async def open_badge_credential(self, info: Info) -> VerifiableCredentialExport:
+        return await verifiable.open_badge(info, self.pk)
 
 
 @strawberry.type
@@ -302,6 +313,15 @@ class Candidate(Node):
         _require_not_employer(info)
         found = await info.context.loaders.disclosures.load(self.pk)
         return [Disclosure.from_model(disclosure, name) for disclosure, name in found]
+
+    @strawberry.field(
+        description=(
+            "The transcript as a CLR 2.0 ClrCredential (each credential an "
+            "OpenBadgeCredential; revoked ones left out), signed as a VC-JWT."
+        )
+    )
+    async def clr_credential(self, info: Info) -> VerifiableCredentialExport:
+        return await verifiable.transcript(info, self.pk)
 
     @strawberry.field(description="Credentials with college-credit hours, and the total.")
     async def transcript(self, info: Info) -> Transcript:

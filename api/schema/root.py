@@ -28,10 +28,13 @@ from api.resolvers import (
     consent,
     credentials,
     diagnostics,
+    events,
     node,
     results,
     stats,
+    verifiable,
     viewer,
+    webhooks,
 )
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.center_admin import (
@@ -43,6 +46,7 @@ from api.schema.center_admin import (
 from api.schema.centers import Center, CenterConnection
 from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
 from api.schema.diagnostics import DiagnosticReport
+from api.schema.events import ChangeConnection
 from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
@@ -63,7 +67,14 @@ from api.schema.registry_inputs import (
     WithdrawConsentPayload,
 )
 from api.schema.stats import RegistryStats
+from api.schema.verifiable import VerifiableCredentialVerification
 from api.schema.verification import CredentialVerification
+from api.schema.webhooks import (
+    CreateWebhookPayload,
+    RedeliverWebhookPayload,
+    Webhook,
+    WebhookPayload,
+)
 from api.settings import Settings
 from auth.scopes import Scope
 
@@ -103,6 +114,28 @@ class Query:
             "Candidates you may see: a school its own, an employer those who shared their "
             "record with it (diagnostics:read), staff all. Needs candidates:read."
         ),
+    )
+    changes: ChangeConnection = strawberry.field(
+        resolver=events.changes,
+        extensions=authenticated(),
+        description=(
+            "Every state change you may see, oldest first, resumable from any cursor: a school "
+            "its candidates' (candidates:read), an employer those of candidates who consented "
+            "to it (diagnostics:read) and status changes of credentials it verified "
+            "(credentials:verify), staff all."
+        ),
+    )
+    verify_verifiable_credential: VerifiableCredentialVerification = strawberry.field(
+        resolver=verifiable.verify_verifiable_credential,
+        description=(
+            "Checks a VC-JWT this registry issued (OpenBadgeCredential or ClrCredential): "
+            "key, signature, issuer, validity period, revocation and suspension. Public."
+        ),
+    )
+    webhooks: list[Webhook] = strawberry.field(
+        resolver=webhooks.webhooks,
+        extensions=authenticated(),
+        description="Your organization's webhooks (staff: every organization's), oldest first.",
     )
     verify_credential: CredentialVerification = strawberry.field(
         resolver=credentials.verify,
@@ -255,6 +288,24 @@ class Mutation:
             "Registers a proctor or site coordinator at a center; an instructor cannot be one "
             "(PROCTOR_NOT_ALLOWED). Needs registry:admin."
         ),
+    )
+    create_webhook: CreateWebhookPayload = strawberry.mutation(
+        resolver=webhooks.create_webhook_mutation,
+        extensions=authenticated(),
+        description=(
+            "Registers an endpoint for the changes you may read (as the change feed); the "
+            "signing secret is shown once. Receives changes from now on."
+        ),
+    )
+    disable_webhook: WebhookPayload = strawberry.mutation(
+        resolver=webhooks.disable_webhook_mutation,
+        extensions=authenticated(),
+        description="Stops deliveries to an endpoint for good (staff or the owner).",
+    )
+    redeliver_webhook_delivery: RedeliverWebhookPayload = strawberry.mutation(
+        resolver=webhooks.redeliver_mutation,
+        extensions=authenticated(),
+        description="Queues a delivery again, e.g. after it FAILED (staff or the owner).",
     )
     create_client: CreateClientPayload = strawberry.mutation(
         resolver=clients.create_client,

@@ -1,0 +1,83 @@
+"""Public credential documents: issuer profile, signing keys, achievements, status lists.
+
+No token: a verifier anywhere must be able to check a credential. Status lists change when a
+credential is suspended, reinstated or revoked, so caches may keep them one minute.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from api.context import Resources, today
+from auth.verifiable import signed_status_list
+from db.open_badges import Urls, achievement, issuer_profile
+
+STATUS_LIST_MAX_AGE = 60
+DOCUMENT_MAX_AGE = 3600
+
+
+def _resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+def urls_of(resources: Resources) -> Urls:
+    return Urls(resources.settings.issuer)
+
+
+def _json(document: object, max_age: int) -> Response:
+    return JSONResponse(document, headers={"Cache-Control": f"public, max-age={max_age}"})
+
+
+async def issuer(request: Request) -> Response:
+    return _json(issuer_profile(urls_of(_resources(request))), DOCUMENT_MAX_AGE)
+
+
+async def jwks(request: Request) -> Response:
+    return _json(_resources(request).events.credential_keys.jwks(), DOCUMENT_MAX_AGE)
+
+
+async def achievement_document(request: Request) -> Response:
+    resources = _resources(request)
+    catalog = await resources.catalog.on(today())
+    ctype = (
+        None
+        if catalog is None
+        else catalog.credential_type_by_code(request.path_params["code"].upper())
+    )
+    if catalog is None or ctype is None:
+        return JSONResponse({"error": "no such achievement"}, status_code=404)
+    return _json(achievement(urls_of(resources), ctype, catalog), DOCUMENT_MAX_AGE)
+
+
+async def status_list(request: Request) -> Response:
+    resources = _resources(request)
+    async with resources.sessionmaker() as session:
+        token = await signed_status_list(
+            session,
+            list_id=request.path_params["list_id"],
+            purpose=request.path_params["purpose"],
+            urls=urls_of(resources),
+            key=resources.events.credential_keys.signing_key,
+            now=datetime.now(UTC),
+        )
+    if token is None:
+        return JSONResponse({"error": "no such status list"}, status_code=404)
+    return Response(
+        token,
+        media_type="application/vc+jwt",
+        headers={"Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}"},
+    )
+
+
+def credential_routes() -> list[BaseRoute]:
+    return [
+        Route("/credentials/issuer", issuer, methods=["GET"]),
+        Route("/credentials/jwks.json", jwks, methods=["GET"]),
+        Route("/credentials/achievements/{code}", achievement_document, methods=["GET"]),
+        Route("/credentials/status/{list_id:int}/{purpose}", status_list, methods=["GET"]),
+    ]

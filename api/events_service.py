@@ -1,0 +1,49 @@
+"""Events out, for one server process: the webhook worker, credential keys and public routes.
+
+Built without I/O by ``create_app``; ``running(sessionmaker)`` (the application's lifespan)
+loads the credential-signing keys and, unless disabled, starts the webhook delivery worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.routing import BaseRoute
+
+from api.settings import Settings
+from api.webhook_http import WebhookSender
+from api.webhook_worker import WebhookWorker
+from auth.credential_keys import CredentialKeys
+
+
+class EventsService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.credential_keys = CredentialKeys(
+            directory=settings.data_dir / "credential-keys",
+            configured=settings.credential_signing_keys,
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        from api.credential_routes import credential_routes
+        from api.verify_page import verify_routes
+
+        return [*credential_routes(), *verify_routes()]
+
+    @contextlib.asynccontextmanager
+    async def running(self, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+        await self.credential_keys.start(sessionmaker)
+        if not self.settings.webhook_worker:
+            yield
+            return
+        sender = WebhookSender(allow_private=self.settings.webhook_allow_private)
+        worker = WebhookWorker(
+            sessionmaker, sender, poll_seconds=self.settings.webhook_poll_seconds
+        )
+        try:
+            async with worker.running():
+                yield
+        finally:
+            await sender.aclose()

@@ -1,0 +1,101 @@
+"""The change feed: ``changes(after:, first:, types:)``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.context import Info
+from api.errors import BadUserInput, Forbidden
+from api.permissions import can_read_candidates
+from api.resolvers.arguments import given, page_size
+from api.schema.cursors import decode_cursor, encode_cursor
+from api.schema.events import Change, ChangeConnection, ChangeEdge
+from api.schema.pagination import PageInfo
+from auth.principal import Principal
+from auth.scopes import Scope
+from db.events import EVENT_TYPES, Audience, read_changes, render_event
+
+CURSOR_TAG = "change"
+
+
+def audience_of(principal: Principal) -> Audience | None:
+    """What the caller's token lets it follow; None when nothing."""
+    audience = Audience(
+        organization_id=principal.organization_id,
+        organization_kind=principal.organization_kind,
+        reads_records=can_read_candidates(principal),
+        reads_verified=principal.organization_kind == "EMPLOYER"
+        and principal.has_scope(Scope.CREDENTIALS_VERIFY),
+    )
+    return audience if audience.reads_records or audience.reads_verified else None
+
+
+def require_audience(info: Info) -> Audience:
+    audience = audience_of(info.context.require_principal())
+    if audience is None:
+        raise Forbidden(
+            "The change feed needs candidates:read (an employer: diagnostics:read or "
+            "credentials:verify)",
+            scope=Scope.CANDIDATES_READ.value,
+        )
+    return audience
+
+
+def change_cursor(sequence: int) -> str:
+    return encode_cursor(CURSOR_TAG, sequence)
+
+
+def parse_change_cursor(cursor: str) -> int | None:
+    values = decode_cursor(cursor, 2)
+    if values is None or values[0] != CURSOR_TAG or not isinstance(values[1], int):
+        return None
+    return values[1] if values[1] >= 0 else None
+
+
+def check_event_types(types: list[str], argument: str) -> list[str]:
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown:
+        raise BadUserInput(
+            f"Unknown {argument} {', '.join(unknown)}; known types: {', '.join(EVENT_TYPES)}.",
+            argument=argument,
+        )
+    return types
+
+
+async def changes(
+    info: Info,
+    after: str | None = strawberry.UNSET,
+    first: int = 50,
+    types: list[str] | None = strawberry.UNSET,
+) -> ChangeConnection:
+    audience = require_audience(info)
+    first = page_size(first)
+    after_cursor = given(after)
+    position = 0
+    if after_cursor is not None:
+        parsed = parse_change_cursor(after_cursor)
+        if parsed is None:
+            raise BadUserInput("after is not a cursor returned by changes; omit it to start over.")
+        position = parsed
+    wanted = given(types)
+    if wanted is not None:
+        check_event_types(wanted, "types")
+    async with info.context.sessionmaker() as session:
+        rows = await read_changes(
+            session, audience, after=position, first=first + 1, types=wanted or None
+        )
+    page = rows[:first]
+    edges = [
+        ChangeEdge(
+            cursor=change_cursor(row.event.sequence),
+            node=Change.from_body(render_event(row, audience)),
+        )
+        for row in page
+    ]
+    return ChangeConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            end_cursor=edges[-1].cursor if edges else after_cursor,
+        ),
+    )

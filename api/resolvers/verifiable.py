@@ -1,0 +1,81 @@
+"""Verifiable-credential exports (Open Badges 3.0, CLR 2.0) and their verification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.scalars import JSON
+
+from api.context import Info
+from api.credential_routes import urls_of
+from api.schema.verifiable import VerifiableCredentialExport, VerifiableCredentialVerification
+from auth.verifiable import export_open_badge, export_transcript, verify_document
+from db import models
+from db.verification import record_disclosure
+
+
+async def _log_employer_export(
+    info: Info, session: AsyncSession, candidate_id: int, credential_id: int | None
+) -> None:
+    """An employer exporting a consenting candidate's credential: logged for the candidate."""
+    principal = info.context.require_principal()
+    if principal.organization_kind == "EMPLOYER":
+        await record_disclosure(
+            session,
+            candidate_id=candidate_id,
+            organization_id=principal.organization_id,
+            client_pk=principal.client_pk,
+            kind="EXPORT",
+            credential_id=credential_id,
+            request_id=info.context.request_id,
+        )
+
+
+async def open_badge(info: Info, credential_pk: int) -> VerifiableCredentialExport:
+    resources = info.context.resources
+    async with resources.sessionmaker.begin() as session:
+        credential = await session.get_one(models.Credential, credential_pk)
+        signed = await export_open_badge(
+            session,
+            credential=credential,
+            catalogs=resources.catalog,
+            urls=urls_of(resources),
+            key=resources.events.credential_keys.signing_key,
+        )
+        await _log_employer_export(info, session, credential.candidate_id, credential.id)
+    return VerifiableCredentialExport(jwt=signed.jwt, credential=JSON(signed.document))
+
+
+async def transcript(info: Info, candidate_pk: int) -> VerifiableCredentialExport:
+    resources = info.context.resources
+    async with resources.sessionmaker.begin() as session:
+        signed = await export_transcript(
+            session,
+            candidate_id=candidate_pk,
+            catalogs=resources.catalog,
+            urls=urls_of(resources),
+            key=resources.events.credential_keys.signing_key,
+            now=datetime.now(UTC),
+        )
+        await _log_employer_export(info, session, candidate_pk, None)
+    return VerifiableCredentialExport(jwt=signed.jwt, credential=JSON(signed.document))
+
+
+async def verify_verifiable_credential(info: Info, jwt: str) -> VerifiableCredentialVerification:
+    resources = info.context.resources
+    checked = await verify_document(
+        jwt,
+        keys=resources.events.credential_keys,
+        sessionmaker=resources.sessionmaker,
+        urls=urls_of(resources),
+    )
+    return VerifiableCredentialVerification(
+        valid=checked.valid,
+        errors=checked.errors,
+        revoked=checked.revoked,
+        suspended=checked.suspended,
+        expired=checked.expired,
+        key_id=checked.kid,
+        credential=None if checked.document is None else JSON(checked.document),
+    )

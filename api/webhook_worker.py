@@ -1,0 +1,123 @@
+"""The webhook delivery worker: fans the change feed out into deliveries and sends them.
+
+It also records credential expiry (``expire_due_credentials``) about once a minute, so that
+expiries reach the change feed.
+
+It runs in every server process by default (``MSSC_WEBHOOK_WORKER``), or alone with
+``mssc worker``. Any number of workers share the work through the database (row locks with
+``SKIP LOCKED``, leases); none holds state that another needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.webhook_http import WebhookSender
+from db.credentials import expire_due_credentials
+from db.webhooks import Claim, claim_due, fan_out, record_attempt
+
+logger = logging.getLogger("mssc.webhooks")
+
+BATCH = 50
+CONCURRENT_SENDS = 8
+# On shutdown, sends in flight may finish and be recorded (a restart then repeats nothing);
+# past this, they are cut off and their leases expire (sent again: at least once).
+SHUTDOWN_GRACE_SECONDS = 15.0
+# Credentials past their expiry read as EXPIRED at once; the sweep records the change (and so
+# the change-feed event) within this long.
+EXPIRY_SWEEP_SECONDS = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        sender: WebhookSender,
+        *,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.sender = sender
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
+        self._gate = asyncio.Semaphore(CONCURRENT_SENDS)
+        self._stopping = asyncio.Event()
+        self._last_sweep: datetime | None = None
+
+    async def run_once(self) -> int:
+        """One round: record expiries, queue new changes, send what is due. Returns attempts."""
+        now = self.clock()
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= (
+            EXPIRY_SWEEP_SECONDS
+        ):
+            async with self.sessionmaker.begin() as session:
+                await expire_due_credentials(session, now=now)
+            self._last_sweep = now
+        async with self.sessionmaker.begin() as session:
+            await fan_out(session, now=self.clock())
+        async with self.sessionmaker.begin() as session:
+            claims = await claim_due(session, now=self.clock(), limit=BATCH)
+        await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        return len(claims)
+
+    async def _deliver(self, claim: Claim) -> None:
+        async with self._gate:
+            attempt = await self.sender.send(
+                url=claim.url,
+                secret=claim.secret,
+                sequence=claim.sequence,
+                event_type=claim.event_type,
+                body=claim.body,
+                attempt=claim.attempt,
+            )
+        async with self.sessionmaker.begin() as session:
+            await record_attempt(
+                session,
+                claim,
+                delivered=attempt.delivered,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                now=self.clock(),
+                rng=self.rng,
+            )
+
+    async def run_forever(self) -> None:
+        """Rounds until :meth:`stop`; a round in progress finishes first."""
+        while not self._stopping.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:  # a database or network hiccup must not end the loop
+                logger.exception("webhook delivery round failed; retrying")
+                busy = 0
+            if busy < BATCH:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self.run_forever(), name="webhook-worker")
+        try:
+            yield
+        finally:
+            self.stop()
+            try:
+                await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
+            except TimeoutError:
+                logger.warning("webhook sends still in flight at shutdown; they will repeat")

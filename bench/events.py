@@ -1,0 +1,210 @@
+"""Change-feed benchmark: what the gap-free event counter costs result posting.
+
+    python -m bench.events [--results 400] [--concurrency 1 4 16] [--rounds 3]
+
+Builds a fresh database (an embedded PostgreSQL in a temporary directory, or a new database on
+the server in DATABASE_URL, dropped afterwards), then posts passing results (one transaction
+each, through ``db.results.post_result``, so each writes a result, a credential and two
+change events) from N concurrent posters, each for candidates of its own, in three variants:
+
+- ``counter``: as shipped, numbers from the one-row ``event_counter`` (gap-free, serialised);
+- ``sequence``: the same events numbered by a PostgreSQL sequence (fast, but with gaps and
+  out of commit order: what the counter buys);
+- ``no events``: the change-feed hook removed (the cost of the events themselves).
+
+Prints results per second (median of the rounds) and the counter's cost against each. Every
+figure printed is measured on this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from api.settings import normalize_database_url
+from bench.locator import embedded_database, server_database
+from db import events as change_events
+from db import models
+from db.bootstrap import prepare_database
+from db.candidates import register_candidate
+from db.catalog import CatalogStore
+from db.engine import PoolOptions, create_engine, create_sessionmaker
+from db.results import Poster, ResultSubmission, post_result
+from tests.support.registry import add_center, add_organization
+
+
+def _with_sequence(session: Session) -> None:
+    """The shipped hook's work, numbered by a sequence instead of the counter row."""
+    if session.in_nested_transaction():
+        return
+    pending = session.info.pop(change_events.PENDING_KEY, None)
+    if not pending:
+        return
+    rows = change_events._with_natural_keys(session, pending)
+    numbers = session.execute(
+        text("SELECT nextval('bench_event_numbers') FROM generate_series(1, :n)"),
+        {"n": len(rows)},
+    ).scalars()
+    session.execute(
+        insert(models.ChangeEvent),
+        [{"sequence": number, **row} for number, row in zip(numbers, rows, strict=True)],
+    )
+
+
+@contextlib.contextmanager
+def variant(name: str) -> Iterator[None]:
+    shipped = change_events._write_pending_events
+    if name == "counter":
+        yield
+        return
+    event.remove(Session, "before_commit", shipped)
+    if name == "sequence":
+        event.listen(Session, "before_commit", _with_sequence)
+    try:
+        yield
+    finally:
+        if name == "sequence":
+            event.remove(Session, "before_commit", _with_sequence)
+        event.listen(Session, "before_commit", shipped)
+
+
+async def prepare(sessionmaker: async_sessionmaker[AsyncSession]) -> Poster:
+    async with sessionmaker.begin() as session:
+        organization_id = await add_organization(session, "Bench School")
+        await add_center(session, site_code="BENCH-1", organization_id=organization_id)
+        await session.execute(text("CREATE SEQUENCE IF NOT EXISTS bench_event_numbers"))
+    return Poster(organization_id=organization_id, organization_kind="SCHOOL", client_pk=None)
+
+
+async def register(
+    sessionmaker: async_sessionmaker[AsyncSession], poster: Poster, label: str, count: int
+) -> list[str]:
+    """New candidates for a round (not timed): each result then earns a first certificate."""
+    ids = [f"{label}-C{n}" for n in range(count)]
+    async with sessionmaker.begin() as session:
+        for external_id in ids:
+            await register_candidate(
+                session,
+                organization_id=poster.organization_id,
+                external_id=external_id,
+                given_name="Ana",
+                family_name="Rivera",
+                email=None,
+            )
+    return ids
+
+
+async def post_all(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    catalogs: CatalogStore,
+    poster: Poster,
+    *,
+    candidates: list[str],
+    concurrency: int,
+) -> float:
+    """One passing SAFETY result per candidate from ``concurrency`` posters; results/second."""
+    now = datetime.now(UTC)
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for candidate in candidates:
+        queue.put_nowait(candidate)
+
+    async def poster_task() -> None:
+        while not queue.empty():
+            candidate = queue.get_nowait()
+            submission = ResultSubmission(
+                external_id=f"R-{candidate}",
+                candidate_external_id=candidate,
+                module_code="SAFETY",
+                center_site_code="BENCH-1",
+                taken_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+                score_percent=Decimal(95),
+            )
+            async with sessionmaker.begin() as session:
+                outcome = await post_result(
+                    session, catalogs=catalogs, poster=poster, submission=submission, now=now
+                )
+            assert outcome.status == "CREATED", outcome.problems
+            assert len(outcome.credentials_issued) == 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(poster_task() for _ in range(concurrency)))
+    return len(candidates) / (time.perf_counter() - started)
+
+
+async def run(url: str, args: argparse.Namespace) -> None:
+    engine: AsyncEngine = create_engine(url, PoolOptions(pool_size=max(args.concurrency) + 2))
+    try:
+        await prepare_database(engine)
+        sessionmaker = create_sessionmaker(engine)
+        poster = await prepare(sessionmaker)
+        catalogs = CatalogStore(sessionmaker)
+        names = ("counter", "sequence", "no events")
+        measured: dict[tuple[str, int], list[float]] = {}
+        round_number = 0
+        for _ in range(args.rounds):
+            for concurrency in args.concurrency:
+                for name in names:  # interleaved, so drift hits every variant alike
+                    round_number += 1
+                    candidates = await register(
+                        sessionmaker, poster, f"r{round_number}", args.results
+                    )
+                    with variant(name):
+                        rate = await post_all(
+                            sessionmaker,
+                            catalogs,
+                            poster,
+                            candidates=candidates,
+                            concurrency=concurrency,
+                        )
+                    measured.setdefault((name, concurrency), []).append(rate)
+        print(
+            f"{args.results} passing results per round (each: 1 result, 1 credential, "
+            f"2 change events), median of {args.rounds} rounds"
+        )
+        print(f"{'posters':>8} {'counter':>10} {'sequence':>10} {'no events':>10}   counter cost")
+        for concurrency in args.concurrency:
+            row = [statistics.median(measured[(name, concurrency)]) for name in names]
+            print(
+                f"{concurrency:>8} {row[0]:>8.0f}/s {row[1]:>8.0f}/s {row[2]:>8.0f}/s   "
+                f"{1 - row[0] / row[1]:+.0%} vs sequence, {1 - row[0] / row[2]:+.0%} vs no events"
+            )
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    server = os.environ.get("DATABASE_URL")
+    if server:
+
+        async def on_server() -> None:
+            async with server_database(
+                normalize_database_url(server, variable="DATABASE_URL")
+            ) as url:
+                await run(url, args)
+
+        asyncio.run(on_server())
+    else:
+        with embedded_database() as url:
+            asyncio.run(run(url, args))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""``mssc worker``: webhook deliveries and credential expiry, in a process of their own.
+
+Run it with ``MSSC_WEBHOOK_WORKER=false`` on the API servers to keep outbound HTTP off them;
+any number of workers (and server processes) may run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.settings import Settings
+from api.webhook_http import WebhookSender
+from api.webhook_worker import WebhookWorker
+from cli.database import bootstrap, database_for, run_with_engine
+from db.engine import create_sessionmaker
+
+
+async def run_worker(engine: AsyncEngine, settings: Settings) -> None:
+    sender = WebhookSender(allow_private=settings.webhook_allow_private)
+    worker = WebhookWorker(
+        create_sessionmaker(engine), sender, poll_seconds=settings.webhook_poll_seconds
+    )
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    try:
+        async with worker.running():
+            print("mssc: worker delivering webhooks", file=sys.stderr)
+            await stopped.wait()
+    finally:
+        await sender.aclose()
+
+
+def worker_command(args: Any, settings: Settings) -> None:
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        run_with_engine(settings, lambda engine: run_worker(engine, settings))
+
+
+def add_commands(commands: Any) -> None:
+    worker_cmd = commands.add_parser(
+        "worker", help="deliver webhooks and record credential expiry (until interrupted)"
+    )
+    worker_cmd.set_defaults(handler=worker_command)

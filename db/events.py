@@ -1,0 +1,417 @@
+"""The change feed: every state change, numbered gap-free in commit order.
+
+Write side. The registry's write paths call :func:`record_event` inside their transaction;
+nothing is written yet. When the outermost transaction commits, a session hook numbers the
+pending events and inserts them, in three steps:
+
+1. natural keys are filled in (registry numbers, verification codes, credential types), one
+   query per kind, before any lock is taken;
+2. ``event_counter``'s single row is advanced by the number of events
+   (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``), which takes its row lock;
+3. the events are inserted with the numbers ``value - n + 1 .. value``; then the commit.
+
+The row lock is held from step 2 until the commit ends, so a second writer gets its numbers
+only after the first committed (or rolled back, in which case the numbers are reused): the
+numbers have no gaps, and whenever a reader sees event ``n`` every event below ``n`` is already
+visible. Taking the lock last keeps it short and means a transaction holding it never waits
+for another lock (no deadlocks). The price is that event-producing commits are serialised;
+``bench/events.py`` measures it.
+
+Record events outside ``begin_nested()`` blocks, after they succeed: a savepoint rolled back
+does not take back an event already recorded.
+
+Read side. :func:`read_changes` returns the events an audience may see, with the entitlement in
+the SQL (:func:`visible_to`), and :func:`render_event` turns one into the JSON object that both
+the GraphQL ``changes`` field and webhook deliveries carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, event, exists, false, func, literal, or_, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from db import models
+from db.access import has_live_consent
+
+PENDING_KEY = "mssc.pending_change_events"
+
+
+class EventType(StrEnum):
+    CANDIDATE_REGISTERED = "candidate.registered"
+    CANDIDATE_MERGED = "candidate.merged"
+    RESULT_ACCEPTED = "result.accepted"
+    CREDENTIAL_ISSUED = "credential.issued"
+    # Suspended, reinstated (status ACTIVE), revoked and expired: ``status``/``previousStatus``.
+    CREDENTIAL_STATUS_CHANGED = "credential.status_changed"
+    CONSENT_GRANTED = "consent.granted"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
+assert EVENT_TYPES == models.CHANGE_EVENT_TYPES
+_CONSENT_TYPES = (EventType.CONSENT_GRANTED.value, EventType.CONSENT_WITHDRAWN.value)
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    type: EventType
+    candidate_id: int
+    data: dict[str, Any]
+    credential_id: int | None = None
+    organization_id: int | None = None
+    # Whose registry number the event names: the record it happened to, even if merged since.
+    subject_id: int = 0
+
+    def __post_init__(self) -> None:
+        self.subject_id = self.subject_id or self.candidate_id
+
+
+def record_event(
+    session: AsyncSession | Session,
+    type: EventType,
+    *,
+    candidate_id: int,
+    data: dict[str, Any] | None = None,
+    credential_id: int | None = None,
+    organization_id: int | None = None,
+) -> None:
+    """Add an event to the current transaction; it is numbered and written at commit.
+
+    ``data`` holds the facts of the change; natural keys (registry number, verification code,
+    credential type) are added at commit from ``candidate_id`` and ``credential_id``.
+    ``session`` is a ``Session`` or an ``AsyncSession`` (they share ``info``).
+    """
+    pending: list[PendingEvent] = session.info.setdefault(PENDING_KEY, [])
+    pending.append(
+        PendingEvent(
+            type=type,
+            candidate_id=candidate_id,
+            data=data or {},
+            credential_id=credential_id,
+            organization_id=organization_id,
+        )
+    )
+
+
+def reassign_pending_events(
+    session: AsyncSession | Session, *, from_candidate: int, to_candidate: int
+) -> None:
+    """A merge moves the record's events, also those this transaction has not written yet."""
+    for pending_event in session.info.get(PENDING_KEY, []):
+        if pending_event.candidate_id == from_candidate:
+            pending_event.candidate_id = to_candidate
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def status_change_data(
+    *,
+    previous: str,
+    status: str,
+    at: datetime,
+    reason: str | None,
+    cause_code: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "credential": {
+            "previousStatus": previous,
+            "status": status,
+            "changedAt": iso(at),
+            "reason": reason,
+            "causedBy": cause_code,
+        }
+    }
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_events(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    pending: list[PendingEvent] | None = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    rows = _with_natural_keys(session, pending)
+    counter = models.EventCounter
+    upsert = insert(counter).values(id=1, value=len(rows))
+    last: int = session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[counter.id], set_={"value": counter.value + upsert.excluded.value}
+        ).returning(counter.value)
+    ).scalar_one()
+    first = last - len(rows) + 1
+    session.execute(
+        insert(models.ChangeEvent),
+        [{"sequence": first + offset, **row} for offset, row in enumerate(rows)],
+    )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending_events(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
+
+
+def _with_natural_keys(session: Session, pending: list[PendingEvent]) -> list[dict[str, Any]]:
+    registry_numbers: dict[int, str] = {}
+    for candidate_id, number in session.execute(
+        select(models.Candidate.id, models.Candidate.registry_number).where(
+            models.Candidate.id.in_({e.subject_id for e in pending})
+        )
+    ):
+        registry_numbers[candidate_id] = number
+    credential_ids = {e.credential_id for e in pending if e.credential_id is not None}
+    credentials: dict[int, dict[str, Any]] = {}
+    if credential_ids:
+        for row in session.execute(
+            select(
+                models.Credential.id,
+                models.Credential.verification_code,
+                models.CredentialType.code,
+                models.Credential.issued_at,
+                models.Credential.expires_at,
+            )
+            .join(
+                models.CredentialType,
+                models.CredentialType.id == models.Credential.credential_type_id,
+            )
+            .where(models.Credential.id.in_(credential_ids))
+        ):
+            credentials[row.id] = {
+                "verificationCode": row.verification_code,
+                "type": row.code,
+                "issuedAt": iso(row.issued_at),
+                "expiresAt": iso(row.expires_at),
+            }
+    rows = []
+    for pending_event in pending:
+        data = dict(pending_event.data)
+        data["candidate"] = {
+            "registryNumber": registry_numbers[pending_event.subject_id],
+            **data.get("candidate", {}),
+        }
+        if pending_event.credential_id is not None:
+            data["credential"] = {
+                **credentials[pending_event.credential_id],
+                **data.get("credential", {}),
+            }
+        rows.append(
+            {
+                "type": pending_event.type.value,
+                "candidate_id": pending_event.candidate_id,
+                "credential_id": pending_event.credential_id,
+                "organization_id": pending_event.organization_id,
+                "data": data,
+            }
+        )
+    return rows
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who reads the feed: an organization, and what its client may read.
+
+    ``reads_records``: candidate records (a school's ``candidates:read``; an employer's
+    ``diagnostics:read``, limited to candidates who consented). ``reads_verified``: an
+    employer's ``credentials:verify``, which lets it follow the credentials it verified.
+    """
+
+    organization_id: int
+    organization_kind: str
+    reads_records: bool = True
+    reads_verified: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.organization_kind == "STAFF"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    event: models.ChangeEvent
+    external_id: str | None  # the audience's own id for the candidate, if it has one
+    reads_record: bool  # False: seen only as a verified credential (no personal data)
+
+
+def visible_to(audience: Audience) -> ColumnElement[bool]:
+    """Predicate on ``models.ChangeEvent``: the events ``audience`` may see."""
+    change = models.ChangeEvent
+    if audience.organization_kind == "STAFF":
+        return true() if audience.reads_records else false()
+    if audience.organization_kind == "SCHOOL":
+        if not audience.reads_records:
+            return false()
+        return exists(
+            select(models.CandidateLink.candidate_id)
+            .where(
+                models.CandidateLink.organization_id == audience.organization_id,
+                models.CandidateLink.candidate_id == change.candidate_id,
+            )
+            .correlate_except(models.CandidateLink)
+        )
+    if audience.organization_kind != "EMPLOYER":
+        return false()
+    allowed: list[ColumnElement[bool]] = []
+    if audience.reads_records:
+        # Consent grants to other employers are none of this one's business.
+        allowed.append(
+            and_(
+                change.type.not_in(_CONSENT_TYPES),
+                has_live_consent(
+                    candidate_id=change.candidate_id, organization_id=audience.organization_id
+                ),
+            )
+        )
+        allowed.append(
+            and_(
+                change.type.in_(_CONSENT_TYPES),
+                change.organization_id == audience.organization_id,
+            )
+        )
+    if audience.reads_verified:
+        allowed.append(
+            and_(
+                change.type == EventType.CREDENTIAL_STATUS_CHANGED.value,
+                _verified_by(audience.organization_id),
+            )
+        )
+    return or_(*allowed) if allowed else false()
+
+
+def _verified_by(organization_id: int) -> ColumnElement[bool]:
+    disclosure = models.Disclosure
+    return exists(
+        select(disclosure.id)
+        .where(
+            disclosure.organization_id == organization_id,
+            disclosure.kind == "VERIFICATION",
+            disclosure.credential_id == models.ChangeEvent.credential_id,
+        )
+        .correlate_except(disclosure)
+    )
+
+
+def _reads_record(audience: Audience) -> ColumnElement[bool]:
+    if audience.organization_kind != "EMPLOYER":
+        return literal(True)
+    if not audience.reads_records:
+        return literal(False)
+    change = models.ChangeEvent
+    return or_(
+        change.type.in_(_CONSENT_TYPES),
+        has_live_consent(
+            candidate_id=change.candidate_id, organization_id=audience.organization_id
+        ),
+    )
+
+
+async def read_changes(
+    session: AsyncSession,
+    audience: Audience,
+    *,
+    after: int,
+    first: int,
+    types: Sequence[str] | None = None,
+    up_to: int | None = None,
+) -> list[FeedRow]:
+    """Events after ``after`` (and up to ``up_to``) that ``audience`` may see, oldest first."""
+    change = models.ChangeEvent
+    external_id = (
+        select(func.min(models.CandidateLink.external_id))
+        .where(
+            models.CandidateLink.organization_id == audience.organization_id,
+            models.CandidateLink.candidate_id == change.candidate_id,
+        )
+        .correlate(change)
+        .scalar_subquery()
+    )
+    conditions: list[ColumnElement[bool]] = [change.sequence > after, visible_to(audience)]
+    if types:
+        conditions.append(change.type.in_(list(types)))
+    if up_to is not None:
+        conditions.append(change.sequence <= up_to)
+    rows = await session.execute(
+        select(change, external_id.label("external_id"), _reads_record(audience).label("reads"))
+        .where(*conditions)
+        .order_by(change.sequence)
+        .limit(first)
+    )
+    return [FeedRow(row[0], row[1], bool(row[2])) for row in rows]
+
+
+async def last_sequence(session: AsyncSession) -> int:
+    """The highest committed number: every event up to it is visible."""
+    value = await session.scalar(select(models.EventCounter.value))
+    return int(value or 0)
+
+
+_FIELDS = {
+    "candidate": ("registryNumber", "externalId", "givenName", "familyName"),
+    "result": (
+        "externalId",
+        "moduleCode",
+        "centerSiteCode",
+        "takenAt",
+        "scorePercent",
+        "passed",
+        "attemptNumber",
+    ),
+    "credential": (
+        "verificationCode",
+        "type",
+        "status",
+        "previousStatus",
+        "changedAt",
+        "reason",
+        "causedBy",
+        "issuedAt",
+        "expiresAt",
+    ),
+    "consent": ("organizationName", "purpose", "grantedAt", "expiresAt", "withdrawnAt"),
+    "merge": ("mergedRegistryNumber",),
+}
+
+
+def render_event(row: FeedRow, audience: Audience) -> dict[str, Any]:
+    """The JSON object of one change as ``audience`` sees it (GraphQL and webhooks alike).
+
+    Every object has every key (null when it does not apply), so the feed and a webhook
+    body are the same document. Natural keys identify everything: registry number, the
+    audience's own external ids, verification codes, module, center and credential-type
+    codes. What the audience could not read elsewhere is null: another organization's id for
+    a result; for an employer that only verified a credential, the person's registry number
+    and names, and the status reason.
+    """
+    change = row.event
+    data = change.data
+    body: dict[str, Any] = {
+        "sequence": str(change.sequence),
+        "type": change.type,
+        "occurredAt": iso(change.occurred_at),
+    }
+    for section, names in _FIELDS.items():
+        facts = data.get(section)
+        body[section] = None if facts is None else {name: facts.get(name) for name in names}
+    body["candidate"]["externalId"] = row.external_id
+    if not row.reads_record:
+        body["candidate"] = dict.fromkeys(_FIELDS["candidate"])
+        if body["credential"] is not None:
+            body["credential"].update(reason=None, causedBy=None)
+    result = body["result"]
+    if result is not None and not (
+        audience.is_staff or change.organization_id == audience.organization_id
+    ):
+        result["externalId"] = None
+    return body

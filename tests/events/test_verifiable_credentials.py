@@ -1,0 +1,363 @@
+"""Open Badges 3.0 and CLR 2.0 exports, checked with an independent JOSE library (PyJWT), and
+the Bitstring Status Lists behind them."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt as pyjwt
+import pytest
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import ECKey
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.settings import Settings
+from auth.keys import generate_private_jwks
+from tests.events.support import act, earn_cpt
+from tests.support.apps import another_process
+from tests.support.auth import MakeCaller
+from tests.support.graphql import GraphQLClient
+from tests.support.schools import SchoolClient, item, school_client
+
+BASE = "http://127.0.0.1:8000"  # the test settings' MSSC_ISSUER
+LIST_BITS = 131_072
+
+EXPORTS = """
+{ candidates { edges { node {
+  id
+  credentials { id type { code } status openBadgeCredential { jwt credential } }
+} } } }"""
+
+VERIFY = """
+query($jwt: String!) {
+  verifyVerifiableCredential(jwt: $jwt) { valid errors revoked suspended expired keyId }
+}"""
+
+
+@pytest.fixture
+async def school(
+    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
+) -> SchoolClient:
+    return await school_client(graphql, make_caller, sessionmaker)
+
+
+@pytest.fixture
+async def staff(graphql: GraphQLClient, make_caller: MakeCaller) -> GraphQLClient:
+    return graphql.as_token((await make_caller("STAFF")).token)
+
+
+async def exports(school: SchoolClient) -> dict[str, dict[str, Any]]:
+    data = await school.api.data(EXPORTS)
+    [edge] = data["candidates"]["edges"]
+    return {c["type"]["code"]: c for c in edge["node"]["credentials"]}
+
+
+async def independent_decode(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    """What any verifier does: the issuer's published keys, and a JOSE library of its own."""
+    keys = (await http.get("/credentials/jwks.json")).json()["keys"]
+    kid = pyjwt.get_unverified_header(token)["kid"]
+    [jwk] = [k for k in keys if k["kid"] == kid]
+    claims: dict[str, Any] = pyjwt.decode(
+        token,
+        pyjwt.PyJWK(jwk).key,
+        algorithms=["ES256"],
+        issuer=f"{BASE}/credentials/issuer",
+        options={"require": ["iss", "nbf", "jti"]},
+    )
+    return claims
+
+
+async def status_bit(http: httpx.AsyncClient, entry: dict[str, Any]) -> bool:
+    """Bitstring Status List validation, written from the specification."""
+    url = entry["statusListCredential"].removeprefix(BASE)
+    response = await http.get(url)
+    assert response.headers["content-type"] == "application/vc+jwt"
+    status_list = await independent_decode(http, response.text)
+    assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    subject = status_list["credentialSubject"]
+    assert subject["statusPurpose"] == entry["statusPurpose"]
+    encoded = subject["encodedList"]
+    assert encoded[0] == "u"  # multibase base64url, no padding
+    payload = encoded[1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert len(bits) * 8 == LIST_BITS
+    index = int(entry["statusListIndex"])
+    return bool(bits[index // 8] >> (7 - index % 8) & 1)
+
+
+async def test_a_credential_exports_as_a_signed_open_badge(
+    school: SchoolClient, http: httpx.AsyncClient
+) -> None:
+    await earn_cpt(school, "S-1")
+    found = await exports(school)
+    cpt = found["CPT"]["openBadgeCredential"]
+    claims = await independent_decode(http, cpt["jwt"])
+    assert {k: v for k, v in claims.items() if k not in ("iss", "jti", "nbf", "exp")} == cpt[
+        "credential"
+    ]
+    document = cpt["credential"]
+    assert document["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
+    assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert document["issuer"]["id"] == claims["iss"] == f"{BASE}/credentials/issuer"
+    assert claims["jti"] == document["id"]
+    assert document["id"].startswith("urn:uuid:")
+    assert (document["validFrom"], document["validUntil"]) == (
+        "2026-03-04T09:00:00Z",
+        "2031-03-04T09:00:00Z",
+    )
+    assert claims["nbf"] == 1772614800
+    assert claims["exp"] == 1930381200
+    achievement = document["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "Certification"
+    assert achievement["humanCode"] == "CPT"
+    assert achievement["id"] == f"{BASE}/credentials/achievements/CPT"
+    codes = [a["targetCode"] for a in achievement["alignment"]]
+    assert len(codes) == 10 + 10 + 10 + 4  # the four core modules' key work activities
+    assert codes[0] == "SAFETY.1"
+    assert codes[-1] == "MAINTENANCE.4"
+    assert {a["targetType"] for a in achievement["alignment"]} == {"ceasn:Competency"}
+    assert document["credentialSubject"]["identifier"][0]["identityType"] == "identifier"
+    safety = found["CPT_SAFETY"]["openBadgeCredential"]["credential"]
+    assert safety["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
+    assert "validUntil" not in safety  # module certificates do not expire
+
+    statuses = document["credentialStatus"]
+    assert [s["statusPurpose"] for s in statuses] == ["revocation", "suspension"]
+    assert {s["type"] for s in statuses} == {"BitstringStatusListEntry"}
+    assert statuses[0]["statusListIndex"] == statuses[1]["statusListIndex"]
+    indexes = {
+        c["openBadgeCredential"]["credential"]["credentialStatus"][0]["statusListIndex"]
+        for c in found.values()
+    }
+    assert len(indexes) == 5  # random, distinct positions
+    assert all(0 <= int(i) < LIST_BITS for i in indexes)
+    # Re-exporting keeps the id and the position.
+    again = (await exports(school))["CPT"]["openBadgeCredential"]["credential"]
+    assert (again["id"], again["credentialStatus"]) == (document["id"], statuses)
+
+    # The public documents the credential names resolve.
+    profile = (await http.get("/credentials/issuer")).json()
+    assert (profile["id"], profile["type"]) == (f"{BASE}/credentials/issuer", ["Profile"])
+    served = (await http.get("/credentials/achievements/cpt")).json()
+    assert served["alignment"] == achievement["alignment"]
+    assert (await http.get("/credentials/achievements/NOPE")).status_code == 404
+    assert (await http.get("/credentials/status/999/revocation")).status_code == 404
+    assert (await http.get("/credentials/status/1/nonsense")).status_code == 404
+    # Credential keys are not access-token keys.
+    token_kids = {k["kid"] for k in (await http.get("/.well-known/jwks.json")).json()["keys"]}
+    assert pyjwt.get_unverified_header(cpt["jwt"])["kid"] not in token_kids
+
+
+async def test_status_list_bits_follow_suspension_revocation_and_reinstatement(
+    school: SchoolClient, staff: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    found = await exports(school)
+    safety = found["CPT_SAFETY"]["openBadgeCredential"]
+    cpt = found["CPT"]["openBadgeCredential"]
+    revocation, suspension = safety["credential"]["credentialStatus"]
+    cpt_revocation, cpt_suspension = cpt["credential"]["credentialStatus"]
+
+    async def state(token: str) -> dict[str, Any]:
+        data = await school.api.data(VERIFY, {"jwt": token})
+        verdict: dict[str, Any] = data["verifyVerifiableCredential"]
+        return verdict
+
+    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (
+        False,
+        False,
+    )
+    assert (await state(safety["jwt"]))["valid"] is True
+
+    await act(staff, "suspendCredential", issued["CPT_SAFETY"], "under review")
+    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (False, True)
+    # The certification resting on it is suspended too, and its bit shows it.
+    assert await status_bit(http, cpt_suspension) is True
+    verdict = await state(safety["jwt"])
+    assert {k: verdict[k] for k in ("valid", "errors", "suspended", "revoked")} == {
+        "valid": False,
+        "errors": ["suspended"],
+        "suspended": True,
+        "revoked": False,
+    }
+
+    await act(staff, "reinstateCredential", issued["CPT_SAFETY"], "cleared")
+    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (
+        False,
+        False,
+    )
+    assert await status_bit(http, cpt_suspension) is False
+    assert (await state(cpt["jwt"]))["valid"] is True
+
+    await act(staff, "revokeCredential", issued["CPT_SAFETY"], "irregularity")
+    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (True, False)
+    assert (await status_bit(http, cpt_revocation), await status_bit(http, cpt_suspension)) == (
+        False,
+        True,
+    )
+    verdict = await state(safety["jwt"])
+    assert (verdict["valid"], verdict["errors"], verdict["revoked"]) == (False, ["revoked"], True)
+
+
+async def test_forged_tampered_and_foreign_tokens_are_refused(
+    school: SchoolClient, http: httpx.AsyncClient
+) -> None:
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    token = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]["jwt"]
+
+    async def errors(candidate: str) -> list[str]:
+        data = await school.api.data(VERIFY, {"jwt": candidate})
+        verdict: dict[str, Any] = data["verifyVerifiableCredential"]
+        assert verdict["valid"] is False
+        return list(verdict["errors"])
+
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["credentialSubject"]["identifier"][1]["identityHash"] = "Someone Else"
+    altered = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert await errors(f"{header}.{altered}.{signature}") == ["the signature does not verify"]
+
+    kid = pyjwt.get_unverified_header(token)["kid"]
+    impostor = ECKey.generate_key("P-256")
+    forged = jose_jwt.encode({"alg": "ES256", "kid": kid}, claims, impostor)
+    assert await errors(forged) == ["the signature does not verify"]
+    unknown = jose_jwt.encode({"alg": "ES256", "kid": "not-ours"}, claims, impostor)
+    assert await errors(unknown) == ["not signed by a key in the registry's credential JWKS"]
+    unsigned = pyjwt.encode(claims, None, algorithm="none")
+    assert await errors(unsigned) == ["algorithm 'none' is not ES256"]
+    assert await errors("garbage") == ["not a compact JWT"]
+    # An access token is signed by the registry too, but not as a credential.
+    assert await errors(school.caller.token) == [
+        "not signed by a key in the registry's credential JWKS"
+    ]
+
+
+async def test_an_expired_certification_does_not_verify(
+    school: SchoolClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await school.register("S-1")
+    for n, module in enumerate(["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]):
+        await school.post(item(f"R-{module}", "S-1", module, f"2020-06-0{n + 1}", 90))
+    cpt = (await exports(school))["CPT"]
+    assert cpt["status"] == "EXPIRED"
+    verdict = (await school.api.data(VERIFY, {"jwt": cpt["openBadgeCredential"]["jwt"]}))[
+        "verifyVerifiableCredential"
+    ]
+    assert (verdict["valid"], verdict["expired"], verdict["errors"]) == (
+        False,
+        True,
+        ["expired (validUntil has passed)"],
+    )
+
+
+async def test_a_transcript_exports_as_a_clr_credential(
+    school: SchoolClient, staff: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    await act(staff, "revokeCredential", issued["CPT_QUALITY"], "irregularity")
+    data = await school.api.data(
+        "{ candidates { edges { node { clrCredential { jwt credential } } } } }"
+    )
+    clr = data["candidates"]["edges"][0]["node"]["clrCredential"]
+    claims = await independent_decode(http, clr["jwt"])
+    assert claims["type"] == ["VerifiableCredential", "ClrCredential"]
+    assert "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json" in claims["@context"]
+    subject = claims["credentialSubject"]
+    assert subject["type"] == ["ClrSubject"]
+    assert [
+        c["credentialSubject"]["achievement"]["humanCode"] for c in subject["verifiableCredential"]
+    ] == ["CPT_SAFETY", "CPT_PRODUCTION", "CPT_MAINTENANCE", "CPT"]
+    assert [a["humanCode"] for a in subject["achievement"]] == [
+        "CPT_SAFETY",
+        "CPT_PRODUCTION",
+        "CPT_MAINTENANCE",
+        "CPT",
+    ]
+    verdict = (await school.api.data(VERIFY, {"jwt": clr["jwt"]}))["verifyVerifiableCredential"]
+    # CPT rests on the revoked module certificate: it is suspended, and the transcript says so.
+    assert (verdict["valid"], verdict["errors"], verdict["suspended"]) == (
+        False,
+        ["suspended"],
+        True,
+    )
+
+
+async def test_only_entitled_callers_export_and_employers_are_logged(
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    candidate = (await school.register("S-1", family_name="Okafor"))["candidate"]
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    credential_id = (await exports(school))["CPT_SAFETY"]["id"]
+    node = "query($id: ID!) { node(id: $id) { ... on Credential { openBadgeCredential { jwt } } } }"
+    other = await school_client(
+        graphql, make_caller, sessionmaker, name="Other School", site_code="OH-002"
+    )
+    assert await other.api.data(node, {"id": credential_id}) == {"node": None}
+
+    employer = graphql.as_token((await make_caller("EMPLOYER", org_name="Acme")).token)
+    share = await school.api.data(
+        "mutation($id: ID!) { createShareCode(input: {candidateId: $id}) { code } }",
+        {"id": candidate["id"]},
+    )
+    await employer.data(
+        'mutation($code: String!) { redeemShareCode(input: {code: $code, familyName: "Okafor", '
+        'purpose: "hiring"}) { userErrors { code } } }',
+        {"code": share["createShareCode"]["code"]},
+    )
+    exported = await employer.data(node, {"id": credential_id})
+    assert exported["node"]["openBadgeCredential"]["jwt"].count(".") == 2
+    log = await school.api.data(
+        "query($id: ID!) { node(id: $id) { ... on Candidate { disclosures { kind } } } }",
+        {"id": candidate["id"]},
+    )
+    assert "EXPORT" in [d["kind"] for d in log["node"]["disclosures"]]
+
+
+async def test_credentials_stay_verifiable_from_another_process(
+    school: SchoolClient, settings: Settings, http: httpx.AsyncClient
+) -> None:
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    token = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]["jwt"]
+    mine = (await http.get("/credentials/jwks.json")).json()
+    async with another_process(settings) as other:
+        assert (await other.get("/credentials/jwks.json")).json() == mine
+        response = await other.post("/graphql", json={"query": VERIFY, "variables": {"jwt": token}})
+    assert response.json()["data"]["verifyVerifiableCredential"]["valid"] is True
+
+
+async def test_configured_credential_keys_sign_and_are_published(
+    school: SchoolClient, settings: Settings, make_caller: MakeCaller, tmp_path: Path
+) -> None:
+    configured = generate_private_jwks()
+    kid = configured["keys"][0]["kid"]
+    production = replace(
+        settings, data_dir=tmp_path, credential_signing_keys=json.dumps(configured)
+    )
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    async with another_process(production) as other:
+        response = await other.post(
+            "/graphql",
+            json={"query": EXPORTS},
+            headers={"authorization": f"Bearer {school.caller.token}"},
+        )
+        [edge] = response.json()["data"]["candidates"]["edges"]
+        token = edge["node"]["credentials"][0]["openBadgeCredential"]["jwt"]
+        assert pyjwt.get_unverified_header(token)["kid"] == kid
+        claims = await independent_decode(other, token)
+    assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert not (tmp_path / "credential-keys").exists()
