@@ -105,8 +105,16 @@ async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     """Empty every registry table after each test that touched the database."""
     yield
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
+    # TRUNCATE costs file work per table even when empty; most tests touch a few tables, so
+    # find those with rows in one round trip and truncate only them.
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608 (our table names)
+        for name in tables
+    )
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        used = list((await connection.execute(text(probe))).scalars())
+        if used:
+            await connection.execute(text(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(scope="session")
