@@ -10,16 +10,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import strawberry
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
 from api.graphql_view import GraphQLView
+from api.http_guards import RequestBodyLimit
+from api.limits.rate import RateLimiter
 from api.observability import Metrics, RequestIdMiddleware
 from api.schema.root import build_schema
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from db.catalog import CatalogStore
 from db.engine import PoolOptions, create_engine, create_sessionmaker
@@ -27,11 +32,13 @@ from db.engine import PoolOptions, create_engine, create_sessionmaker
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -> Starlette:
+    """``schema`` replaces the registry's (tests use small schemas of their own)."""
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     database_url = settings.database_url
     metrics = Metrics()
+    rate_limiter = RateLimiter.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,6 +62,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await engine.dispose()
+            if rate_limiter is not None:
+                await rate_limiter.aclose()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -73,15 +82,31 @@ def create_app(settings: Settings) -> Starlette:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    graphql = GraphQLView(build_schema(settings), settings=settings)
+    graphql = GraphQLView(
+        schema or build_schema(settings), settings=settings, rate_limiter=rate_limiter
+    )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers the wrong ones per GraphQL over HTTP.
+            Route("/graphql", graphql),
+            *(graphql.ide.routes() if graphql.ide else ()),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+    # Hardening (issue 7), outermost last: CORS answers preflights; the body limit and the
+    # security headers apply to every route, and to the answers of the middleware inside.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app

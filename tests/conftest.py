@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings, normalize_database_url
+from api.settings import RateLimits, Settings, normalize_database_url
 from db.base import Base
 from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
@@ -112,6 +112,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=Path(tmp_path_factory.mktemp("data")),
         db_pool_size=5,
+        # The suite fires requests far faster than any client; tests/test_rate_limits.py
+        # builds its own apps with the limits on.
+        rate_limits=RateLimits(enabled=False),
     )
 
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
-from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
+from api.limits.extensions import limit_extensions
 from api.resolvers import catalog, node
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.node import Node
@@ -50,24 +44,22 @@ class _Schema(strawberry.Schema):
         return
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or Settings()
-    limits = settings.limits
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # Factories, not instances: an extension holds per-request state. The parser and
     # validation caches live at module level, so they still outlast each request.
-    extensions: list[Callable[[], SchemaExtension]] = [
+    return [
         ErrorCodes,
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        *limit_extensions(settings),
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return _Schema(
         query=Query,
         types=ALL_TYPES,
-        extensions=extensions,
+        extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
     )
