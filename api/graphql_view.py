@@ -7,6 +7,7 @@ request may cost) and ``api/graphiql`` (the IDE page).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from strawberry.types.graphql import OperationType
 
 from api import graphql_http
 from api.context import Context, Resources
+from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
@@ -124,7 +126,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestError(400, "No GraphQL query found in the request") from None
         answer = graphql_http.answer(
             data=result.data,
-            errors=result.errors,
+            errors=[_masked(error, context.request_id) for error in result.errors or ()],
             extensions=result.extensions,
             media_type=media_type,
         )
@@ -179,6 +181,17 @@ class GraphQLView(GraphQL[Context, None]):
 
 
 _ALLOW_ALL = {"allow": "GET, POST"}
+logger = logging.getLogger("mssc.errors")
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The last line of defence: an exception raised by an extension hook never reaches the
+    error-code extension, so its text would otherwise go to the client."""
+    original = error.original_error
+    if original is None or isinstance(original, ApiError | GraphQLError):
+        return error
+    logger.error("unexpected error (request %s)", request_id, exc_info=original)
+    return GraphQLError(INTERNAL_MESSAGE, extensions={"code": "INTERNAL", "requestId": request_id})
 
 
 def _request_error(message: str) -> GraphQLError:

@@ -6,13 +6,14 @@ class made per request would never hit it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, ValidationContext, ValidationRule
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
@@ -84,3 +85,18 @@ class ClientErrorPolicy(SchemaExtension):
                 error.message = _SUGGESTION.sub("", error.message)
             if error.original_error is None and _LIMIT_MESSAGES.search(error.message):
                 error.extensions = {**(error.extensions or {}), "code": "TOO_COMPLEX"}
+
+
+class CachedParser(ParserCache):
+    """Strawberry's parser cache, except that a document that fails to parse is left for
+    Strawberry to parse again and report: raised from this hook, the syntax error would skip
+    every extension's ``on_operation`` (no error code, no token-limit ``TOO_COMPLEX``)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+        yield

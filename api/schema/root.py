@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
 from api.limits.extensions import limit_extensions
+from api.limits.rules import CachedParser
 from api.resolvers import catalog, node
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.node import Node
@@ -49,7 +50,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     # validation caches live at module level, so they still outlast each request.
     return [
         ErrorCodes,
-        lambda: ParserCache(maxsize=1024),
+        lambda: CachedParser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         *limit_extensions(settings),
     ]

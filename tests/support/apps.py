@@ -1,0 +1,101 @@
+"""Apps built for one test: other settings, a test-only schema, a stand-in for the token."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import strawberry
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.app import create_app
+from api.settings import Settings
+from auth.principal import Principal
+
+TEST_CLIENT_HEADER = "x-test-client"
+TEST_SCOPES_HEADER = "x-test-scopes"
+
+
+class FakeBearer:
+    """Stands in for the bearer-token middleware: ``x-test-client`` and ``x-test-scopes``
+    become ``request.state.principal``, as a verified token would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode(): v.decode() for k, v in scope.get("headers", ())}
+            client_id = headers.get(TEST_CLIENT_HEADER)
+            scope.setdefault("state", {})["principal"] = (
+                None
+                if client_id is None
+                else Principal(
+                    client_id=client_id,
+                    client_pk=1,
+                    organization_id=1,
+                    organization_kind="STAFF",
+                    scopes=frozenset(headers.get(TEST_SCOPES_HEADER, "").split()),
+                    token_id="test",
+                )
+            )
+        await self.app(scope, receive, send)
+
+
+def principal_headers(client_id: str, *scopes: str) -> dict[str, str]:
+    return {TEST_CLIENT_HEADER: client_id, TEST_SCOPES_HEADER: " ".join(scopes)}
+
+
+@contextlib.asynccontextmanager
+async def started(
+    settings: Settings, *, schema: strawberry.Schema | None = None
+) -> AsyncIterator[Starlette]:
+    app = create_app(settings, schema=schema)
+    app.add_middleware(FakeBearer)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def client_for(
+    settings: Settings, *, schema: strawberry.Schema | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with started(settings, schema=schema) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http:
+            yield http
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The test runner owns the signals; a server inside it must not take them over.
+        yield
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+    """Serves ``app`` with uvicorn on 127.0.0.1 in this event loop; yields its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
