@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -11,23 +10,10 @@ import pytest
 
 from api.errors import INTERNAL_MESSAGE
 from api.settings import Settings
-from tests.support.apps import client_for, principal_headers
+from tests.support.apps import client_for, principal_headers, production
 from tests.support.test_schema import build_test_schema
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
-
-
-def production(settings: Settings, **changes: Any) -> Settings:
-    production = Settings.from_env({"MSSC_ENV": "production"})
-    return replace(
-        settings,
-        environment="production",
-        graphiql=production.graphiql,
-        introspection=production.introspection,
-        limits=production.limits,
-        hsts_max_age_seconds=production.hsts_max_age_seconds,
-        **changes,
-    )
 
 
 def messages(body: dict[str, Any]) -> list[str]:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import strawberry
@@ -45,6 +47,20 @@ class FakeBearer:
                 )
             )
         await self.app(scope, receive, send)
+
+
+def production(settings: Settings, **changes: Any) -> Settings:
+    """``settings`` as ``MSSC_ENV=production`` would make them, keeping the test database."""
+    production = Settings.from_env({"MSSC_ENV": "production"})
+    return replace(
+        settings,
+        environment="production",
+        graphiql=production.graphiql,
+        introspection=production.introspection,
+        limits=production.limits,
+        hsts_max_age_seconds=production.hsts_max_age_seconds,
+        **changes,
+    )
 
 
 def principal_headers(client_id: str, *scopes: str) -> dict[str, str]:
