@@ -1,7 +1,7 @@
 """GraphiQL served by this server, offline and under a strict Content-Security-Policy.
 
 ``GET /graphql`` with ``Accept: text/html`` gets the page; ``/graphiql/assets/<file>`` serves
-the pinned browser bundles fetched at build time (``python -m api.graphiql.assets fetch``)
+the pinned browser bundles fetched at build time (``python -m api.graphiql fetch``)
 and this package's own start-up script and style. The page's policy allows scripts, styles
 and requests from this origin only.
 

@@ -1,7 +1,7 @@
 """Fetch the pinned GraphiQL browser bundles into ``api/static/graphiql/``.
 
-    python -m api.graphiql.assets fetch     # download, verify, unpack (idempotent)
-    python -m api.graphiql.assets check     # exit 1 unless the pinned assets are in place
+    python -m api.graphiql fetch     # download, verify, unpack (idempotent)
+    python -m api.graphiql check     # exit 1 unless the pinned assets are in place
 
 Each package is downloaded with ``npm pack`` (so npm's own registry configuration, proxy
 and certificates apply) and must match the sha512 integrity pinned below, which is the
@@ -152,7 +152,7 @@ def _unpack(package: Package, tarball: Path, staged: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.graphiql.assets", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m api.graphiql", description=__doc__)
     parser.add_argument("command", choices=["fetch", "check"])
     parser.add_argument("--dir", type=Path, default=ASSET_DIR, help="where to unpack")
     arguments = parser.parse_args(argv)

@@ -18,7 +18,7 @@ Fragments and every type condition of an abstract field are counted in full, and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,6 +235,13 @@ class QueryCostLimiter(SchemaExtension):
         self.decision: Decision | None = None
         self.budget: Budget | None = None
 
+    def on_operation(self) -> Iterator[None]:
+        self.budget = cost_budget_of(self.execution_context.context)
+        if self.budget is not None:
+            # A query the bucket could never hold is too complex, not merely early.
+            self.limit = min(self.max_cost, self.budget.capacity)
+        yield
+
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
@@ -244,10 +251,6 @@ class QueryCostLimiter(SchemaExtension):
             operation_name=context.operation_name,
             variables=context.variables,
         )
-        self.budget = cost_budget_of(context.context)
-        if self.budget is not None:
-            # A query the bucket could never hold is too complex, not merely early.
-            self.limit = min(self.max_cost, self.budget.capacity)
         if self.cost > self.limit:
             context.result = _refused(
                 f"Query cost {self.cost} exceeds the maximum of {self.limit}. "
