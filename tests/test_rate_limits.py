@@ -251,9 +251,10 @@ async def test_a_bulk_upload_at_any_speed_completes_when_it_honours_retry_after(
         else:
             refusals += 1
             clock.now += decision.retry_after_seconds
-    # No call is lost; the upload is paced to the leak rate after the first 42 calls.
-    assert clock.now - started < 200 * cost / RateLimits().client_cost.leak_per_second
-    assert refusals < 200
+    # No call is lost; after the first 42 calls the upload is paced to the leak rate and
+    # finishes in about 110 s, as the README says.
+    assert clock.now - started < 120
+    assert refusals <= 158
 
 
 REDIS_URL = os.environ.get("MSSC_TEST_REDIS_URL")
