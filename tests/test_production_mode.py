@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from strawberry.extensions import SchemaExtension
 
 from api.errors import INTERNAL_MESSAGE
 from api.settings import Settings
@@ -182,3 +184,25 @@ async def test_production_security_headers(settings: Settings) -> None:
     async with client_for(production(settings)) as http:
         response: httpx.Response = await http.get("/healthz")
     assert response.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+
+
+async def test_a_fault_in_an_extension_is_masked_too(settings: Settings) -> None:
+    class Faulty(SchemaExtension):
+        def on_execute(self) -> Iterator[None]:
+            raise ConnectionError("redis://:s3cret@cache:6379 refused")
+            yield  # pragma: no cover
+
+    schema = build_test_schema(settings)
+    schema.extensions = [*schema.extensions, Faulty]
+    async with client_for(settings, schema=schema) as http:
+        response = await http.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"x-request-id": "req-ext-0001"}
+        )
+    assert response.status_code == 500
+    assert response.json()["errors"] == [
+        {
+            "message": INTERNAL_MESSAGE,
+            "extensions": {"code": "INTERNAL", "requestId": "req-ext-0001"},
+        }
+    ]
+    assert "s3cret" not in response.text

@@ -48,6 +48,20 @@ async def test_a_bucket_fills_and_leaks() -> None:
     assert (await store.charge("other", 100, bucket)).allowed  # keys are independent
 
 
+async def test_dry_buckets_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("api.limits.rate._PRUNE_ABOVE", 3)
+    clock = Clock()
+    store = MemoryBucketStore(clock)
+    slow, fast = RateBucket(100, 1), RateBucket(100, 100)
+    await store.charge("slow", 50, slow)
+    for key in ("fast-1", "fast-2", "fast-3"):
+        await store.charge(key, 50, fast)
+    clock.now += 1
+    await store.charge("fast-4", 1, fast)  # over the threshold: prunes
+    assert set(store._levels) == {"slow", "fast-4"}
+    assert not (await store.charge("slow", 52, slow)).allowed  # 49 still in it
+
+
 def settings_with(settings: Settings, **buckets: RateBucket) -> Settings:
     return replace(settings, rate_limits=replace(RateLimits(), **buckets))
 

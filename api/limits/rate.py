@@ -58,24 +58,25 @@ class MemoryBucketStore:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._levels: dict[str, tuple[float, float]] = {}
+        # key → (level, when it was measured, leak per second)
+        self._levels: dict[str, tuple[float, float, int]] = {}
 
     async def charge(self, key: str, amount: int, bucket: RateBucket) -> Decision:
         now = self.clock()
-        level, at = self._levels.get(key, (0.0, now))
+        level, at, _ = self._levels.get(key, (0.0, now, bucket.leak_per_second))
         level = max(0.0, level - (now - at) * bucket.leak_per_second)
         level, decision = _decide(level, amount, bucket)
-        self._levels[key] = (level, now)
+        self._levels[key] = (level, now, bucket.leak_per_second)
         if len(self._levels) > _PRUNE_ABOVE:
-            self._prune(now, bucket)
+            self._prune(now)
         return decision
 
-    def _prune(self, now: float, bucket: RateBucket) -> None:
+    def _prune(self, now: float) -> None:
         # A bucket that has leaked dry holds nothing worth keeping.
         self._levels = {
-            key: (level, at)
-            for key, (level, at) in self._levels.items()
-            if level - (now - at) * bucket.leak_per_second > 0
+            key: (level, at, leak)
+            for key, (level, at, leak) in self._levels.items()
+            if level - (now - at) * leak > 0
         }
 
     async def aclose(self) -> None:
