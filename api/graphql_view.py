@@ -30,6 +30,8 @@ from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
 from api.settings import Settings
 
+logger = logging.getLogger("mssc.errors")
+
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
@@ -41,7 +43,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide=None,  # the page is ours: see ``self.ide``
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
             subscription_protocols=(),
@@ -181,7 +183,6 @@ class GraphQLView(GraphQL[Context, None]):
 
 
 _ALLOW_ALL = {"allow": "GET, POST"}
-logger = logging.getLogger("mssc.errors")
 
 
 def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
