@@ -51,7 +51,6 @@ async def test_every_response_reports_its_cost(client: httpx.AsyncClient) -> Non
     ("query", "variables", "cost"),
     [
         ("{ items(first: 50) { edges { node { id name } } } }", None, 1 + 50 * 4),
-        ("{ items(first: 5000) { edges { node { id } } } }", None, 1 + MAX_PAGE_SIZE * 3),
         ("query($n: Int) { items(first: $n) { totalCount } }", {"n": 7}, 1 + 7),
         ("query($n: Int = 30) { items(first: $n) { totalCount } }", None, 1 + 30),
         ("query($n: Int) { items(first: $n) { totalCount } }", {"n": None}, 1 + 10),
@@ -179,13 +178,19 @@ async def test_the_registry_schema_refuses_an_expensive_query(settings: Settings
 def test_first_is_capped_for_every_connection() -> None:
     assert cap_first(None, default=20) == 20
     assert cap_first(1, default=20) == 1
-    assert cap_first(100, default=20) == 100
-    assert cap_first(101, default=20) == MAX_PAGE_SIZE
-    assert cap_first(10**9, default=20) == MAX_PAGE_SIZE
-    for below in (0, -1):
+    assert cap_first(100, default=20) == MAX_PAGE_SIZE
+    for outside in (0, -1, 101, 10**9):
         with pytest.raises(BadUserInput) as raised:
-            cap_first(below, default=20)
+            cap_first(outside, default=20)
+        assert str(raised.value) == f"first must be between 1 and 100 (got {outside})."
         assert raised.value.extensions == {"code": "BAD_USER_INPUT", "argument": "first"}
+
+
+async def test_a_page_over_100_is_refused_but_priced_as_100(client: httpx.AsyncClient) -> None:
+    body = await post(client, "{ items(first: 5000) { edges { node { id } } } }")
+    assert cost_of(body) == 1 + MAX_PAGE_SIZE * 3
+    assert body["errors"][0]["message"] == "first must be between 1 and 100 (got 5000)."
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
 
 
 def test_cost_page_sizes_never_fail() -> None:

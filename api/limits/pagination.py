@@ -1,4 +1,4 @@
-"""Page sizes: every connection caps ``first`` at :data:`MAX_PAGE_SIZE`.
+"""Page sizes: ``first`` is 1 to :data:`MAX_PAGE_SIZE` on every connection.
 
 Resolvers call :func:`cap_first`; the cost calculator uses :func:`page_size_for_cost`, so a
 query is charged for the page it will actually get.
@@ -12,17 +12,18 @@ MAX_PAGE_SIZE = 100
 
 
 def cap_first(first: int | None, *, default: int) -> int:
-    """The page size to fetch: ``default`` when absent, at most :data:`MAX_PAGE_SIZE`.
+    """The page size to fetch: ``default`` when absent, else ``first`` if it is 1 to 100.
 
-    Below 1 is the caller's mistake (``BAD_USER_INPUT``), not something to round up silently.
+    Out of range is the caller's mistake (``BAD_USER_INPUT``), as on GitHub: silently
+    serving fewer rows than asked would look like the end of the data.
     """
     if first is None:
-        first = default
-    if first < 1:
+        return default
+    if not 1 <= first <= MAX_PAGE_SIZE:
         raise BadUserInput(
-            f"first must be between 1 and {MAX_PAGE_SIZE}; got {first}", argument="first"
+            f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).", argument="first"
         )
-    return min(first, MAX_PAGE_SIZE)
+    return first
 
 
 def page_size_for_cost(first: object, *, default: int | None) -> int:
