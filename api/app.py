@@ -1,7 +1,9 @@
 """The ASGI application: ``create_app(settings)``.
 
-Request path: middleware (request id, metrics) → routes: ``/graphql`` (Strawberry),
-``/healthz``, ``/readyz``, ``/metrics``.
+Request path: middleware (request id, metrics; security headers; body limit; CORS; bearer
+token → principal) → routes: ``/graphql`` (Strawberry; GraphiQL and ``/graphiql/assets``
+where enabled), the OAuth endpoints (``/oauth/*``, ``/.well-known/*``), ``/healthz``,
+``/readyz``, ``/metrics``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ from api.observability import Metrics, RequestIdMiddleware
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
+from auth.backend import BearerAuthMiddleware
+from auth.ratelimit import FailureLimits
+from auth.service import AuthConfig, AuthService
 from db.catalog import CatalogStore
 from db.engine import PoolOptions, create_engine, create_sessionmaker
+from db.geocode import warm_up as warm_up_zip_codes
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -38,6 +44,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     database_url = settings.database_url
     metrics = Metrics()
+    auth = AuthService(auth_config(settings))
     rate_limiter = RateLimiter.from_settings(settings)
 
     @contextlib.asynccontextmanager
@@ -52,14 +59,18 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             ),
         )
         sessionmaker = create_sessionmaker(engine)
+        # The offline ZIP dataset loads on first use; pay that now, not inside a request.
+        await asyncio.to_thread(warm_up_zip_codes)
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
             catalog=CatalogStore(sessionmaker),
+            auth=auth,
         )
         try:
-            yield
+            async with auth.running(sessionmaker):
+                yield
         finally:
             await engine.dispose()
             if rate_limiter is not None:
@@ -93,11 +104,14 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *auth.routes(),
         ],
         lifespan=lifespan,
     )
-    # Hardening (issue 7), outermost last: CORS answers preflights; the body limit and the
-    # security headers apply to every route, and to the answers of the middleware inside.
+    # Innermost first. The bearer middleware sits inside CORS, so that preflights and the
+    # 401s it answers carry CORS headers; the body limit and the security headers apply to
+    # every route and to every answer of the middleware inside them.
+    app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
@@ -110,3 +124,21 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    limits = settings.auth_limits
+    return AuthConfig(
+        issuer=settings.issuer,
+        audience=settings.audience,
+        token_ttl_seconds=settings.access_token_ttl_seconds,
+        key_directory=settings.data_dir / "keys",
+        configured_keys=settings.signing_keys,
+        refresh_seconds=settings.auth_refresh_seconds,
+        redis_url=settings.redis_url,
+        limits=FailureLimits(
+            per_client=limits.failures_per_client,
+            per_address=limits.failures_per_address,
+            window_seconds=limits.window_seconds,
+        ),
+    )

@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.errors import Unauthenticated
+from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.principal import Principal
+from auth.service import AuthService
 from db.catalog import CatalogSnapshot, CatalogStore
 
 
@@ -23,6 +26,7 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     catalog: CatalogStore
+    auth: AuthService
 
 
 class CatalogUnavailable(RuntimeError):
@@ -36,10 +40,17 @@ class Context:
     resources: Resources
     request_id: str
     principal: Principal | None
+    loaders: Loaders
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         return self.resources.sessionmaker
+
+    def require_principal(self) -> Principal:
+        """The caller; for fields behind a permission class, which has already checked it."""
+        if self.principal is None:
+            raise Unauthenticated("An access token is required")
+        return self.principal
 
     async def catalog_today(self) -> CatalogSnapshot:
         snapshot = await self.resources.catalog.on(today())

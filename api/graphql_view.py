@@ -23,11 +23,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api import graphql_http
-from api.context import Context, Resources
+from api.context import Context, Resources, today
 from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
+from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
 logger = logging.getLogger("mssc.errors")
@@ -54,12 +55,19 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
+        principal = getattr(request.state, "principal", None)
         return Context(
             request=request,
             response=response,
             resources=resources,
             request_id=request.state.request_id,
-            principal=getattr(request.state, "principal", None),
+            principal=principal,
+            loaders=Loaders.for_request(
+                resources.sessionmaker,
+                day=today(),
+                principal=principal,
+                request_id=request.state.request_id,
+            ),
         )
 
     def encode_json(self, data: object) -> bytes:

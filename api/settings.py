@@ -5,11 +5,13 @@ Nothing in the codebase reads ``os.environ`` but :meth:`Settings.from_env`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 Environment = Literal["development", "production"]
 
@@ -40,6 +42,49 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     if value < minimum:
         raise SettingsError(f"{name}={value} must be at least {minimum}")
     return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not value >= minimum:
+        raise SettingsError(f"{name}={raw} must be at least {minimum}")
+    return value
+
+
+def _issuer(env: Mapping[str, str]) -> str:
+    issuer = (env.get("MSSC_ISSUER") or "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(issuer)
+    # RFC 8414 §2: the issuer is an https URL without query or fragment. Plain http is
+    # tolerated on the loopback interface only, for development.
+    if parts.query or parts.fragment or not parts.hostname:
+        raise SettingsError(f"MSSC_ISSUER={issuer!r} must be a URL without query or fragment")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise SettingsError(f"MSSC_ISSUER={issuer!r} must use https (plain http only on localhost)")
+    return issuer
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class AuthLimits:
+    """Brute-force protection: failed client authentications allowed per window."""
+
+    failures_per_client: int = 10
+    failures_per_address: int = 50
+    window_seconds: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +174,11 @@ class Settings:
     issuer: str = "http://127.0.0.1:8000"
     audience: str = "mssc-registry"
     access_token_ttl_seconds: int = 900
+    # A JWKS of private signing keys (production); unset: keys generated in data_dir/keys.
+    signing_keys: str | None = field(default=None, repr=False)
+    # How often each process reloads revocations, disabled clients and published keys.
+    auth_refresh_seconds: float = 2.0
+    auth_limits: AuthLimits = field(default_factory=AuthLimits)
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_statement_cache_size: int = 512
@@ -168,9 +218,16 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             graphiql=_flag(env, "MSSC_GRAPHIQL", not production),
             introspection=_flag(env, "MSSC_INTROSPECTION", not production),
-            issuer=env.get("MSSC_ISSUER") or "http://127.0.0.1:8000",
+            issuer=_issuer(env),
             audience=env.get("MSSC_AUDIENCE") or "mssc-registry",
             access_token_ttl_seconds=_int(env, "MSSC_TOKEN_TTL_SECONDS", 900, minimum=60),
+            signing_keys=env.get("MSSC_SIGNING_KEYS") or None,
+            auth_refresh_seconds=_float(env, "MSSC_AUTH_REFRESH_SECONDS", 2.0, minimum=0.05),
+            auth_limits=AuthLimits(
+                failures_per_client=_int(env, "MSSC_AUTH_FAILURES_PER_CLIENT", 10, minimum=1),
+                failures_per_address=_int(env, "MSSC_AUTH_FAILURES_PER_ADDRESS", 50, minimum=1),
+                window_seconds=_int(env, "MSSC_AUTH_FAILURE_WINDOW_SECONDS", 300, minimum=1),
+            ),
             db_pool_size=_int(env, "MSSC_DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_int(env, "MSSC_DB_MAX_OVERFLOW", 5),
             # 0 disables asyncpg's prepared-statement cache, as PgBouncer in transaction mode needs.

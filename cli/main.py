@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
+from cli import clients
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail, report
 
@@ -54,6 +55,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
     _check_port_free(args.host, args.port)
     with database_for(settings) as settings:
         bootstrap(settings)
+        if args.demo:
+            from cli.demo import load_demo
+
+            load_demo(settings)
         print(f"mssc: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
         config = uvicorn.Config(
             create_app(settings),
@@ -95,6 +100,19 @@ def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
     print(f"catalog version {document.label} (effective {document.effective_from}): {state}")
 
 
+def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
+    from cli.results_import import import_results
+
+    path = Path(args.file)
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        counts = run_with_engine(
+            settings, lambda engine: import_results(engine, path=path, client_id=args.client_id)
+        )
+    if counts["REJECTED"]:
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mssc", description="National certification registry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the API server")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument(
+        "--demo", action="store_true", help="also load the demo data set (idempotent)"
+    )
     serve_cmd.set_defaults(handler=serve)
 
     catalog_cmd = commands.add_parser("catalog", help="manage catalog versions")
@@ -109,6 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(handler=load_catalog_file)
+
+    results_cmd = commands.add_parser("results", help="assessment results")
+    results_sub = results_cmd.add_subparsers(dest="results_command", required=True)
+    import_cmd = results_sub.add_parser(
+        "import",
+        help="post results from a CSV file (safe to re-run)",
+        description=(
+            "Columns: externalId, candidateExternalId, moduleCode, centerSiteCode, takenAt, "
+            "and correctAnswers or scorePercent; optional activityScores as 1:80;2:72.5. "
+            "Rejected rows go to FILE.rejected.csv with their reasons; exit status 1 if any."
+        ),
+    )
+    import_cmd.add_argument("file")
+    import_cmd.add_argument("--client-id", required=True, help="the school's OAuth client id")
+    import_cmd.set_defaults(handler=import_results_file)
+
+    clients.add_commands(commands)
     return parser
 
 

@@ -5,7 +5,8 @@ Map:
   policy changes (cut scores, question counts, fees, key work activities, requirements, retake
   waits) lives in rows keyed by a ``CatalogVersion`` with an effective date.
 - network: ``Organization`` operates ``Center``s, authorized per program by
-  ``CenterAuthorization`` (with a status history); ``Instructor``s and ``Proctor``s.
+  ``CenterAuthorization`` (with a status history); ``Instructor``s and ``Proctor``s, kept
+  apart by ``FirewallSide``.
 - registry: ``Candidate`` (linked to each organization's external id by ``CandidateLink``),
   ``AssessmentResult`` with ``ActivityScore``s, ``Credential`` with ``CredentialStatusChange``s.
 - privacy: ``ShareCode`` → ``ConsentGrant``; every disclosure in ``Disclosure``.
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     Enum,
     ForeignKey,
     Identity,
@@ -39,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, created_at_column
+from db.earth import Cube
 
 ORGANIZATION_KINDS = ("STAFF", "SCHOOL", "EMPLOYER")
 CENTER_KINDS = (
@@ -54,6 +57,7 @@ AUTHORIZATION_STATUSES = ("ACTIVE", "SUSPENDED", "WITHDRAWN")
 CREDENTIAL_KINDS = ("MODULE_CERTIFICATE", "CERTIFICATE", "CERTIFICATION")
 CREDENTIAL_STATUSES = ("ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED")
 PROCTOR_ROLES = ("PROCTOR", "SITE_COORDINATOR")
+FIREWALL_SIDES = ("TRAINING", "CERTIFICATION")
 DISCLOSURE_KINDS = ("VERIFICATION", "RECORD_READ", "DIAGNOSTIC", "EXPORT", "SHARE_REDEEMED")
 
 
@@ -226,6 +230,11 @@ class Center(Base):
     country: Mapped[str] = mapped_column(String(2), server_default="US")
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    # The locator's search key: ``ll_to_earth`` computed once per write instead of per row
+    # and query (its domain checks cost ~7 µs a call; see db/locator.py and bench/locator.py).
+    earth_point: Mapped[Any] = mapped_column(
+        Cube(), Computed("ll_to_earth(latitude, longitude)::cube", persisted=True), deferred=True
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -233,12 +242,7 @@ class Center(Base):
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
         # Locator: nearest-first search by great-circle distance (contrib earthdistance).
-        Index(
-            "ix_centers_earth",
-            text("ll_to_earth(latitude, longitude)"),
-            postgresql_using="gist",
-            postgresql_where=text("latitude IS NOT NULL"),
-        ),
+        Index("ix_centers_earth_point", "earth_point", postgresql_using="gist"),
         Index(
             "ix_centers_name_trgm",
             "name",
@@ -265,6 +269,8 @@ class CenterAuthorization(Base):
         CheckConstraint(
             "authorized_until IS NULL OR authorized_until >= authorized_from", name="date_range"
         ),
+        # One period per start day: authorizing again with the same start renews that period.
+        UniqueConstraint("center_id", "program_id", "authorized_from"),
         Index("ix_center_authorizations_center_program", "center_id", "program_id"),
         Index("ix_center_authorizations_program_id", "program_id"),
     )
@@ -337,6 +343,21 @@ class Proctor(Base):
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (UniqueConstraint("center_id", "email", "role"),)
+
+
+class FirewallSide(Base):
+    """Which side of the training/certification firewall a person (by email) stands on.
+
+    ISO/IEC 17024 keeps instructors (TRAINING) apart from proctors and site coordinators
+    (CERTIFICATION). The primary key makes the choice once per person, also under concurrent
+    registrations; rows are never deleted.
+    """
+
+    __tablename__ = "firewall_sides"
+
+    email: Mapped[str] = mapped_column(CITEXT, primary_key=True)
+    side: Mapped[str] = mapped_column(_enum("firewall_side", FIREWALL_SIDES))
+    created_at: Mapped[datetime] = created_at_column()
 
 
 # --- registry --------------------------------------------------------------------------

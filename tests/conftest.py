@@ -20,16 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import RateLimits, Settings, normalize_database_url
+from api.settings import AuthLimits, RateLimits, Settings, normalize_database_url
 from db.base import Base
 from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, create_sessionmaker
+from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 
-# Reference data that a test run loads once and keeps.
-CATALOG_TABLES = frozenset(
+# Data a test run sets up once and keeps: the reference catalog, and the signing keys the
+# session-long app signs with (the JWKS must keep publishing them).
+KEPT_TABLES = frozenset(
     {
         "catalog_versions",
         "programs",
@@ -39,6 +41,7 @@ CATALOG_TABLES = frozenset(
         "course_alignments",
         "credential_types",
         "credential_type_versions",
+        "signing_keys",
     }
 )
 
@@ -100,7 +103,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 async def clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     """Empty every registry table after each test that touched the database."""
     yield
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in CATALOG_TABLES]
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
@@ -112,8 +115,13 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=Path(tmp_path_factory.mktemp("data")),
         db_pool_size=5,
-        # The suite fires requests far faster than any client; tests/test_rate_limits.py
-        # builds its own apps with the limits on.
+        # Tests that wait for another "process" to notice a revocation poll briefly.
+        auth_refresh_seconds=0.1,
+        # The whole session shares one app and one source address: brute-force limits are
+        # tested on apps of their own (tests/auth/test_rate_limit.py).
+        auth_limits=AuthLimits(failures_per_client=10_000, failures_per_address=10_000),
+        # Likewise for request and cost budgets: tests/test_rate_limits.py builds its own apps
+        # with the limits on.
         rate_limits=RateLimits(enabled=False),
     )
 
@@ -135,3 +143,11 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def graphql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture
+def make_caller(
+    http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> MakeCaller:
+    """``await make_caller(kind="SCHOOL", scopes=None, *, org_name=None) -> Caller``."""
+    return caller_factory(http, sessionmaker)

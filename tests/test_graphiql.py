@@ -19,6 +19,7 @@ from api.graphiql import OFFLINE_POLICY, GraphiQLPage, fallback_policy
 from api.graphiql.assets import ASSET_DIR, PINNED, AssetError, fetch, is_installed
 from api.settings import RateLimits, Settings
 from tests.support.apps import live_server, started
+from tests.support.auth import MakeCaller
 from tests.support.browser import browser_page, chromium_path
 
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -139,29 +140,44 @@ async def test_graphiql_runs_a_query_in_a_browser_offline(assets: Path, served: 
 
 
 @needs_chromium
-async def test_typed_query_and_headers_panel(assets: Path, served: str) -> None:
-    """What staff do: type a query, put credentials in the Headers tab, run it.
+async def test_staff_token_in_the_headers_panel(
+    assets: Path, served: str, make_caller: MakeCaller
+) -> None:
+    """What staff do: type a query, put their token in the Headers tab, run it.
 
-    Until the OAuth work is merged the credentials are the test stand-in's headers; with it,
-    this becomes ``{"Authorization": "Bearer <staff token>"}`` and a dashboard query (stats).
+    The query reads what only a staff token sees (every candidate, the organization's kind);
+    once the dashboard (``stats``) is merged, it belongs here too.
     """
+    staff = await make_caller("STAFF")
+    query = "{ viewer { clientId organization { kind } } candidates { totalCount } }"
     async with browser_page() as page:
         await page.send("Page.navigate", url=f"{served}/graphql")
         await page.wait_for("!!document.querySelector('.graphiql-query-editor .CodeMirror')")
-        await page.type_into(".graphiql-query-editor .CodeMirror", "{ modules { code } }")
-        # The headers editor is where staff put their token; here it names a test client.
+        await page.type_into(".graphiql-query-editor .CodeMirror", query)
         await page.click("button[data-name='headers']")
         headers_editor = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
         await page.wait_for(f"!!document.querySelector({json.dumps(headers_editor)})")
-        headers = {"x-test-client": "staff-dashboard", "x-test-scopes": "registry:admin"}
-        await page.type_into(headers_editor, json.dumps(headers))
+        await page.type_into(headers_editor, json.dumps({"Authorization": f"Bearer {staff.token}"}))
         await page.click(".graphiql-execute-button")
+        # The response editor's text, as CodeMirror holds it.
         result = await page.wait_for(
-            "(() => { const r = document.querySelector('.result-window');"
-            " return r && r.innerText.includes('MAINTENANCE') ? r.innerText : ''; })()"
+            "(() => { const r = document.querySelector('.result-window .CodeMirror');"
+            " const text = r ? r.CodeMirror.getValue() : '';"
+            " return text.includes('totalCount') ? text : ''; })()"
         )
-    assert '"code": "SAFETY"' in result
-    # A client's budget, not an anonymous caller's: the headers reached the server.
-    assert f'"maximumAvailable": {RateLimits().client_cost.capacity}' in result
+        in_address = await page.evaluate("window.location.href")
+        stored = await page.evaluate("JSON.stringify(window.localStorage)")
+    answer = json.loads(result)
+    assert answer["data"] == {
+        "viewer": {"clientId": staff.client_id, "organization": {"kind": "STAFF"}},
+        "candidates": {"totalCount": 0},
+    }
+    # A client's budget, not an anonymous caller's: the token reached the server.
+    throttle = answer["extensions"]["cost"]["throttleStatus"]
+    assert throttle["maximumAvailable"] == RateLimits().client_cost.capacity
+    # The token stays out of the address bar and out of the browser's storage.
+    assert staff.token not in in_address
+    leaking = [k for k, v in json.loads(stored).items() if staff.token in v]
+    assert leaking == [], leaking
     assert outside(served, page.requests) == []
     assert page.exceptions == []

@@ -8,11 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 
 from api.errors import BadUserInput
+from api.limits.cost import query_cost
 from api.limits.pagination import MAX_PAGE_SIZE, cap_first, page_size_for_cost
+from api.schema.root import build_schema
 from api.settings import GraphQLLimits, Settings
 from tests.support.apps import client_for
+from tests.support.graphql import GraphQLClient
 from tests.support.test_schema import CALLS, build_test_schema
 
 ITEMS = "{ items { edges { node { id name } } } }"  # 1 + 10 * (edges 1 + node (1 + 2))
@@ -158,14 +162,32 @@ async def test_depth_and_tokens_are_too_complex(settings: Settings) -> None:
     assert "more than 30 tokens" in long["errors"][0]["message"]
 
 
-async def test_the_registry_schema_is_priced_too(graphql: Any) -> None:
-    body = await graphql(
+async def test_the_registry_schema_is_priced_too(graphql: GraphQLClient) -> None:
+    response = await graphql.post(
         "{ modules { code keyWorkActivities { number title } } "
         "credentialTypes { code requiredModules { code } prerequisite { code } } }"
     )
+    body = response.json()
     assert "errors" not in body
     # modules (1 + code 1 + activities (1 + 2)) + credentialTypes (1 + 1 + (1 + 1) + (1 + 1))
     assert body["extensions"]["cost"] == {"requestedQueryCost": 11, "maxQueryCost": 50_000}
+
+
+def test_registry_connections_and_post_results_are_priced() -> None:
+    schema = build_schema()._schema
+    page = parse(
+        "{ candidates { edges { node { id results(first: 5) { edges { node { id } } } } } } }"
+    )
+    # candidates: 1 + 20 (declared default) * (edges 1 + node (1 + id 1 + results (1 + 5 * 3)))
+    assert query_cost(schema, page) == 1 + 20 * (1 + (1 + 1 + (1 + 5 * 3)))
+    upload = parse(
+        "mutation($input: PostResultsInput!) { postResults(input: $input) { "
+        "outcomes { index status result { id } userErrors { code field message } } "
+        "userErrors { code field message } } }"
+    )
+    variables = {"input": {"results": [{}] * 500}}
+    # The README's bulk-upload figure: 10 + 500 + 500 * 13.
+    assert query_cost(schema, upload, variables=variables) == 7_010
 
 
 async def test_the_registry_schema_refuses_an_expensive_query(settings: Settings) -> None:

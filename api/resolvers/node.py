@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.context import Info
-from api.resolvers import catalog
+from api.resolvers import candidates, catalog, centers, credentials, instructors, viewer
 from api.schema.node import Node, from_global_id
 
 NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
@@ -15,6 +15,12 @@ NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
 # Each lookup applies the same entitlement as the type's list queries.
 NODE_LOOKUPS: dict[str, NodeLookup] = {
     "Module": catalog.module_node,
+    "Organization": viewer.organization_node,
+    "Center": centers.center_node,
+    "Instructor": instructors.instructor_node,
+    "Candidate": candidates.candidate_node,
+    "AssessmentResult": credentials.result_node,
+    "Credential": credentials.credential_node,
 }
 
 

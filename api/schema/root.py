@@ -10,18 +10,56 @@ from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
+from api.limits.cost import field_cost
 from api.limits.extensions import limit_extensions
 from api.limits.rules import CachedParser
-from api.resolvers import catalog, node
+from api.permissions import authenticated, reads_candidates, requires
+from api.resolvers import (
+    candidates,
+    catalog,
+    centers,
+    clients,
+    consent,
+    credentials,
+    node,
+    results,
+    viewer,
+)
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.centers import Center, CenterConnection
+from api.schema.instructors import Instructor
 from api.schema.node import Node
+from api.schema.organization import (
+    CreateClientPayload,
+    DisableClientPayload,
+    Organization,
+    RotateClientSecretPayload,
+    Viewer,
+)
+from api.schema.records import AssessmentResult, Candidate, CandidateConnection, Credential
+from api.schema.registry_inputs import (
+    CreateShareCodePayload,
+    CredentialPayload,
+    MergeCandidatesPayload,
+    PostResultsPayload,
+    RedeemShareCodePayload,
+    RegisterCandidatePayload,
+    WithdrawConsentPayload,
+)
+from api.schema.verification import CredentialVerification
 from api.settings import Settings
+from auth.scopes import Scope
 
 
 @strawberry.type
 class Query:
     node: Node | None = strawberry.field(
         resolver=node.node, description="Fetches an object by its global ID."
+    )
+    viewer: Viewer = strawberry.field(
+        resolver=viewer.viewer,
+        extensions=authenticated(),
+        description="The caller: client, organization and scopes. Any valid token.",
     )
     programs: list[Program] = strawberry.field(
         resolver=catalog.programs, description="Certification programs. Public."
@@ -33,9 +71,118 @@ class Query:
     credential_types: list[CredentialType] = strawberry.field(
         resolver=catalog.credential_types, description="Credentials the registry issues. Public."
     )
+    centers: CenterConnection = strawberry.field(
+        resolver=centers.centers,
+        description=(
+            "Centers authorized today within a radius of a point or US ZIP code, nearest "
+            "first. Public."
+        ),
+    )
+
+    candidates: CandidateConnection = strawberry.field(
+        resolver=candidates.candidates,
+        extensions=reads_candidates(),
+        description=(
+            "Candidates you may see: a school its own, an employer those who shared their "
+            "record with it (diagnostics:read), staff all. Needs candidates:read."
+        ),
+    )
+    verify_credential: CredentialVerification = strawberry.field(
+        resolver=credentials.verify,
+        extensions=requires(Scope.CREDENTIALS_VERIFY),
+        description=(
+            "Is this person currently certified? Needs the verification code printed on the "
+            "certificate and the holder's family name. Needs credentials:verify."
+        ),
+    )
 
 
-ALL_TYPES: list[type] = [Module]
+@strawberry.type
+class Mutation:
+    register_candidate: RegisterCandidatePayload = strawberry.mutation(
+        resolver=candidates.register_candidate,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="Registers a candidate; the same externalId returns the same candidate.",
+    )
+    post_results: PostResultsPayload = strawberry.mutation(
+        resolver=results.post_results_mutation,
+        extensions=requires(Scope.RESULTS_WRITE),
+        # 10, plus 1 per result, plus the payload's selection once per result (README).
+        metadata=field_cost(size_from="input.results", per_item=1),
+        description=(
+            "Posts 1 to 500 assessment results, each judged and committed on its own. "
+            "Re-posting an identical item answers UNCHANGED. Needs results:write."
+        ),
+    )
+    create_share_code: CreateShareCodePayload = strawberry.mutation(
+        resolver=consent.create_share_code_mutation,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="A single-use code the candidate gives an employer. Needs candidates:write.",
+    )
+    redeem_share_code: RedeemShareCodePayload = strawberry.mutation(
+        resolver=consent.redeem_share_code_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description=(
+            "An employer redeems a share code with the candidate's family name and a purpose, "
+            "and gains consent to see the record. Needs diagnostics:read."
+        ),
+    )
+    withdraw_consent: WithdrawConsentPayload = strawberry.mutation(
+        resolver=consent.withdraw_consent,
+        extensions=requires(Scope.CANDIDATES_WRITE),
+        description="Withdraws an employer's consent grant, for the candidate.",
+    )
+    suspend_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.suspend_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Suspends an active credential (reversible). Needs registry:admin.",
+    )
+    reinstate_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.reinstate_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Reinstates a suspended credential. Needs registry:admin.",
+    )
+    revoke_credential: CredentialPayload = strawberry.mutation(
+        resolver=credentials.revoke_credential,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Revokes a credential for good. Needs registry:admin.",
+    )
+    merge_candidates: MergeCandidatesPayload = strawberry.mutation(
+        resolver=candidates.merge_candidates,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Folds a duplicate record into another, keeping every result and credential. "
+            "Needs registry:admin."
+        ),
+    )
+    create_client: CreateClientPayload = strawberry.mutation(
+        resolver=clients.create_client,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=("Creates an OAuth client, and its organization if new. Needs registry:admin."),
+    )
+    rotate_client_secret: RotateClientSecretPayload = strawberry.mutation(
+        resolver=clients.rotate_client_secret,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Replaces a client's secret. Needs registry:admin.",
+    )
+    disable_client: DisableClientPayload = strawberry.mutation(
+        resolver=clients.disable_client,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Disables a client for good; its outstanding tokens stop working. Needs registry:admin."
+        ),
+    )
+
+
+ALL_TYPES: list[type] = [
+    Module,
+    Organization,
+    Center,
+    Instructor,
+    Candidate,
+    AssessmentResult,
+    Credential,
+]
 
 
 class _Schema(strawberry.Schema):
@@ -60,6 +207,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     return _Schema(
         query=Query,
+        mutation=Mutation,
         types=ALL_TYPES,
         extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),

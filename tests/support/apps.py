@@ -1,11 +1,12 @@
-"""Apps built for one test: other settings, a test-only schema, a stand-in for the token."""
+"""Extra application instances: other "server processes" on the same database, apps with
+other settings or a test-only schema, a stand-in for the token, and a real server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ import httpx
 import strawberry
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.app import create_app
@@ -24,8 +26,9 @@ TEST_SCOPES_HEADER = "x-test-scopes"
 
 
 class FakeBearer:
-    """Stands in for the bearer-token middleware: ``x-test-client`` and ``x-test-scopes``
-    become ``request.state.principal``, as a verified token would."""
+    """Stands in for a verified token where a test needs many callers cheaply:
+    ``x-test-client`` and ``x-test-scopes`` become ``request.state.principal``. It sits
+    inside the real bearer middleware; requests without these headers are left to it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,10 +37,8 @@ class FakeBearer:
         if scope["type"] == "http":
             headers = {k.decode(): v.decode() for k, v in scope.get("headers", ())}
             client_id = headers.get(TEST_CLIENT_HEADER)
-            scope.setdefault("state", {})["principal"] = (
-                None
-                if client_id is None
-                else Principal(
+            if client_id is not None:
+                scope.setdefault("state", {})["principal"] = Principal(
                     client_id=client_id,
                     client_pk=1,
                     organization_id=1,
@@ -45,7 +46,6 @@ class FakeBearer:
                     scopes=frozenset(headers.get(TEST_SCOPES_HEADER, "").split()),
                     token_id="test",
                 )
-            )
         await self.app(scope, receive, send)
 
 
@@ -72,7 +72,7 @@ async def started(
     settings: Settings, *, schema: strawberry.Schema | None = None
 ) -> AsyncIterator[Starlette]:
     app = create_app(settings, schema=schema)
-    app.add_middleware(FakeBearer)
+    app.user_middleware.append(Middleware(FakeBearer))  # innermost: after the real bearer check
     async with app.router.lifespan_context(app):
         yield app
 
@@ -115,3 +115,27 @@ async def live_server(app: ASGIApp) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         listener.close()
+
+
+@contextlib.asynccontextmanager
+async def another_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app with its own caches, counters and keyring, as another process has."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://registry.test"
+        ) as client:
+            yield client
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 5.0) -> bool:
+    """Poll ``check`` until it holds: for effects another process applies on its own clock."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        if await check():
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)

@@ -23,8 +23,41 @@
     window.history.replaceState(null, "", search ? "?" + search : window.location.pathname);
   }
 
+  // GraphiQL keeps its tabs and history in local storage, headers included, even with
+  // shouldPersistHeaders off. Everything it stores passes through here and loses its
+  // "headers", so that no access token is ever written to disk.
+  function withoutHeaders(value) {
+    try {
+      return JSON.stringify(
+        JSON.parse(value, function (key, item) {
+          return key === "headers" ? undefined : item;
+        }),
+      );
+    } catch (notJson) {
+      return value;
+    }
+  }
+  var storage = {
+    getItem: function (key) {
+      return window.localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      window.localStorage.setItem(key, withoutHeaders(value));
+    },
+    removeItem: function (key) {
+      window.localStorage.removeItem(key);
+    },
+    clear: function () {
+      window.localStorage.clear();
+    },
+    get length() {
+      return window.localStorage.length;
+    },
+  };
+
   var props = {
     fetcher: GraphiQL.createFetcher({ url: endpoint }),
+    storage: storage,
     defaultQuery:
       "# MSSC national registry. Public queries need no token; for the others,\n" +
       '# put {"Authorization": "Bearer <access token>"} in the Headers tab below.\n' +

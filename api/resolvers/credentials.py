@@ -1,0 +1,121 @@
+"""Credentials: verification by employers, the staff lifecycle actions, node lookups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from api.context import Info
+from api.resolvers.candidates import require_candidate_reader
+from api.schema.catalog import CredentialType
+from api.schema.node import parse_global_id
+from api.schema.records import AssessmentResult, Credential
+from api.schema.registry_inputs import CredentialActionInput, CredentialPayload
+from api.schema.user_error import UserError
+from api.schema.verification import CredentialVerification
+from db import models
+from db.credentials import Action, StatusRefusal, change_status
+from db.verification import record_disclosure, verify_credential
+
+
+async def verify(info: Info, verification_code: str, family_name: str) -> CredentialVerification:
+    principal = info.context.require_principal()
+    now = datetime.now(UTC)
+    async with info.context.sessionmaker.begin() as session:
+        verified = await verify_credential(
+            session, code=verification_code, family_name=family_name, now=now
+        )
+        if verified is not None and principal.organization_kind == "EMPLOYER":
+            await record_disclosure(
+                session,
+                candidate_id=verified.candidate.id,
+                organization_id=principal.organization_id,
+                client_pk=principal.client_pk,
+                kind="VERIFICATION",
+                credential_id=verified.credential.id,
+                request_id=info.context.request_id,
+            )
+    if verified is None:
+        return CredentialVerification.no_match()
+    catalog = await info.context.catalog_today()
+    spec = catalog.credential_type_by_id(verified.credential.credential_type_id)
+    return CredentialVerification(
+        valid=verified.status == "ACTIVE",
+        status=verified.status,
+        credential_type=CredentialType.from_spec(spec, catalog) if spec else None,
+        holder_name=f"{verified.candidate.given_name} {verified.candidate.family_name}",
+        issued_at=verified.credential.issued_at,
+        expires_at=verified.credential.expires_at,
+    )
+
+
+async def _act(info: Info, input: CredentialActionInput, action: Action) -> CredentialPayload:
+    principal = info.context.require_principal()
+    credential_pk = parse_global_id(input.credential_id, "Credential")
+    if credential_pk is None:
+        return CredentialPayload(
+            credential=None,
+            user_errors=[
+                UserError(code="INVALID", field=["credentialId"], message="not a Credential ID")
+            ],
+        )
+    if not input.reason.strip():
+        return CredentialPayload(
+            credential=None,
+            user_errors=[UserError(code="INVALID", field=["reason"], message="give a reason")],
+        )
+    now = datetime.now(UTC)
+    async with info.context.sessionmaker.begin() as session:
+        changed = await change_status(
+            session,
+            credential_id=credential_pk,
+            action=action,
+            reason=input.reason.strip(),
+            catalog=await info.context.catalog_today(),
+            client_pk=principal.client_pk,
+            now=now,
+        )
+    if isinstance(changed, StatusRefusal):
+        field = ["credentialId"]
+        return CredentialPayload(
+            credential=None,
+            user_errors=[UserError(code=changed.code, field=field, message=changed.message)],
+        )
+    return CredentialPayload(credential=Credential.from_model(changed, now=now), user_errors=[])
+
+
+async def suspend_credential(info: Info, input: CredentialActionInput) -> CredentialPayload:
+    return await _act(info, input, "suspend")
+
+
+async def reinstate_credential(info: Info, input: CredentialActionInput) -> CredentialPayload:
+    return await _act(info, input, "reinstate")
+
+
+async def revoke_credential(info: Info, input: CredentialActionInput) -> CredentialPayload:
+    return await _act(info, input, "revoke")
+
+
+async def credential_node(info: Info, pk: int) -> Credential | None:
+    require_candidate_reader(info)
+    async with info.context.sessionmaker() as session:
+        credential = await session.get(models.Credential, pk)
+    if (
+        credential is None
+        or await info.context.loaders.candidate.load(credential.candidate_id) is None
+    ):
+        return None
+    return Credential.from_model(credential, now=datetime.now(UTC))
+
+
+async def result_node(info: Info, pk: int) -> AssessmentResult | None:
+    principal = require_candidate_reader(info)
+    async with info.context.sessionmaker() as session:
+        result = await session.scalar(
+            select(models.AssessmentResult).where(models.AssessmentResult.id == pk)
+        )
+    if result is None or await info.context.loaders.candidate.load(result.candidate_id) is None:
+        return None
+    organization = None if principal.is_staff else principal.organization_id
+    return AssessmentResult.from_model(result, viewer_organization=organization)

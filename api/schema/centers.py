@@ -1,0 +1,146 @@
+"""Assessment centers and the locator's connection types."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable
+from typing import Self
+
+import strawberry
+
+from api.resolvers.instructors import center_instructors
+from api.schema.catalog import Program
+from api.schema.instructors import Instructor
+from api.schema.node import Node, to_global_id
+from api.schema.pagination import PageInfo
+from db.catalog import CatalogSnapshot
+from db.centers import CenterDetails, CenterRecord
+
+
+@strawberry.input(description="A point on Earth in WGS84 degrees.")
+class GeoPointInput:
+    latitude: float = strawberry.field(description="-90 to 90, north positive.")
+    longitude: float = strawberry.field(description="-180 to 180, east positive.")
+
+
+@strawberry.type(description="An assessment center. Public.")
+class Center(Node):
+    pk: strawberry.Private[int]
+    site_code: str
+    name: str
+    kind: str = strawberry.field(
+        description=(
+            "HIGH_SCHOOL, COLLEGE, EMPLOYER, UNION, WORKFORCE_AGENCY, CORRECTIONAL or OTHER"
+        )
+    )
+    partner_school: bool = strawberry.field(
+        description="Partner schools may assess their own students."
+    )
+    city: str | None
+    state: str | None = strawberry.field(description="USPS state code; null abroad.")
+    postal_code: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    latitude: float | None
+    longitude: float | None
+    programs: list[Program] = strawberry.field(
+        description="The programs the center is authorized for today."
+    )
+    authorized: bool = strawberry.field(
+        description="Whether the center is authorized for any program today."
+    )
+    instructors: list[Instructor] = strawberry.field(
+        resolver=center_instructors,
+        description=(
+            "Instructors affiliated with the center and authorized today, by family name; "
+            "contact details only where the instructor agreed."
+        ),
+    )
+
+    @classmethod
+    def from_record(cls, record: CenterRecord, catalog: CatalogSnapshot) -> Self:
+        return cls(
+            id=to_global_id("Center", record.id),
+            pk=record.id,
+            site_code=record.site_code,
+            name=record.name,
+            kind=record.kind,
+            partner_school=record.partner_school,
+            city=record.city,
+            state=record.state,
+            postal_code=record.postal_code,
+            country=record.country,
+            latitude=record.latitude,
+            longitude=record.longitude,
+            programs=[
+                Program.from_spec(spec)
+                for code in record.program_codes
+                if (spec := catalog.program_by_code(code)) is not None
+            ],
+            authorized=record.authorized,
+        )
+
+
+@strawberry.type
+class CenterEdge:
+    cursor: str
+    node: Center
+    distance_km: float | None = strawberry.field(
+        description="Great-circle distance from the search point, in kilometres."
+    )
+
+
+async def _total_count(root: CenterConnection) -> int:
+    # Counted only when asked for: it is the one part of a search that visits every match.
+    return await root.count()
+
+
+@strawberry.type(description="Authorized centers, nearest first.")
+class CenterConnection:
+    edges: list[CenterEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(
+        resolver=_total_count, description="How many centers match the search, on every page."
+    )
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+
+@strawberry.input(description="A center and the programs and period staff authorize it for.")
+class AuthorizeCenterInput:
+    site_code: str
+    name: str
+    organization_id: strawberry.ID | None = None
+    kind: str = strawberry.field(
+        description=(
+            "HIGH_SCHOOL, COLLEGE, EMPLOYER, UNION, WORKFORCE_AGENCY, CORRECTIONAL or OTHER"
+        )
+    )
+    partner_school: bool | None = False
+    program_codes: list[str]
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = "US"
+    latitude: float | None = strawberry.field(
+        default=None, description="Geocoded from a US postalCode when omitted."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Geocoded from a US postalCode when omitted."
+    )
+    authorized_from: datetime.date
+    authorized_until: datetime.date | None = None
+
+    def center_details(self, *, organization_pk: int | None) -> CenterDetails:
+        """The center part for :func:`db.centers.authorize_center` (the caller decodes the ID)."""
+        return CenterDetails(
+            site_code=self.site_code,
+            name=self.name,
+            kind=self.kind,
+            organization_id=organization_pk,
+            partner_school=bool(self.partner_school),
+            city=self.city,
+            state=self.state,
+            postal_code=self.postal_code,
+            country=self.country or "US",
+            latitude=self.latitude,
+            longitude=self.longitude,
+        )

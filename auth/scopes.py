@@ -1,0 +1,56 @@
+"""The OAuth scopes: the single source of truth for every scope name the registry knows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    CANDIDATES_READ = "candidates:read"
+    CANDIDATES_WRITE = "candidates:write"
+    RESULTS_READ = "results:read"
+    RESULTS_WRITE = "results:write"
+    CREDENTIALS_VERIFY = "credentials:verify"
+    DIAGNOSTICS_READ = "diagnostics:read"
+    STATS_READ = "stats:read"
+    REGISTRY_ADMIN = "registry:admin"
+
+
+ALL_SCOPES: tuple[Scope, ...] = tuple(Scope)
+
+# What each kind of organization usually needs; a client may be given fewer.
+TYPICAL_SCOPES: dict[str, tuple[Scope, ...]] = {
+    "SCHOOL": (
+        Scope.CANDIDATES_READ,
+        Scope.CANDIDATES_WRITE,
+        Scope.RESULTS_READ,
+        Scope.RESULTS_WRITE,
+    ),
+    "EMPLOYER": (Scope.CREDENTIALS_VERIFY, Scope.DIAGNOSTICS_READ),
+    "STAFF": ALL_SCOPES,
+}
+
+# Administration reaches every organization's rows, so only staff may ever hold it.
+STAFF_ONLY_SCOPES: frozenset[Scope] = frozenset({Scope.REGISTRY_ADMIN})
+
+
+class UnknownScopeError(ValueError):
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(f"unknown scope(s): {', '.join(self.names)}")
+
+
+def parse_scopes(names: Iterable[str]) -> tuple[Scope, ...]:
+    """Known scopes in canonical order, without duplicates; raise on any unknown name."""
+    wanted = set(names)
+    unknown = sorted(wanted - {scope.value for scope in Scope})
+    if unknown:
+        raise UnknownScopeError(unknown)
+    return tuple(scope for scope in Scope if scope.value in wanted)
+
+
+def format_scopes(scopes: Iterable[str]) -> str:
+    """The space-separated ``scope`` string of RFC 6749 §3.3, in canonical order."""
+    wanted = set(scopes)
+    return " ".join(scope.value for scope in Scope if scope.value in wanted)

@@ -1,0 +1,82 @@
+"""Proctors and site coordinators: the certification side of the firewall, registered per center."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.errors import RuleViolation
+from db.firewall import checked_email, claim_side
+
+Proctor = models.Proctor
+
+
+async def register_proctor(
+    session: AsyncSession,
+    *,
+    center_id: int,
+    given_name: str,
+    family_name: str,
+    email: str,
+    role: str = "PROCTOR",
+) -> models.Proctor:
+    """Register a proctor or site coordinator at a center (again: reactivated, names updated).
+
+    Refused with ``FIREWALL`` when the email belongs to an instructor.
+    """
+    email = checked_email(email)
+    if role not in models.PROCTOR_ROLES:
+        raise RuleViolation(
+            "INVALID",
+            f"unknown role {role!r}; use one of {', '.join(models.PROCTOR_ROLES)}",
+            field=("role",),
+        )
+    if not given_name.strip() or not family_name.strip():
+        raise RuleViolation("INVALID", "a proctor needs a given and a family name")
+    if await session.get(models.Center, center_id) is None:
+        raise RuleViolation("NOT_FOUND", f"no center {center_id}", field=("center_id",))
+    await claim_side(session, email=email, side="CERTIFICATION")
+    values = {
+        "center_id": center_id,
+        "given_name": given_name.strip(),
+        "family_name": family_name.strip(),
+        "email": email,
+        "role": role,
+        "active": True,
+    }
+    proctor_id = await session.scalar(
+        insert(Proctor)
+        .values(values)
+        .on_conflict_do_update(index_elements=["center_id", "email", "role"], set_=values)
+        .returning(Proctor.id)
+    )
+    proctor = await session.get(Proctor, proctor_id, populate_existing=True)
+    assert proctor is not None
+    return proctor
+
+
+async def is_proctor_at(session: AsyncSession, *, email: str, center_id: int) -> bool:
+    """Does this person proctor or coordinate at the center? They may not sit assessments there."""
+    answer = await session.scalar(
+        select(
+            exists().where(
+                Proctor.center_id == center_id,
+                Proctor.email == email.strip(),
+                Proctor.active,
+            )
+        )
+    )
+    return bool(answer)
+
+
+async def proctor_at(
+    session: AsyncSession, *, proctor_id: int, center_id: int
+) -> models.Proctor | None:
+    """The proctor ``proctor_id`` if active at ``center_id``: who may sign a result there."""
+    return await session.scalar(
+        select(Proctor).where(
+            Proctor.id == proctor_id, Proctor.center_id == center_id, Proctor.active
+        )
+    )

@@ -1,0 +1,174 @@
+"""Every protected field refuses a caller without a token (UNAUTHENTICATED) and a caller whose
+token has every scope but the one the field needs (FORBIDDEN).
+
+Add each new protected field to ``PROTECTED``: the test then covers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from auth.scopes import ALL_SCOPES, Scope
+from tests.support.auth import MakeCaller, fetch_token
+from tests.support.graphql import GraphQLClient
+
+
+class Field:
+    def __init__(self, name: str, operation: str, scope: Scope | None, column: int) -> None:
+        self.name = name
+        self.operation = operation
+        self.scope = scope
+        self.column = column
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+PROTECTED = [
+    Field("viewer", "{ viewer { clientId } }", None, 3),
+    Field(
+        "createClient",
+        'mutation { createClient(input: {organizationName: "X", organizationKind: "SCHOOL",'
+        ' scopes: ["candidates:read"]}) { clientSecret } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field(
+        "rotateClientSecret",
+        'mutation { rotateClientSecret(input: {clientId: "x"}) { clientSecret } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field(
+        "disableClient",
+        'mutation { disableClient(input: {clientId: "x"}) { client { clientId } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field("candidates", "{ candidates { totalCount } }", Scope.CANDIDATES_READ, 3),
+    Field(
+        "verifyCredential",
+        '{ verifyCredential(verificationCode: "x", familyName: "y") { valid } }',
+        Scope.CREDENTIALS_VERIFY,
+        3,
+    ),
+    Field(
+        "registerCandidate",
+        'mutation { registerCandidate(input: {externalId: "x", givenName: "A",'
+        ' familyName: "B"}) { userErrors { code } } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    Field(
+        "postResults",
+        "mutation { postResults(input: {results: []}) { userErrors { code } } }",
+        Scope.RESULTS_WRITE,
+        12,
+    ),
+    Field(
+        "createShareCode",
+        'mutation { createShareCode(input: {candidateId: "x"}) { code } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    Field(
+        "redeemShareCode",
+        'mutation { redeemShareCode(input: {code: "x", familyName: "y", purpose: "z"})'
+        " { userErrors { code } } }",
+        Scope.DIAGNOSTICS_READ,
+        12,
+    ),
+    Field(
+        "withdrawConsent",
+        'mutation { withdrawConsent(input: {consentGrantId: "x", reason: "r"}) { withdrawn } }',
+        Scope.CANDIDATES_WRITE,
+        12,
+    ),
+    *(
+        Field(
+            name,
+            f'mutation {{ {name}(input: {{credentialId: "x", reason: "r"}})'
+            " { userErrors { code } } }",
+            Scope.REGISTRY_ADMIN,
+            12,
+        )
+        for name in ("suspendCredential", "reinstateCredential", "revokeCredential")
+    ),
+    Field(
+        "mergeCandidates",
+        'mutation { mergeCandidates(input: {survivingCandidateId: "x", mergedCandidateId: "y",'
+        ' reason: "r"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+]
+
+
+def _refusal(field: Field, code: str, message: str, **extensions: Any) -> dict[str, Any]:
+    return {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": [{"line": 1, "column": field.column}],
+                "path": [field.name],
+                "extensions": {"code": code, **extensions},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("field", PROTECTED, ids=repr)
+async def test_without_a_token_a_protected_field_is_unauthenticated(
+    graphql: GraphQLClient, field: Field
+) -> None:
+    assert await graphql(field.operation) == _refusal(
+        field, "UNAUTHENTICATED", "An access token is required"
+    )
+
+
+@pytest.mark.parametrize("field", [f for f in PROTECTED if f.scope is not None], ids=repr)
+async def test_every_scope_but_the_needed_one_is_forbidden(
+    graphql: GraphQLClient, make_caller: MakeCaller, field: Field
+) -> None:
+    assert field.scope is not None
+    caller = await make_caller("STAFF", [s for s in ALL_SCOPES if s != field.scope])
+
+    assert await graphql.as_token(caller.token)(field.operation) == _refusal(
+        field,
+        "FORBIDDEN",
+        f"This field needs the scope {field.scope.value}",
+        scope=field.scope.value,
+    )
+
+
+@pytest.mark.parametrize("field", [f for f in PROTECTED if f.scope is not None], ids=repr)
+async def test_the_needed_scope_alone_is_enough(
+    graphql: GraphQLClient, make_caller: MakeCaller, field: Field
+) -> None:
+    assert field.scope is not None
+    caller = await make_caller("STAFF", [field.scope])
+
+    body = await graphql.as_token(caller.token)(field.operation)
+
+    assert "errors" not in body, body
+
+
+async def test_a_token_narrowed_by_scope_loses_the_rest(
+    http: httpx.AsyncClient, graphql: GraphQLClient, make_caller: MakeCaller
+) -> None:
+    staff = await make_caller("STAFF")
+    narrowed = (
+        await fetch_token(http, staff.client_id, staff.client_secret, scope="stats:read")
+    ).json()["access_token"]
+    field = PROTECTED[3]
+
+    assert await graphql.as_token(narrowed)(field.operation) == _refusal(
+        field,
+        "FORBIDDEN",
+        "This field needs the scope registry:admin",
+        scope="registry:admin",
+    )
