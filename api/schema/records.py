@@ -15,9 +15,10 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
+from api.limits.pagination import cap_first
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.centers import Center
-from api.schema.cursors import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from db import models
@@ -340,9 +341,7 @@ class CandidateConnection:
 
 
 def _page_size(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
-    return first
+    return cap_first(first, default=50)  # first is non-null; its declared default is 50
 
 
 def _after(after: str | None) -> tuple[datetime.datetime, int] | None:
