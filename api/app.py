@@ -20,11 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api import maintenance
 from api.context import Resources
 from api.graphql_view import GraphQLView
 from api.http_guards import RequestBodyLimit
+from api.idempotency import IdempotencyMiddleware
 from api.limits.rate import RateLimiter
 from api.observability import Metrics, RequestIdMiddleware
+from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
@@ -69,7 +72,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             auth=auth,
         )
         try:
-            async with auth.running(sessionmaker):
+            async with auth.running(sessionmaker), maintenance.running(sessionmaker):
                 yield
         finally:
             await engine.dispose()
@@ -104,13 +107,16 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *report_routes(),
             *auth.routes(),
         ],
         lifespan=lifespan,
     )
-    # Innermost first. The bearer middleware sits inside CORS, so that preflights and the
-    # 401s it answers carry CORS headers; the body limit and the security headers apply to
-    # every route and to every answer of the middleware inside them.
+    # Last added runs first: request id → security headers → body limit → CORS → bearer
+    # token → idempotency key → routes. The bearer middleware sits inside CORS, so that
+    # preflights and the 401s it answers carry CORS headers; the body limit and the security
+    # headers apply to every route and to every answer of the middleware inside them.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     app.add_middleware(
         CORSMiddleware,

@@ -163,6 +163,14 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class VisionTarget:
+    """The "20/20" vision (policy data): credentialed individuals by the end of ``year``."""
+
+    credentialed: int = 2_400_000
+    year: int = 2030
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment = "development"
     database_url: str | None = None
@@ -186,6 +194,7 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    vision: VisionTarget = field(default_factory=VisionTarget)
     # Hardening (issue 7): see the README's Security section.
     introspection_for_admins: bool = False
     rate_limits: RateLimits = field(default_factory=RateLimits)
@@ -209,6 +218,7 @@ class Settings:
         replica_url = env.get("DATABASE_REPLICA_URL") or None
         if replica_url is not None:
             replica_url = normalize_database_url(replica_url, variable="DATABASE_REPLICA_URL")
+        vision = VisionTarget()
         origins = tuple(o.strip() for o in env.get("MSSC_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             environment="production" if production else "development",
@@ -236,6 +246,10 @@ class Settings:
             max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
             limits=limits,
+            vision=VisionTarget(
+                credentialed=_int(env, "MSSC_VISION_TARGET", vision.credentialed, minimum=1),
+                year=_int(env, "MSSC_VISION_YEAR", vision.year, minimum=2000),
+            ),
             introspection_for_admins=_flag(env, "MSSC_INTROSPECTION_FOR_ADMINS", False),
             rate_limits=_rate_limits(env),
             hsts_max_age_seconds=_int(

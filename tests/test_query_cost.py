@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,9 +13,10 @@ from graphql import parse
 
 from api.errors import BadUserInput
 from api.limits.cost import query_cost
-from api.limits.pagination import MAX_PAGE_SIZE, cap_first, page_size_for_cost
+from api.limits.pagination import MAX_PAGE_SIZE, page_size_for_cost
+from api.resolvers.arguments import page_size
 from api.schema.root import build_schema
-from api.settings import GraphQLLimits, Settings
+from api.settings import PRODUCTION_LIMITS, GraphQLLimits, Settings
 from tests.support.apps import client_for
 from tests.support.graphql import GraphQLClient
 from tests.support.test_schema import CALLS, build_test_schema
@@ -198,12 +200,11 @@ async def test_the_registry_schema_refuses_an_expensive_query(settings: Settings
 
 
 def test_first_is_capped_for_every_connection() -> None:
-    assert cap_first(None, default=20) == 20
-    assert cap_first(1, default=20) == 1
-    assert cap_first(100, default=20) == MAX_PAGE_SIZE
+    assert page_size(1) == 1
+    assert page_size(100) == MAX_PAGE_SIZE
     for outside in (0, -1, 101, 10**9):
         with pytest.raises(BadUserInput) as raised:
-            cap_first(outside, default=20)
+            page_size(outside)
         assert str(raised.value) == f"first must be between 1 and 100 (got {outside})."
         assert raised.value.extensions == {"code": "BAD_USER_INPUT", "argument": "first"}
 
@@ -222,3 +223,15 @@ def test_cost_page_sizes_never_fail() -> None:
     assert page_size_for_cost("many", default=20) == 20
     assert page_size_for_cost(True, default=20) == 20
     assert page_size_for_cost(10_000, default=20) == MAX_PAGE_SIZE
+
+
+SAVED_QUERIES = sorted((Path(__file__).parent.parent / "docs" / "queries").glob("*.graphql"))
+
+
+@pytest.mark.parametrize("path", SAVED_QUERIES, ids=lambda path: path.name)
+def test_saved_queries_fit_the_production_cost_limit(path: Path) -> None:
+    document = parse(path.read_text())
+    for operation in document.definitions:
+        name = getattr(operation, "name", None)
+        cost = query_cost(build_schema()._schema, document, operation_name=name and name.value)
+        assert 0 < cost <= PRODUCTION_LIMITS.max_cost

@@ -1,29 +1,15 @@
-"""Page sizes: ``first`` is 1 to :data:`MAX_PAGE_SIZE` on every connection.
+"""The page size a query is charged for.
 
-Resolvers call :func:`cap_first`; the cost calculator uses :func:`page_size_for_cost`, so a
-query is charged for the page it will actually get.
+Resolvers check ``first`` with ``api.resolvers.arguments.page_size`` (1 to 100, else
+``BAD_USER_INPUT``); the cost calculator charges at most the same 100, whatever was asked,
+so a refused page is never priced above what a valid one could return.
 """
 
 from __future__ import annotations
 
-from api.errors import BadUserInput
+from api.resolvers.arguments import MAX_PAGE_SIZE
 
-MAX_PAGE_SIZE = 100
-
-
-def cap_first(first: int | None, *, default: int) -> int:
-    """The page size to fetch: ``default`` when absent, else ``first`` if it is 1 to 100.
-
-    Out of range is the caller's mistake (``BAD_USER_INPUT``), as on GitHub: silently
-    serving fewer rows than asked would look like the end of the data.
-    """
-    if first is None:
-        return default
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(
-            f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).", argument="first"
-        )
-    return first
+__all__ = ["MAX_PAGE_SIZE", "page_size_for_cost"]
 
 
 def page_size_for_cost(first: object, *, default: int | None) -> int:

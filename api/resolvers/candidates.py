@@ -9,9 +9,8 @@ from sqlalchemy import and_, func, select
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
-from api.limits.pagination import cap_first
 from api.permissions import can_read_candidates
-from api.resolvers.arguments import given
+from api.resolvers.arguments import given, page_size
 from api.resolvers.loaders import log_employer_reads
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
@@ -48,7 +47,7 @@ async def candidates(
     external_id: str | None = strawberry.UNSET,
 ) -> CandidateConnection:
     principal = require_candidate_reader(info)
-    first = cap_first(first, default=20)
+    first = page_size(first)
     after_id = None
     if given(after) is not None:
         values = decode_cursor(str(after), 1)

@@ -15,7 +15,7 @@ import re
 from datetime import date
 
 from api.errors import BadUserInput
-from api.limits.pagination import cap_first
+from api.resolvers.arguments import page_size
 from api.schema.centers import GeoPointInput
 from db.catalog import CatalogSnapshot
 from db.geocode import ZipCodeError, locate_zip
@@ -135,8 +135,8 @@ def center_search(
     )
 
 
-def page_size(first: int | None) -> int:
-    return cap_first(first, default=DEFAULT_PAGE_SIZE)
+def locator_page_size(first: int | None) -> int:
+    return DEFAULT_PAGE_SIZE if first is None else page_size(first)
 
 
 # --- cursors -------------------------------------------------------------------------------

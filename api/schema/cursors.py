@@ -1,4 +1,4 @@
-"""Opaque keyset cursors for connections (page sizes: ``api/limits/pagination.py``)."""
+"""Opaque keyset cursors for connections."""
 
 from __future__ import annotations
 

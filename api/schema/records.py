@@ -15,7 +15,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
-from api.limits.pagination import cap_first
+from api.resolvers.arguments import page_size
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.centers import Center
 from api.schema.cursors import decode_cursor, encode_cursor
@@ -264,7 +264,7 @@ class Candidate(Node):
     async def results(
         self, info: Info, first: int = 50, after: str | None = None
     ) -> AssessmentResultConnection:
-        key = ResultPageKey(candidate_id=self.pk, first=_page_size(first), after=_after(after))
+        key = ResultPageKey(candidate_id=self.pk, first=page_size(first), after=_after(after))
         page: ResultPage = await info.context.loaders.result_page.load(key)
         viewer = info.context.require_principal()
         organization = None if viewer.is_staff else viewer.organization_id
@@ -338,10 +338,6 @@ class CandidateConnection:
     @strawberry.field(description="Candidates matching, across pages (counted when asked).")
     async def total_count(self) -> int:
         return await self.count()
-
-
-def _page_size(first: int) -> int:
-    return cap_first(first, default=50)  # first is non-null; its declared default is 50
 
 
 def _after(after: str | None) -> tuple[datetime.datetime, int] | None:

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 
 from api.limits.cost import field_cost
-from api.limits.pagination import cap_first
+from api.resolvers.arguments import page_size
 from api.schema.root import schema_extensions
 from api.settings import Settings
 
@@ -57,11 +57,11 @@ def _page(first: int) -> ItemConnection:
 class Query:
     @strawberry.field
     def items(self, first: int | None = 10, after: str | None = None) -> ItemConnection:
-        return _page(cap_first(first, default=10))
+        return _page(10 if first is None else page_size(first))
 
     @strawberry.field
     def everything(self, first: int | None = None) -> ItemConnection:
-        return _page(cap_first(first, default=100))
+        return _page(100 if first is None else page_size(first))
 
     @strawberry.field
     def count(self, color: Color, filter: Filter | None = None) -> int:
