@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import AuthLimits, Settings, normalize_database_url
+from api.settings import AuthLimits, RateLimits, Settings, normalize_database_url
 from db.base import Base
 from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
@@ -131,6 +131,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         auth_limits=AuthLimits(failures_per_client=10_000, failures_per_address=10_000),
         # Webhook tests run the delivery worker themselves, on their own clock.
         webhook_worker=False,
+        # Likewise for request and cost budgets: tests/test_rate_limits.py builds its own apps
+        # with the limits on.
+        rate_limits=RateLimits(enabled=False),
     )
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
-from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
+from api.limits.cost import field_cost
+from api.limits.extensions import limit_extensions
+from api.limits.rules import CachedParser
 from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import (
     candidates,
@@ -177,6 +173,8 @@ class Mutation:
     post_results: PostResultsPayload = strawberry.mutation(
         resolver=results.post_results_mutation,
         extensions=requires(Scope.RESULTS_WRITE),
+        # 10, plus 1 per result, plus the payload's selection once per result (README).
+        metadata=field_cost(size_from="input.results", per_item=1),
         description=(
             "Posts 1 to 500 assessment results, each judged and committed on its own. "
             "Re-posting an identical item answers UNCHANGED. Needs results:write."
@@ -345,25 +343,23 @@ class _Schema(strawberry.Schema):
         return
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or Settings()
-    limits = settings.limits
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # Factories, not instances: an extension holds per-request state. The parser and
     # validation caches live at module level, so they still outlast each request.
-    extensions: list[Callable[[], SchemaExtension]] = [
+    return [
         ErrorCodes,
-        lambda: ParserCache(maxsize=1024),
+        lambda: CachedParser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        *limit_extensions(settings),
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return _Schema(
         query=Query,
         mutation=Mutation,
         types=ALL_TYPES,
-        extensions=extensions,
+        extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
     )
