@@ -27,6 +27,8 @@ class EventsService:
         )
 
     def routes(self) -> list[BaseRoute]:
+        # Imported here: the route modules read ``api.context.Resources``, which names this
+        # class, so a module-level import would be circular.
         from api.credential_routes import credential_routes
         from api.verify_page import verify_routes
 

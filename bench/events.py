@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import sys
@@ -29,14 +30,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import TextClause, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from api.settings import normalize_database_url
 from bench.locator import embedded_database, server_database
 from db import events as change_events
-from db import models
 from db.bootstrap import prepare_database
 from db.candidates import register_candidate
 from db.catalog import CatalogStore
@@ -45,22 +45,39 @@ from db.results import Poster, ResultSubmission, post_result
 from tests.support.registry import add_center, add_organization
 
 
+def _sequence_statement() -> TextClause:
+    """The shipped statement, numbered by a sequence instead of the counter row."""
+    shipped = change_events._WRITE_EVENTS.text
+    without_counter = shipped[shipped.index(")\n    INSERT INTO change_events") + 1 :]
+    return text(
+        without_counter.replace(
+            "counter.value - :count + pending.position", "nextval('bench_event_numbers')"
+        ).replace("FROM counter\n    CROSS JOIN jsonb_to_recordset", "FROM jsonb_to_recordset")
+    )
+
+
+_WITH_SEQUENCE = _sequence_statement()
+
+
 def _with_sequence(session: Session) -> None:
-    """The shipped hook's work, numbered by a sequence instead of the counter row."""
     if session.in_nested_transaction():
         return
     pending = session.info.pop(change_events.PENDING_KEY, None)
     if not pending:
         return
-    rows = change_events._with_natural_keys(session, pending)
-    numbers = session.execute(
-        text("SELECT nextval('bench_event_numbers') FROM generate_series(1, :n)"),
-        {"n": len(rows)},
-    ).scalars()
-    session.execute(
-        insert(models.ChangeEvent),
-        [{"sequence": number, **row} for number, row in zip(numbers, rows, strict=True)],
-    )
+    rows = [
+        {
+            "position": position,
+            "type": item.type.value,
+            "candidate_id": item.candidate_id,
+            "subject_id": item.subject_id,
+            "credential_id": item.credential_id,
+            "organization_id": item.organization_id,
+            "data": item.data,
+        }
+        for position, item in enumerate(pending, start=1)
+    ]
+    session.execute(_WITH_SEQUENCE, {"rows": json.dumps(rows)})
 
 
 @contextlib.contextmanager
@@ -84,7 +101,10 @@ async def prepare(sessionmaker: async_sessionmaker[AsyncSession]) -> Poster:
     async with sessionmaker.begin() as session:
         organization_id = await add_organization(session, "Bench School")
         await add_center(session, site_code="BENCH-1", organization_id=organization_id)
-        await session.execute(text("CREATE SEQUENCE IF NOT EXISTS bench_event_numbers"))
+        # Far above the counter's numbers, so that the variants never collide.
+        await session.execute(
+            text("CREATE SEQUENCE IF NOT EXISTS bench_event_numbers START 1000000000000")
+        )
     return Poster(organization_id=organization_id, organization_kind="SCHOOL", client_pk=None)
 
 

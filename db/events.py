@@ -4,13 +4,13 @@ Write side. The registry's write paths call :func:`record_event` inside their tr
 nothing is written yet. When the outermost transaction commits, a session hook numbers the
 pending events and inserts them, in three steps:
 
-1. natural keys are filled in (registry numbers, verification codes, credential types), one
-   query per kind, before any lock is taken;
-2. ``event_counter``'s single row is advanced by the number of events
+1. ``event_counter``'s single row is advanced by the number of events ``n``
    (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``), which takes its row lock;
-3. the events are inserted with the numbers ``value - n + 1 .. value``; then the commit.
+2. in the same statement, the events are inserted with the numbers ``value - n + 1 .. value``,
+   their natural keys (registry number, verification code, credential type) joined in;
+3. the commit.
 
-The row lock is held from step 2 until the commit ends, so a second writer gets its numbers
+The row lock is held from that statement until the commit ends, so a second writer gets its numbers
 only after the first committed (or rolled back, in which case the numbers are reused): the
 numbers have no gaps, and whenever a reader sees event ``n`` every event below ``n`` is already
 visible. Taking the lock last keeps it short and means a transaction holding it never waits
@@ -27,14 +27,26 @@ the GraphQL ``changes`` field and webhook deliveries carry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, exists, false, func, literal, or_, select, true
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    event,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -133,6 +145,47 @@ def status_change_data(
     }
 
 
+# One statement, so that the counter's lock is held for it and the commit only. It numbers the
+# pending rows (``position`` 1..n) from the counter and completes their natural keys: the
+# registry number of the record the event happened to, and the credential's keys.
+_WRITE_EVENTS = text(
+    """
+    WITH counter AS (
+        INSERT INTO event_counter (id, value) VALUES (1, :count)
+        ON CONFLICT (id) DO UPDATE SET value = event_counter.value + excluded.value
+        RETURNING value
+    )
+    INSERT INTO change_events (sequence, type, candidate_id, credential_id, organization_id, data)
+    SELECT counter.value - :count + pending.position,
+           pending.type,
+           pending.candidate_id,
+           pending.credential_id,
+           pending.organization_id,
+           pending.data
+           || jsonb_build_object(
+                'candidate',
+                jsonb_build_object('registryNumber', subject.registry_number)
+                || coalesce(pending.data -> 'candidate', '{}'::jsonb))
+           || CASE WHEN credential.id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+                'credential',
+                jsonb_build_object(
+                    'verificationCode', credential.verification_code,
+                    'type', credential_type.code,
+                    'issuedAt', credential.issued_at,
+                    'expiresAt', credential.expires_at)
+                || coalesce(pending.data -> 'credential', '{}'::jsonb)) END
+    FROM counter
+    CROSS JOIN jsonb_to_recordset(CAST(:rows AS jsonb)) AS pending(
+        position bigint, type text, candidate_id bigint, subject_id bigint,
+        credential_id bigint, organization_id bigint, data jsonb)
+    JOIN candidates AS subject ON subject.id = pending.subject_id
+    LEFT JOIN credentials AS credential ON credential.id = pending.credential_id
+    LEFT JOIN credential_types AS credential_type
+        ON credential_type.id = credential.credential_type_id
+    """
+)
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending_events(session: Session) -> None:
     if session.in_nested_transaction():
@@ -140,80 +193,26 @@ def _write_pending_events(session: Session) -> None:
     pending: list[PendingEvent] | None = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
-    rows = _with_natural_keys(session, pending)
-    counter = models.EventCounter
-    upsert = insert(counter).values(id=1, value=len(rows))
-    last: int = session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[counter.id], set_={"value": counter.value + upsert.excluded.value}
-        ).returning(counter.value)
-    ).scalar_one()
-    first = last - len(rows) + 1
-    session.execute(
-        insert(models.ChangeEvent),
-        [{"sequence": first + offset, **row} for offset, row in enumerate(rows)],
-    )
+    rows = [
+        {
+            "position": position,
+            "type": pending_event.type.value,
+            "candidate_id": pending_event.candidate_id,
+            "subject_id": pending_event.subject_id,
+            "credential_id": pending_event.credential_id,
+            "organization_id": pending_event.organization_id,
+            "data": pending_event.data,
+        }
+        for position, pending_event in enumerate(pending, start=1)
+    ]
+    written = session.execute(_WRITE_EVENTS, {"count": len(rows), "rows": json.dumps(rows)})
+    assert written.rowcount == len(rows), "every event names an existing candidate"  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_pending_events(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING_KEY, None)
-
-
-def _with_natural_keys(session: Session, pending: list[PendingEvent]) -> list[dict[str, Any]]:
-    registry_numbers: dict[int, str] = {}
-    for candidate_id, number in session.execute(
-        select(models.Candidate.id, models.Candidate.registry_number).where(
-            models.Candidate.id.in_({e.subject_id for e in pending})
-        )
-    ):
-        registry_numbers[candidate_id] = number
-    credential_ids = {e.credential_id for e in pending if e.credential_id is not None}
-    credentials: dict[int, dict[str, Any]] = {}
-    if credential_ids:
-        for row in session.execute(
-            select(
-                models.Credential.id,
-                models.Credential.verification_code,
-                models.CredentialType.code,
-                models.Credential.issued_at,
-                models.Credential.expires_at,
-            )
-            .join(
-                models.CredentialType,
-                models.CredentialType.id == models.Credential.credential_type_id,
-            )
-            .where(models.Credential.id.in_(credential_ids))
-        ):
-            credentials[row.id] = {
-                "verificationCode": row.verification_code,
-                "type": row.code,
-                "issuedAt": iso(row.issued_at),
-                "expiresAt": iso(row.expires_at),
-            }
-    rows = []
-    for pending_event in pending:
-        data = dict(pending_event.data)
-        data["candidate"] = {
-            "registryNumber": registry_numbers[pending_event.subject_id],
-            **data.get("candidate", {}),
-        }
-        if pending_event.credential_id is not None:
-            data["credential"] = {
-                **credentials[pending_event.credential_id],
-                **data.get("credential", {}),
-            }
-        rows.append(
-            {
-                "type": pending_event.type.value,
-                "candidate_id": pending_event.candidate_id,
-                "credential_id": pending_event.credential_id,
-                "organization_id": pending_event.organization_id,
-                "data": data,
-            }
-        )
-    return rows
 
 
 # --- reading -----------------------------------------------------------------------------
