@@ -26,7 +26,7 @@ from db.results import Poster, ResultSubmission, post_results
 
 SEED = 2020
 CANDIDATES = 20_000
-TESTED_SHARE = 0.2  # the rest are registered and not yet assessed
+TESTED_SHARE = 0.15  # the rest are registered and not yet assessed
 HISTORY_DAYS = 150
 MODULES = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE", "GREEN")
 EXTERNAL_ID_PREFIX = "DEMO-"
