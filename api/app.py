@@ -1,8 +1,9 @@
 """The ASGI application: ``create_app(settings)``.
 
-Request path: middleware (request id, metrics; bearer token → principal) → routes:
-``/graphql`` (Strawberry), the OAuth endpoints (``/oauth/*``, ``/.well-known/*``),
-``/healthz``, ``/readyz``, ``/metrics``.
+Request path: middleware (request id, metrics; security headers; body limit; CORS; bearer
+token → principal) → routes: ``/graphql`` (Strawberry; GraphiQL and ``/graphiql/assets``
+where enabled), the OAuth endpoints (``/oauth/*``, ``/.well-known/*``), ``/healthz``,
+``/readyz``, ``/metrics``.
 """
 
 from __future__ import annotations
@@ -11,17 +12,25 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import strawberry
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api import maintenance
 from api.context import Resources
 from api.events_service import EventsService
 from api.graphql_view import GraphQLView
+from api.http_guards import RequestBodyLimit
+from api.idempotency import IdempotencyMiddleware
+from api.limits.rate import RateLimiter
 from api.observability import Metrics, RequestIdMiddleware
+from api.reports.routes import report_routes
 from api.schema.root import build_schema
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
@@ -33,13 +42,15 @@ from db.geocode import warm_up as warm_up_zip_codes
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -> Starlette:
+    """``schema`` replaces the registry's (tests use small schemas of their own)."""
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     database_url = settings.database_url
     metrics = Metrics()
     auth = AuthService(auth_config(settings))
     events = EventsService(settings)
+    rate_limiter = RateLimiter.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,10 +75,16 @@ def create_app(settings: Settings) -> Starlette:
             events=events,
         )
         try:
-            async with auth.running(sessionmaker), events.running(sessionmaker):
+            async with (
+                auth.running(sessionmaker),
+                maintenance.running(sessionmaker),
+                events.running(sessionmaker),
+            ):
                 yield
         finally:
             await engine.dispose()
+            if rate_limiter is not None:
+                await rate_limiter.aclose()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -86,19 +103,39 @@ def create_app(settings: Settings) -> Starlette:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    graphql = GraphQLView(build_schema(settings), settings=settings)
+    graphql = GraphQLView(
+        schema or build_schema(settings), settings=settings, rate_limiter=rate_limiter
+    )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers the wrong ones per GraphQL over HTTP.
+            Route("/graphql", graphql),
+            *(graphql.ide.routes() if graphql.ide else ()),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *report_routes(),
             *auth.routes(),
             *events.routes(),
         ],
         lifespan=lifespan,
     )
+    # Last added runs first: request id → security headers → body limit → CORS → bearer
+    # token → idempotency key → routes. The bearer middleware sits inside CORS, so that
+    # preflights and the 401s it answers carry CORS headers; the body limit and the security
+    # headers apply to every route and to every answer of the middleware inside them.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
 

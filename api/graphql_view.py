@@ -1,30 +1,56 @@
-"""Strawberry's ASGI view, given our context and fast JSON."""
+"""Strawberry's ASGI view, given our context, fast JSON and the GraphQL-over-HTTP rules.
+
+The request flow of ``/graphql`` lives here; the rules it applies are in
+``api/graphql_http.py`` (media types, parameters, status codes), ``api/limits/`` (what a
+request may cost) and ``api/graphiql`` (the IDE page).
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
+from api import graphql_http
 from api.context import Context, Resources, today
+from api.errors import INTERNAL_MESSAGE, ApiError
+from api.graphiql import GraphiQLPage
+from api.graphql_http import GraphQLParams, RequestError
+from api.limits.rate import RateLimiter
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
+logger = logging.getLogger("mssc.errors")
+
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.Schema, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        *,
+        settings: Settings,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide=None,  # the page is ours: see ``self.ide``
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
             subscription_protocols=(),
         )
+        self.ide = GraphiQLPage() if settings.graphiql else None
+        self.rate_limiter = rate_limiter
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
@@ -49,6 +75,136 @@ class GraphQLView(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no subscriptions: nothing listens on WebSockets
+            await WebSocket(scope, receive, send).close(code=1008)
+            return
+        request = Request(scope, receive)
+        media_type = graphql_http.negotiate(request.headers.get("accept"))
+        try:
+            response = await self.handle(request, media_type)
+        except RequestError as error:
+            response = self.json_response(
+                graphql_http.error_body(error.message), error.status, media_type, error.headers
+            )
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request, media_type: str) -> Response:
+        method = request.method
+        if method not in ("GET", "POST"):
+            raise RequestError(405, "GraphQL is served over GET and POST", headers=_ALLOW_ALL)
+        if (
+            method == "GET"
+            and self.ide is not None
+            and graphql_http.prefers_html(request.headers.get("accept"))
+        ):
+            return await self.ide.render(request)
+        if refused := await self._charge_request(request, media_type):
+            return refused
+        params = await self._params(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        allowed = {OperationType.QUERY}
+        if method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            result = await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if method == "GET" and error.operation_type is OperationType.MUTATION:
+                raise RequestError(
+                    405, "Mutations are only accepted over POST", headers={"allow": "POST"}
+                ) from None
+            raise RequestError(400, error.as_http_error_reason(method)) from None
+        except CannotGetOperationTypeError as error:
+            # A well-formed request naming no runnable operation: a GraphQL request error.
+            answer = graphql_http.answer(
+                data=None,
+                errors=[_request_error(error.as_http_error_reason())],
+                extensions=None,
+                media_type=media_type,
+            )
+            return self.json_response(answer.body, answer.status, media_type, answer.headers)
+        except MissingQueryError:
+            raise RequestError(400, "No GraphQL query found in the request") from None
+        answer = graphql_http.answer(
+            data=result.data,
+            errors=[_masked(error, context.request_id) for error in result.errors or ()],
+            extensions=result.extensions,
+            media_type=media_type,
+        )
+        response = self.json_response(answer.body, answer.status, media_type, answer.headers)
+        # What resolvers set on ``info.context.response`` (headers, a status) still applies.
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    async def _params(self, request: Request) -> GraphQLParams:
+        if request.method == "GET":
+            return graphql_http.params_from_query_string(request.query_params, orjson.loads)
+        graphql_http.check_post_content_type(request.headers.get("content-type"))
+        return graphql_http.params_from_body(await request.body(), orjson.loads)
+
+    async def _charge_request(self, request: Request, media_type: str) -> Response | None:
+        """Draws one request from the caller's budget; puts the cost budget on the request."""
+        if self.rate_limiter is None:
+            return None
+        principal = getattr(request.state, "principal", None)
+        budgets = self.rate_limiter.budgets(
+            client_id=getattr(principal, "client_id", None),
+            address=request.client.host if request.client else None,
+        )
+        request.state.cost_budget = budgets.cost
+        decision = await budgets.requests.charge(1)
+        if decision.allowed:
+            return None
+        wait = decision.retry_after_seconds
+        body = graphql_http.error_body(
+            f"Too many requests. Retry after {wait} seconds.", "RATE_LIMITED", retryAfter=wait
+        )
+        return self.json_response(body, 429, media_type, {"retry-after": str(wait)})
+
+    def json_response(
+        self,
+        body: dict[str, Any],
+        status: int,
+        media_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        return Response(
+            orjson.dumps(body),
+            status_code=status,
+            headers={
+                **(headers or {}),
+                "content-type": f"{media_type}; charset=utf-8",
+                "cache-control": "no-store",
+            },
+        )
+
+
+_ALLOW_ALL = {"allow": "GET, POST"}
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The last line of defence: an exception raised by an extension hook never reaches the
+    error-code extension, so its text would otherwise go to the client."""
+    original = error.original_error
+    if original is None or isinstance(original, ApiError | GraphQLError):
+        return error
+    logger.error("unexpected error (request %s)", request_id, exc_info=original)
+    return GraphQLError(INTERNAL_MESSAGE, extensions={"code": "INTERNAL", "requestId": request_id})
+
+
+def _request_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 __all__ = ["GraphQLView", "Response"]

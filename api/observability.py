@@ -24,6 +24,8 @@ _KNOWN_ROUTES = frozenset(
         "/oauth/introspect",
         "/.well-known/jwks.json",
         "/.well-known/oauth-authorization-server",
+        "/reports/diagnostic.csv",
+        "/reports/diagnostic.pdf",
     }
 )
 

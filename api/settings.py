@@ -96,6 +96,80 @@ class GraphQLLimits:
     max_cost: int = 50_000
 
 
+PRODUCTION_LIMITS = GraphQLLimits(
+    max_depth=10, max_aliases=15, max_tokens=1_000, max_directives=20, max_cost=20_000
+)
+
+
+def _graphql_limits(env: Mapping[str, str], *, production: bool) -> GraphQLLimits:
+    base = PRODUCTION_LIMITS if production else GraphQLLimits()
+    return GraphQLLimits(
+        max_depth=_int(env, "MSSC_MAX_QUERY_DEPTH", base.max_depth, minimum=1),
+        max_aliases=_int(env, "MSSC_MAX_ALIASES", base.max_aliases),
+        max_tokens=_int(env, "MSSC_MAX_TOKENS", base.max_tokens, minimum=10),
+        max_directives=_int(env, "MSSC_MAX_DIRECTIVES", base.max_directives),
+        max_cost=_int(env, "MSSC_MAX_QUERY_COST", base.max_cost, minimum=1),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RateBucket:
+    """A leaky bucket: holds ``capacity`` points and drains ``leak_per_second`` of them."""
+
+    capacity: int
+    leak_per_second: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Per caller (token client, or address when anonymous): requests and query cost points.
+
+    The client cost bucket fits a school's bulk upload: a 500-result ``postResults`` costs
+    about 7,000 points, so 200 such calls (100,000 results) take about 140 s of leak.
+    """
+
+    enabled: bool = True
+    client_requests: RateBucket = RateBucket(1_000, 20)
+    client_cost: RateBucket = RateBucket(300_000, 10_000)
+    anonymous_requests: RateBucket = RateBucket(120, 2)
+    anonymous_cost: RateBucket = RateBucket(20_000, 1_000)
+
+
+def _bucket(env: Mapping[str, str], name: str, default: RateBucket) -> RateBucket:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    capacity, _, leak = raw.partition("/")
+    try:
+        bucket = RateBucket(int(capacity), int(leak))
+    except ValueError:
+        raise SettingsError(
+            f"{name}={raw!r}: write capacity/leak-per-second, e.g. 300000/10000"
+        ) from None
+    if bucket.capacity < 1 or bucket.leak_per_second < 1:
+        raise SettingsError(f"{name}={raw!r}: capacity and leak must be at least 1")
+    return bucket
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    base = RateLimits()
+    return RateLimits(
+        enabled=_flag(env, "MSSC_RATE_LIMITS", True),
+        client_requests=_bucket(env, "MSSC_RATE_CLIENT_REQUESTS", base.client_requests),
+        client_cost=_bucket(env, "MSSC_RATE_CLIENT_COST", base.client_cost),
+        anonymous_requests=_bucket(env, "MSSC_RATE_ANONYMOUS_REQUESTS", base.anonymous_requests),
+        anonymous_cost=_bucket(env, "MSSC_RATE_ANONYMOUS_COST", base.anonymous_cost),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VisionTarget:
+    """The "20/20" vision (policy data): credentialed individuals by the end of ``year``."""
+
+    credentialed: int = 2_400_000
+    year: int = 2030
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment = "development"
@@ -120,6 +194,7 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    vision: VisionTarget = field(default_factory=VisionTarget)
     # Webhooks: deliver from this process; whether endpoints may be private addresses
     # (development only: production refuses them, see api/webhook_http.py).
     webhook_worker: bool = True
@@ -128,6 +203,10 @@ class Settings:
     # A JWKS of private keys that sign verifiable credentials; unset: generated in
     # data_dir/credential-keys.
     credential_signing_keys: str | None = field(default=None, repr=False)
+    # Hardening (issue 7): see the README's Security section.
+    introspection_for_admins: bool = False
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    hsts_max_age_seconds: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -140,17 +219,14 @@ class Settings:
         if environment not in ("development", "production"):
             raise SettingsError(f"MSSC_ENV={environment!r}; use development or production")
         production = environment == "production"
-        limits = (
-            GraphQLLimits(max_depth=10, max_aliases=15, max_tokens=1_000, max_cost=20_000)
-            if production
-            else GraphQLLimits()
-        )
+        limits = _graphql_limits(env, production=production)
         database_url = env.get("DATABASE_URL") or None
         if database_url is not None:
             database_url = normalize_database_url(database_url, variable="DATABASE_URL")
         replica_url = env.get("DATABASE_REPLICA_URL") or None
         if replica_url is not None:
             replica_url = normalize_database_url(replica_url, variable="DATABASE_REPLICA_URL")
+        vision = VisionTarget()
         origins = tuple(o.strip() for o in env.get("MSSC_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             environment="production" if production else "development",
@@ -178,10 +254,19 @@ class Settings:
             max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
             limits=limits,
+            vision=VisionTarget(
+                credentialed=_int(env, "MSSC_VISION_TARGET", vision.credentialed, minimum=1),
+                year=_int(env, "MSSC_VISION_YEAR", vision.year, minimum=2000),
+            ),
             webhook_worker=_flag(env, "MSSC_WEBHOOK_WORKER", True),
             webhook_allow_private=_flag(env, "MSSC_WEBHOOK_ALLOW_PRIVATE", not production),
             webhook_poll_seconds=_float(env, "MSSC_WEBHOOK_POLL_SECONDS", 1.0, minimum=0.01),
             credential_signing_keys=env.get("MSSC_CREDENTIAL_SIGNING_KEYS") or None,
+            introspection_for_admins=_flag(env, "MSSC_INTROSPECTION_FOR_ADMINS", False),
+            rate_limits=_rate_limits(env),
+            hsts_max_age_seconds=_int(
+                env, "MSSC_HSTS_MAX_AGE_SECONDS", 63_072_000 if production else 0
+            ),
         )
 
 

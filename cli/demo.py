@@ -1,62 +1,192 @@
 """``mssc serve --demo``: load the demo data set after migrations and the catalog.
 
-The demo is a list of steps, each in its own transaction and each idempotent, so serving with
-``--demo`` twice loads nothing twice:
+The demo is a list of steps, each idempotent, so serving with ``--demo`` twice loads nothing
+twice:
 
 1. ``network_step``: organizations, centers with their authorization history, instructors,
    proctors (``db/demo``).
-2. The registry engine adds its step after the network: candidates and their results, posted
-   through the same rules code that ``postResults`` uses (never a simplified copy), so the
-   demo's credentials are exactly what the rules issue. Append it to ``DEMO_STEPS``.
-3. The OAuth work adds the demo clients (one per demo organization, created idempotently) as a
-   step, and prints their credentials in ``load_demo`` where marked.
+2. ``registry_step``: candidates and their results, posted through the same rules code that
+   ``postResults`` uses (never a simplified copy), so the demo's credentials are exactly what
+   the rules issue.
+3. ``clients_step``: a staff, a school and an employer client, and the employer's consent to
+   see some of the school's candidates. Secrets are stored hashed, so each run gives the demo
+   clients fresh secrets and prints them.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.settings import Settings
+from auth import clients
+from auth.scopes import TYPICAL_SCOPES
 from cli.database import run_with_engine
 from cli.failures import CliFailure
+from db import models
+from db.catalog import CatalogStore
+from db.consent import create_share_code, redeem_share_code
 from db.demo.load import DemoConflict, load_network
-from db.demo.network import plan_network
+from db.demo.network import SCHOOL_NETWORKS, plan_network
+from db.demo.registry import CANDIDATES, EXTERNAL_ID_PREFIX, load_registry
 from db.engine import create_sessionmaker
 
-DemoStep = Callable[[AsyncSession, date], Awaitable[str]]
-"""Loads (or finds) one part of the demo as of the given day; returns a line for the log."""
+DemoStep = Callable[[async_sessionmaker[AsyncSession], date], Awaitable[list[str]]]
+"""Loads (or finds) one part of the demo as of the given day; returns lines to print."""
+
+STAFF_ORGANIZATION = "MSSC Registry Staff"
+# A manufacturer: its applicants' CPT records make the diagnostic tool's demo.
+DEMO_EMPLOYER = "Keystone Precision Manufacturing"
+CONSENTING_CANDIDATES = 50
 
 
-async def network_step(session: AsyncSession, day: date) -> str:
+async def network_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
     plan = plan_network(day=day)
-    load = await load_network(session, plan)
+    async with sessionmaker.begin() as session:
+        load = await load_network(session, plan)
     what = (
         f"{load.centers:,} centers ({load.authorizations:,} authorizations), "
         f"{load.instructors:,} instructors, {load.proctors:,} proctors and site coordinators"
     )
-    return f"network: {what} {'loaded' if load.created else 'already loaded'}"
+    return [f"network: {what} {'loaded' if load.created else 'already loaded'}"]
 
 
-DEMO_STEPS: tuple[DemoStep, ...] = (network_step,)
+async def registry_step(
+    sessionmaker: async_sessionmaker[AsyncSession], day: date, *, candidates: int = CANDIDATES
+) -> list[str]:
+    load = await load_registry(
+        sessionmaker, day=day, catalogs=CatalogStore(sessionmaker), candidates=candidates
+    )
+    if not load.created:
+        return [f"registry: {load.candidates:,} candidates already loaded"]
+    posted = ", ".join(
+        f"{count:,} {status.lower()}" for status, count in sorted(load.outcomes.items())
+    )
+    return [
+        f"registry: {load.candidates:,} candidates; results through the rules: {posted}; "
+        f"{load.credentials:,} credentials issued"
+    ]
 
 
-def load_demo(settings: Settings, *, day: date | None = None) -> None:
+async def _demo_client(session: AsyncSession, organization: str, kind: str) -> tuple[str, str]:
+    """A client for the organization with fresh credentials: created, or its secret rotated."""
+    existing = await clients.list_clients(
+        session,
+        organization_pk=await session.scalar(
+            select(models.Organization.id).where(models.Organization.name == organization)
+        ),
+    )
+    live = [c for c in existing if not c.is_disabled]
+    if live:
+        rotated = await clients.rotate_secret(session, live[0].client_id)
+        return rotated.client_id, rotated.client_secret
+    issued = await clients.create_client(
+        session,
+        organization_name=organization,
+        organization_kind=kind,
+        scopes=[s.value for s in TYPICAL_SCOPES[kind]],
+    )
+    return issued.client_id, issued.client_secret
+
+
+async def _give_consent(session: AsyncSession, *, school: str, employer: str, now: datetime) -> int:
+    """The employer redeems share codes for some of the school's demo candidates (once)."""
+    school_id = await session.scalar(
+        select(models.Organization.id).where(models.Organization.name == school)
+    )
+    employer_id = await session.scalar(
+        select(models.Organization.id).where(models.Organization.name == employer)
+    )
+    if school_id is None or employer_id is None:
+        return 0
+    granted = await session.scalar(
+        select(func.count())
+        .select_from(models.ConsentGrant)
+        .where(models.ConsentGrant.organization_id == employer_id)
+    )
+    if granted:
+        return granted
+    tested = await session.execute(
+        select(models.Candidate.id, models.Candidate.family_name)
+        .join(models.CandidateLink, models.CandidateLink.candidate_id == models.Candidate.id)
+        .where(
+            models.CandidateLink.organization_id == school_id,
+            models.CandidateLink.external_id.like(f"{EXTERNAL_ID_PREFIX}%"),
+            models.Candidate.id.in_(select(models.AssessmentResult.candidate_id)),
+        )
+        .order_by(models.Candidate.id)
+        .limit(CONSENTING_CANDIDATES)
+    )
+    count = 0
+    for candidate_id, family_name in tested:
+        share = await create_share_code(
+            session,
+            candidate_id=candidate_id,
+            organization_id=school_id,
+            expires_in_days=30,
+            now=now,
+        )
+        grant = await redeem_share_code(
+            session,
+            code=share.code,
+            family_name=family_name,
+            purpose="demo: screening applicants for line technician roles",
+            organization_id=employer_id,
+            now=now,
+        )
+        count += grant is not None
+    return count
+
+
+async def clients_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
+    school = sorted(SCHOOL_NETWORKS)[0]
+    employer = DEMO_EMPLOYER
+    async with sessionmaker.begin() as session:
+        lines = []
+        for label, organization, kind in (
+            ("staff", STAFF_ORGANIZATION, "STAFF"),
+            ("school", school, "SCHOOL"),
+            ("employer", employer, "EMPLOYER"),
+        ):
+            client_id, secret = await _demo_client(session, organization, kind)
+            lines.append(
+                f"  {label:<9}{organization}: client_id={client_id} client_secret={secret}"
+            )
+        consents = await _give_consent(
+            session, school=school, employer=employer, now=datetime.now(UTC)
+        )
+    return [
+        f"clients: {employer} holds consent from {consents} of {school}'s candidates; "
+        "demo clients (secrets change on every --demo start):",
+        *lines,
+        "  token:   curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
+        "http://127.0.0.1:8000/oauth/token",
+    ]
+
+
+def load_demo(settings: Settings, *, day: date | None = None, candidates: int = CANDIDATES) -> None:
     """Load every demo step into the database ``settings`` names (already bootstrapped)."""
     as_of = day or datetime.now(UTC).date()
+    steps: tuple[DemoStep, ...] = (
+        network_step,
+        functools.partial(registry_step, candidates=candidates),
+        clients_step,
+    )
 
     async def work(engine: AsyncEngine) -> list[str]:
         sessionmaker = create_sessionmaker(engine)
         lines = []
-        for step in DEMO_STEPS:
+        for step in steps:
             started = time.perf_counter()
-            async with sessionmaker.begin() as session:
-                line = await step(session, as_of)
-            lines.append(f"{line} in {time.perf_counter() - started:.1f} s")
+            step_lines = await step(sessionmaker, as_of)
+            step_lines[0] += f" ({time.perf_counter() - started:.1f} s)"
+            lines.extend(step_lines)
         return lines
 
     try:
@@ -65,4 +195,3 @@ def load_demo(settings: Settings, *, day: date | None = None) -> None:
         raise CliFailure(f"demo: {conflict}") from None
     for line in lines:
         print(f"mssc: demo {line}", file=sys.stderr)
-    # The OAuth work prints the demo clients' credentials here.

@@ -113,6 +113,18 @@ def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
         raise SystemExit(1)
 
 
+def run_maintenance(args: argparse.Namespace, settings: Settings) -> None:
+    from api.maintenance import run_once
+    from db.engine import create_sessionmaker
+
+    with database_for(settings) as settings:
+        bootstrap(settings)
+        expired, purged = run_with_engine(
+            settings, lambda engine: run_once(create_sessionmaker(engine))
+        )
+    print(f"{expired} credentials expired, {purged} idempotency keys purged")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mssc", description="National certification registry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
     load_cmd.add_argument("file")
     load_cmd.set_defaults(handler=load_catalog_file)
+
+    maintenance_cmd = commands.add_parser(
+        "maintenance",
+        help="record credential expiries and purge stale keys now (servers also do it every 5 min)",
+    )
+    maintenance_cmd.set_defaults(handler=run_maintenance)
 
     results_cmd = commands.add_parser("results", help="assessment results")
     results_sub = results_cmd.add_subparsers(dest="results_command", required=True)

@@ -1,7 +1,7 @@
 """``mssc results import FILE.csv --client-id ID``: post a term's results from a file.
 
-Every row goes through ``db.results.post_result``, the same code path as ``postResults``, one
-transaction per row. Re-running the same file is safe: rows already posted answer UNCHANGED.
+Every row goes through ``db.results.post_results``, the same code path as ``postResults``, one
+transaction per candidate. Re-running the same file is safe: rows already posted answer UNCHANGED.
 Rejected rows are written, with their reasons, to ``FILE.rejected.csv``.
 
 Columns (header row required; names as in the GraphQL ``ResultInput``):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -237,3 +238,63 @@ async def _revoke_duplicate_credentials(
         revoked.append(credential)
     await session.flush()
     return revoked
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    external_id: str
+    given_name: str
+    family_name: str
+    email: str | None = None
+
+
+async def register_candidates(
+    session: AsyncSession, *, organization_id: int, people: Sequence[Person]
+) -> dict[str, int]:
+    """Register many candidates at once; return external id → candidate id for all of them.
+
+    Idempotent like ``register_candidate``: ids the organization already registered are
+    returned as they are. One statement writes the new candidates and their links; a concurrent
+    registration of the same id makes it fail whole (the caller retries), never half-written.
+    """
+    wanted = [p.external_id for p in people]
+    existing = {
+        link.external_id: link.candidate_id
+        for link in await session.scalars(
+            select(models.CandidateLink).where(
+                models.CandidateLink.organization_id == organization_id,
+                models.CandidateLink.external_id.in_(wanted),
+            )
+        )
+    }
+    new = [p for p in people if p.external_id not in existing]
+    if not new:
+        return existing
+    numbers = [new_registry_number() for _ in new]
+    rows = await session.execute(
+        text(
+            "WITH added AS ("
+            "  INSERT INTO candidates (registry_number, given_name, family_name, family_name_key,"
+            "                          email, registered_by_organization_id)"
+            "  SELECT n, g, f, k, e, :organization"
+            "  FROM unnest(CAST(:numbers AS text[]), CAST(:given AS text[]),"
+            "              CAST(:family AS text[]), CAST(:keys AS text[]),"
+            "              CAST(:emails AS citext[])) AS p(n, g, f, k, e)"
+            "  RETURNING id, registry_number)"
+            " INSERT INTO candidate_links (organization_id, external_id, candidate_id)"
+            " SELECT :organization, x.external_id, added.id"
+            " FROM added JOIN unnest(CAST(:numbers AS text[]), CAST(:externals AS text[]))"
+            "   AS x(registry_number, external_id) USING (registry_number)"
+            " RETURNING external_id, candidate_id"
+        ),
+        {
+            "organization": organization_id,
+            "numbers": numbers,
+            "given": [p.given_name for p in new],
+            "family": [p.family_name for p in new],
+            "keys": [name_key(p.family_name) for p in new],
+            "emails": [p.email for p in new],
+            "externals": [p.external_id for p in new],
+        },
+    )
+    return existing | {row.external_id: row.candidate_id for row in rows}

@@ -13,6 +13,8 @@ authorization mirrors its latest change (the latest decision, possibly scheduled
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -32,6 +34,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.access import centers_operated_by
 from db.errors import RuleViolation
 
 Authorization = models.CenterAuthorization
@@ -208,16 +211,98 @@ async def authorization_history(session: AsyncSession, authorization_id: int) ->
         .where(Change.authorization_id == authorization_id)
         .order_by(Change.effective_at, Change.id)
     )
-    return [
-        StatusChange(
-            status=change.status,
-            effective_at=change.effective_at,
-            reason=change.reason,
-            changed_by_client_id=change.changed_by_client_id,
-            recorded_at=change.created_at,
+    return [_status_change(change) for change in changes]
+
+
+def _status_change(change: models.CenterAuthorizationChange) -> StatusChange:
+    return StatusChange(
+        status=change.status,
+        effective_at=change.effective_at,
+        reason=change.reason,
+        changed_by_client_id=change.changed_by_client_id,
+        recorded_at=change.created_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRecord:
+    """One period of a center's authorization for a program, as staff and its operator see it."""
+
+    id: int
+    center_id: int
+    program_code: str
+    program_name: str
+    authorized_from: date
+    authorized_until: date | None
+    status: str  # the latest decision, possibly scheduled ahead
+    standing: Standing  # on the day read
+    history: tuple[StatusChange, ...]  # oldest first
+
+
+async def authorizations_of_centers(
+    session: AsyncSession,
+    center_ids: Sequence[int],
+    *,
+    day: date,
+    organization_id: int,
+    organization_kind: str,
+) -> dict[int, list[AuthorizationRecord]]:
+    """The authorizations of those centers the organization operates (staff: of every center).
+
+    Keyed by center id, each list in catalog order of programs, then by start. A center the
+    organization may not see is missing; one it may see without any authorization maps to an
+    empty list. Two statements for any number of centers.
+    """
+    entitled = centers_operated_by(
+        organization_id=organization_id, organization_kind=organization_kind
+    )
+    rows = (
+        await session.execute(
+            select(
+                models.Center.id.label("center_id"),
+                Authorization.id,
+                models.Program.code.label("program_code"),
+                models.Program.name.label("program_name"),
+                Authorization.authorized_from,
+                Authorization.authorized_until,
+                Authorization.status,
+                standing_on(day).label("standing"),
+            )
+            .select_from(models.Center)
+            .outerjoin(Authorization, Authorization.center_id == models.Center.id)
+            .outerjoin(models.Program, models.Program.id == Authorization.program_id)
+            .where(models.Center.id.in_(center_ids), entitled)
+            .order_by(models.Center.id, models.Program.id, Authorization.authorized_from)
         )
-        for change in changes
-    ]
+    ).all()
+    history: dict[int, list[StatusChange]] = defaultdict(list)
+    period_ids = [row.id for row in rows if row.id is not None]
+    if period_ids:
+        for change in await session.scalars(
+            select(Change)
+            .where(Change.authorization_id.in_(period_ids))
+            .order_by(Change.authorization_id, Change.effective_at, Change.id)
+        ):
+            history[change.authorization_id].append(_status_change(change))
+    found: dict[int, list[AuthorizationRecord]] = {}
+    for row in rows:
+        records = found.setdefault(row.center_id, [])
+        if row.id is None:
+            continue
+        records.append(
+            AuthorizationRecord(
+                id=row.id,
+                center_id=row.center_id,
+                program_code=row.program_code,
+                program_name=row.program_name,
+                authorized_from=row.authorized_from,
+                authorized_until=row.authorized_until,
+                status=row.status,
+                standing=Standing(row.standing),
+                history=tuple(history[row.id]),
+            )
+        )
+    return found
 
 
 # --- granting and renewing ----------------------------------------------------------------

@@ -6,15 +6,24 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.center_authorizations import Outcome, authorize_program, programs_in_force
+from db.center_authorizations import (
+    Outcome,
+    authorization_covering,
+    authorize_program,
+    covers,
+    programs_in_force,
+    reinstate_authorization,
+    suspend_authorization,
+    withdraw_authorization,
+)
 from db.errors import RuleViolation
 from db.geocode import ZipCodeError, locate_zip, normalize_zip
 
@@ -298,3 +307,109 @@ async def authorize_center(
 
 async def center_by_site_code(session: AsyncSession, site_code: str) -> models.Center | None:
     return await session.scalar(select(models.Center).where(models.Center.site_code == site_code))
+
+
+async def center_ids_by_site_code(
+    session: AsyncSession, site_codes: Sequence[str]
+) -> list[int | None]:
+    """The id of each site code's center, in order (None for an unknown code); one statement.
+
+    Site codes compare case-insensitively, as everywhere in the registry.
+    """
+    wanted = [code.strip() for code in site_codes]
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(models.Center.site_code, models.Center.id).where(models.Center.site_code.in_(wanted))
+    )
+    found = {code.casefold(): pk for code, pk in rows}
+    return [found.get(code.casefold()) for code in wanted]
+
+
+AuthorizationAction = Literal["suspend", "reinstate", "withdraw"]
+
+_ACTIONS = {
+    "suspend": suspend_authorization,
+    "reinstate": reinstate_authorization,
+    "withdraw": withdraw_authorization,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationChanged:
+    center_id: int
+    authorization_id: int
+
+
+async def change_authorization(
+    session: AsyncSession,
+    action: AuthorizationAction,
+    *,
+    site_code: str,
+    program_code: str,
+    reason: str,
+    effective_at: datetime | None = None,
+    changed_by_client_id: int | None = None,
+    now: datetime | None = None,
+) -> AuthorizationChanged:
+    """Suspend, reinstate or withdraw a center's authorization for a program.
+
+    The authorization acted on is the period covering the day the change takes effect
+    (``effective_at``, default now). Raises :class:`~db.errors.RuleViolation`; the caller then
+    rolls back.
+    """
+    site_code = site_code.strip()
+    center = await center_by_site_code(session, site_code)
+    if center is None:
+        raise RuleViolation(
+            "NOT_FOUND", f"no center with site code {site_code!r}", field=("site_code",)
+        )
+    code = program_code.strip().upper()
+    program = await session.scalar(select(models.Program).where(models.Program.code == code))
+    if program is None:
+        raise RuleViolation("INVALID", f"unknown program code {code!r}", field=("program_code",))
+    if effective_at is not None and effective_at.tzinfo is None:
+        raise RuleViolation(
+            "INVALID",
+            "the time a change takes effect needs a time zone offset",
+            field=("effective_at",),
+        )
+    at = effective_at or now or datetime.now(UTC)
+    day = at.astimezone(UTC).date()
+    authorization = await authorization_covering(
+        session, center_id=center.id, program_id=program.id, day=day
+    )
+    if authorization is None:
+        withdrawn = await session.scalar(
+            select(models.CenterAuthorization.id).where(
+                models.CenterAuthorization.center_id == center.id,
+                models.CenterAuthorization.program_id == program.id,
+                covers(day),
+            )
+        )
+        if withdrawn is not None:
+            raise RuleViolation(
+                "CONFLICT",
+                f"center {center.site_code}'s {code} authorization covering {day} was withdrawn; "
+                "authorize the center again for a new period",
+                field=("program_code",),
+            )
+        raise RuleViolation(
+            "NOT_FOUND",
+            f"center {center.site_code} has no {code} authorization covering {day}",
+            field=("program_code",),
+        )
+    try:
+        await _ACTIONS[action](
+            session,
+            authorization_id=authorization.id,
+            reason=reason,
+            effective_at=at,
+            changed_by_client_id=changed_by_client_id,
+        )
+    except RuleViolation as violation:
+        if violation.field != ("authorization_id",):
+            raise
+        # The caller named the authorization by center and program.
+        raise RuleViolation(violation.code, violation.message, field=("program_code",)) from None
+    return AuthorizationChanged(center_id=center.id, authorization_id=authorization.id)

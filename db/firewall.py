@@ -4,6 +4,9 @@ A person, matched by email (case-insensitively), is either on the TRAINING side 
 instructor) or on the CERTIFICATION side (a proctor or site coordinator), never both. Every
 registration claims its side in ``firewall_sides``, whose primary key settles concurrent
 claims: the second transaction waits for the first and then sees its row.
+
+A refused registration carries the contract's code ``PROCTOR_NOT_ALLOWED``, the code
+``postResults`` gives when the same rule stops a result.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _ROLE_NAMES: dict[str, str] = {
 class FirewallViolation(RuleViolation):
     def __init__(self, email: str, *, registered: str, wanted: str) -> None:
         super().__init__(
-            "FIREWALL",
+            "PROCTOR_NOT_ALLOWED",
             f"{email} is registered as {_ROLE_NAMES[registered]}, so cannot also be "
             f"{_ROLE_NAMES[wanted]}: the registry keeps training and certification apart",
             field=("email",),

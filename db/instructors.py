@@ -54,12 +54,15 @@ async def register_instructor(
 ) -> models.Instructor:
     """Register an instructor (or update one, matched by email), adding grants and centers.
 
-    Repeating a grant or a center changes nothing. Refused with ``FIREWALL`` when the email
-    belongs to a proctor or site coordinator.
+    Repeating a grant or a center changes nothing. Refused with ``PROCTOR_NOT_ALLOWED`` when
+    the email belongs to a proctor or site coordinator.
     """
     email = checked_email(email)
-    if not given_name.strip() or not family_name.strip():
-        raise RuleViolation("INVALID", "an instructor needs a given and a family name")
+    for field, name in (("given_name", given_name), ("family_name", family_name)):
+        if not name.strip():
+            raise RuleViolation(
+                "INVALID", "an instructor needs a given and a family name", field=(field,)
+            )
     await claim_side(session, email=email, side="TRAINING")
     modules = await _modules(session, [grant.module_code for grant in grants])
     await _check_centers(session, center_ids)
@@ -128,7 +131,7 @@ async def _modules(session: AsyncSession, codes: Sequence[str]) -> dict[str, int
     for index, code in enumerate(codes):
         if code not in found:
             raise RuleViolation(
-                "INVALID",
+                "UNKNOWN_MODULE",
                 f"unknown module code {code!r}",
                 field=("grants", str(index), "module_code"),
             )
@@ -146,6 +149,70 @@ async def _check_centers(session: AsyncSession, center_ids: Sequence[int]) -> No
             raise RuleViolation(
                 "NOT_FOUND", f"no center {center_id}", field=("center_ids", str(index))
             )
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    module_id: int
+    authorized_from: date
+    authorized_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstructorRecord:
+    """An instructor as the registry holds them: every grant, past and future, and centers."""
+
+    id: int
+    given_name: str
+    family_name: str
+    email: str
+    phone: str | None
+    contact_opt_in: bool
+    grants: tuple[GrantRecord, ...]  # by start, then module
+    center_ids: tuple[int, ...]
+
+    def public(self, day: date) -> PublicInstructor:
+        """How the locator shows them on ``day`` (contact details only with their consent)."""
+        teaching = {
+            grant.module_id
+            for grant in self.grants
+            if grant.authorized_from <= day
+            and (grant.authorized_until is None or grant.authorized_until >= day)
+        }
+        return PublicInstructor(
+            id=self.id,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            email=self.email if self.contact_opt_in else None,
+            phone=self.phone if self.contact_opt_in else None,
+            module_ids=tuple(sorted(teaching)),
+        )
+
+
+async def instructor_record(session: AsyncSession, instructor_id: int) -> InstructorRecord | None:
+    instructor = await session.get(Instructor, instructor_id)
+    if instructor is None:
+        return None
+    grants = await session.execute(
+        select(Grant.module_id, Grant.authorized_from, Grant.authorized_until)
+        .where(Grant.instructor_id == instructor_id)
+        .order_by(Grant.authorized_from, Grant.module_id, Grant.id)
+    )
+    center_ids = await session.scalars(
+        select(models.InstructorCenter.center_id)
+        .where(models.InstructorCenter.instructor_id == instructor_id)
+        .order_by(models.InstructorCenter.center_id)
+    )
+    return InstructorRecord(
+        id=instructor.id,
+        given_name=instructor.given_name,
+        family_name=instructor.family_name,
+        email=instructor.email,
+        phone=instructor.phone,
+        contact_opt_in=instructor.contact_opt_in,
+        grants=tuple(GrantRecord(*row) for row in grants),
+        center_ids=tuple(center_ids),
+    )
 
 
 def teaching_on(day: date) -> list[ColumnElement[bool]]:

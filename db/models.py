@@ -439,6 +439,12 @@ class AssessmentResult(Base):
         CheckConstraint("attempt_number > 0", name="attempt_number"),
         Index("ix_assessment_results_candidate", "candidate_id", "taken_at", "id"),
         Index("ix_assessment_results_taken_at", "taken_at"),
+        # Dashboards (db/stats.py): every figure about results reads this index alone.
+        Index(
+            "ix_assessment_results_stats",
+            "taken_at",
+            postgresql_include=["passed", "module_id", "center_id", "id"],
+        ),
     )
 
 
@@ -477,6 +483,23 @@ class Credential(Base):
         ),
         Index("ix_credentials_candidate", "candidate_id", "issued_at"),
         Index("ix_credentials_issued_at", "issued_at"),
+        # Dashboards (db/stats.py): credentials issued, and people credentialed, index-only.
+        Index(
+            "ix_credentials_stats",
+            "issued_at",
+            postgresql_include=[
+                "status",
+                "candidate_id",
+                "credential_type_id",
+                "issuing_result_id",
+            ],
+        ),
+        Index(
+            "ix_credentials_unrevoked_candidate",
+            "candidate_id",
+            "issued_at",
+            postgresql_where=text("status <> 'REVOKED'"),
+        ),
         Index(
             "ix_credentials_expiry",
             "expires_at",
@@ -613,6 +636,39 @@ class IdempotentRequest(Base):
     response_body: Mapped[bytes | None]
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- employer tools --------------------------------------------------------------------
+
+
+class Cohort(Base):
+    """An organization's named list of candidates, for re-running the diagnostic.
+
+    Membership is not entitlement: every read joins the members through ``db.access``, so a
+    member whose consent was withdrawn or expired drops out at once, and is back if they
+    share their record again.
+    """
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(CITEXT)
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
+    )
+
+
+class CohortMember(Base):
+    __tablename__ = "cohort_members"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
+    added_at: Mapped[datetime] = created_at_column()
 
 
 # --- events out: change feed, webhooks, verifiable credentials ---------------------------

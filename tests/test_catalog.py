@@ -151,5 +151,6 @@ async def test_node_answers_null_for_unknown_or_malformed_ids(graphql: GraphQLCl
 
 async def test_bad_query_is_bad_user_input(graphql: GraphQLClient) -> None:
     body = await graphql("{ modules { noSuchField } }")
-    assert body["data"] is None
+    # A request error: execution never began, so there is no data entry (GraphQL spec §7.1).
+    assert "data" not in body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]

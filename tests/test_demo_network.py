@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 
 import pytest
@@ -48,11 +49,20 @@ async def test_serve_demo_loads_the_national_network_once(
     plan: NetworkPlan,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await asyncio.to_thread(load_demo, settings)  # the CLI runs its own event loop
-    assert capsys.readouterr().err.startswith(
+    # The CLI runs its own event loop; a small registry keeps the test quick.
+    await asyncio.to_thread(functools.partial(load_demo, settings, candidates=250))
+    log = capsys.readouterr().err.splitlines()
+    assert log[0].startswith(
         "mssc: demo network: 1,508 centers (2,052 authorizations), 2,121 instructors, "
-        "3,054 proctors and site coordinators loaded in "
+        "3,054 proctors and site coordinators loaded ("
     )
+    assert log[1].startswith("mssc: demo registry: 250 candidates; results through the rules: ")
+    assert "created" in log[1]
+    assert "rejected" not in log[1]  # the demo's history is one the rules accept
+    assert log[2].startswith("mssc: demo clients: Keystone Precision Manufacturing holds consent")
+    # The three clients' lines ("mssc: demo   staff  MSSC Registry Staff: client_id=...").
+    assert [line.split()[2] for line in log[3:6]] == ["staff", "school", "employer"]
+    assert "Keystone Precision Manufacturing: client_id=mssc_" in log[5]
 
     async with sessionmaker() as session:
         by_state = await authorized_centers_by_state(session, day=today())

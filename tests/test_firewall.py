@@ -55,7 +55,7 @@ async def test_an_instructor_cannot_become_a_proctor(
             with pytest.raises(FirewallViolation) as refused:
                 await proctor(session, "SAM@Example.edu", centers[1], role)
         assert (refused.value.code, refused.value.field, refused.value.message) == (
-            "FIREWALL",
+            "PROCTOR_NOT_ALLOWED",
             ("email",),
             "SAM@Example.edu is registered as an instructor, so cannot also be a proctor or "
             "site coordinator: the registry keeps training and certification apart",

@@ -188,7 +188,7 @@ async def test_registering_again_updates_without_duplicating(
     [
         (
             {"grants": [ModuleGrant("SAFETY", days(0)), ModuleGrant("WELDING", days(0))]},
-            "INVALID",
+            "UNKNOWN_MODULE",
             ("grants", "1", "module_code"),
             "unknown module code 'WELDING'",
         ),

@@ -6,7 +6,11 @@ from typing import TypeVar
 
 import strawberry
 
+from api.errors import BadUserInput
+
 T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
 
 
 def given(value: T | None) -> T | None:
@@ -16,3 +20,12 @@ def given(value: T | None) -> T | None:
     them without a default, exactly as the contract writes them.
     """
     return None if value is strawberry.UNSET else value
+
+
+def page_size(first: int) -> int:
+    """``first`` of a connection, which every connection caps at 100."""
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInput(
+            f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).", argument="first"
+        )
+    return first

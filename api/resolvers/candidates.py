@@ -10,9 +10,9 @@ from sqlalchemy import and_, func, select
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
 from api.permissions import can_read_candidates
-from api.resolvers.arguments import given
+from api.resolvers.arguments import given, page_size
 from api.resolvers.loaders import log_employer_reads
-from api.schema.cursors import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
 from api.schema.records import Candidate, CandidateConnection, CandidateEdge, Credential
@@ -47,8 +47,7 @@ async def candidates(
     external_id: str | None = strawberry.UNSET,
 ) -> CandidateConnection:
     principal = require_candidate_reader(info)
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
+    first = page_size(first)
     after_id = None
     if given(after) is not None:
         values = decode_cursor(str(after), 1)

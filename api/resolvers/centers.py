@@ -12,7 +12,7 @@ from api.resolvers.locator_arguments import (
     center_search,
     decode_cursor,
     encode_cursor,
-    page_size,
+    locator_page_size,
 )
 from api.schema.centers import Center, CenterConnection, CenterEdge, GeoPointInput
 from api.schema.pagination import PageInfo
@@ -62,7 +62,7 @@ async def centers(
         state=given(state),
         name_contains=given(name_contains),
     )
-    limit = page_size(first)
+    limit = locator_page_size(first)
     cursor = given(after)
     keyset = None if cursor is None else decode_cursor(search, cursor)
     sessionmaker = info.context.sessionmaker

@@ -7,8 +7,8 @@ import strawberry
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
 from api.permissions import can_read_candidates
-from api.resolvers.arguments import given
-from api.schema.cursors import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from api.resolvers.arguments import given, page_size
+from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.events import Change, ChangeConnection, ChangeEdge
 from api.schema.pagination import PageInfo
 from auth.principal import Principal
@@ -69,8 +69,7 @@ async def changes(
     types: list[str] | None = strawberry.UNSET,
 ) -> ChangeConnection:
     audience = require_audience(info)
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
+    first = page_size(first)
     after_cursor = given(after)
     position = 0
     if after_cursor is not None:

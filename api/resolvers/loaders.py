@@ -17,8 +17,10 @@ from strawberry.dataloader import DataLoader
 
 from auth.principal import Principal
 from db import models
+from db.center_authorizations import AuthorizationRecord, authorizations_of_centers
 from db.centers import CenterRecord, get_centers
 from db.instructors import PublicInstructor, instructors_at_centers
+from db.proctors import proctors_at_centers
 from db.records import (
     ResultPage,
     ResultPageKey,
@@ -69,6 +71,10 @@ class Loaders:
     activity_scores: DataLoader[int, list[models.ActivityScore]]
     consent_grants: DataLoader[int, list[tuple[models.ConsentGrant, str]]]
     disclosures: DataLoader[int, list[tuple[models.Disclosure, str]]]
+    center_authorizations: DataLoader[int, list[AuthorizationRecord] | None]
+    """Center id → its authorizations with history, if the caller operates it or is staff."""
+    center_proctors: DataLoader[int, list[models.Proctor] | None]
+    """Center id → its proctors, if the caller operates it or is staff."""
 
     @classmethod
     def for_request(
@@ -105,6 +111,31 @@ class Loaders:
                 for pk, (candidate, external_id) in found.items()
             }
 
+        async def authorizations(
+            session: AsyncSession, ids: Sequence[int]
+        ) -> dict[int, list[AuthorizationRecord]]:
+            if principal is None:
+                return {}
+            return await authorizations_of_centers(
+                session,
+                ids,
+                day=day,
+                organization_id=principal.organization_id,
+                organization_kind=principal.organization_kind,
+            )
+
+        async def proctors(
+            session: AsyncSession, ids: Sequence[int]
+        ) -> dict[int, list[models.Proctor]]:
+            if principal is None:
+                return {}
+            return await proctors_at_centers(
+                session,
+                ids,
+                organization_id=principal.organization_id,
+                organization_kind=principal.organization_kind,
+            )
+
         return cls(
             instructors_at_center=_batched(sessionmaker, instructors, list),
             center=_batched(sessionmaker, centers, lambda: None),
@@ -118,6 +149,8 @@ class Loaders:
             activity_scores=_batched(sessionmaker, activity_scores_of, list),
             consent_grants=_batched(sessionmaker, consent_grants_of, list),
             disclosures=_batched(sessionmaker, disclosures_of, list),
+            center_authorizations=_batched(sessionmaker, authorizations, lambda: None),
+            center_proctors=_batched(sessionmaker, proctors, lambda: None),
         )
 
 

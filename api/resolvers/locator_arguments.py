@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 from api.errors import BadUserInput
+from api.resolvers.arguments import page_size
 from api.schema.centers import GeoPointInput
 from db.catalog import CatalogSnapshot
 from db.geocode import ZipCodeError, locate_zip
@@ -22,7 +23,6 @@ from db.locator import MAX_RADIUS_KM, CenterSearch, Keyset
 
 DEFAULT_RADIUS_KM = 80.0
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 MAX_NAME_LENGTH = 100
 
 _STATE = re.compile(r"^[A-Za-z]{2}$")
@@ -135,12 +135,8 @@ def center_search(
     )
 
 
-def page_size(first: int | None) -> int:
-    if first is None:
-        return DEFAULT_PAGE_SIZE
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise _bad("first", f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
-    return first
+def locator_page_size(first: int | None) -> int:
+    return DEFAULT_PAGE_SIZE if first is None else page_size(first)
 
 
 # --- cursors -------------------------------------------------------------------------------

@@ -7,7 +7,16 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.context import Info
-from api.resolvers import candidates, catalog, centers, credentials, instructors, viewer
+from api.resolvers import (
+    candidates,
+    catalog,
+    centers,
+    cohorts,
+    credentials,
+    instructors,
+    proctors,
+    viewer,
+)
 from api.schema.node import Node, from_global_id
 
 NodeLookup = Callable[[Info, int], Awaitable[Node | None]]
@@ -18,9 +27,11 @@ NODE_LOOKUPS: dict[str, NodeLookup] = {
     "Organization": viewer.organization_node,
     "Center": centers.center_node,
     "Instructor": instructors.instructor_node,
+    "Proctor": proctors.proctor_node,
     "Candidate": candidates.candidate_node,
     "AssessmentResult": credentials.result_node,
     "Credential": credentials.credential_node,
+    "Cohort": cohorts.cohort_node,
 }
 
 

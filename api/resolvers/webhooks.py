@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from api.context import Info
 from api.errors import BadUserInput
-from api.resolvers.arguments import given
+from api.resolvers.arguments import MAX_PAGE_SIZE, given, page_size
 from api.resolvers.events import check_event_types, require_audience
-from api.schema.cursors import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
 from api.schema.user_error import UserError
@@ -61,8 +61,7 @@ async def webhooks(info: Info) -> list[Webhook]:
 async def deliveries_of(
     info: Info, webhook_pk: int, *, status: str | None, first: int, after: str | None
 ) -> WebhookDeliveryConnection:
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
+    first = page_size(first)
     wanted = given(status)
     if wanted is not None and wanted not in models.DELIVERY_STATUSES:
         raise BadUserInput("status must be PENDING, DELIVERED or FAILED.", argument="status")

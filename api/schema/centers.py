@@ -8,11 +8,16 @@ from typing import Self
 
 import strawberry
 
+from api.resolvers.arguments import given
+from api.resolvers.center_authorizations import center_authorizations
 from api.resolvers.instructors import center_instructors
+from api.resolvers.proctors import center_proctors
 from api.schema.catalog import Program
+from api.schema.center_authorizations import CenterAuthorization
 from api.schema.instructors import Instructor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
+from api.schema.proctors import Proctor
 from db.catalog import CatalogSnapshot
 from db.centers import CenterDetails, CenterRecord
 
@@ -53,6 +58,20 @@ class Center(Node):
         description=(
             "Instructors affiliated with the center and authorized today, by family name; "
             "contact details only where the instructor agreed."
+        ),
+    )
+    authorizations: list[CenterAuthorization] | None = strawberry.field(
+        resolver=center_authorizations,
+        description=(
+            "Every authorization period with its standing and status history, by program. "
+            "Staff and the organization operating the center only: null for anyone else."
+        ),
+    )
+    proctors: list[Proctor] | None = strawberry.field(
+        resolver=center_proctors,
+        description=(
+            "Proctors and site coordinators, by family name. Staff and the organization "
+            "operating the center only: null for anyone else."
         ),
     )
 
@@ -104,11 +123,19 @@ class CenterConnection:
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
 
-@strawberry.input(description="A center and the programs and period staff authorize it for.")
+@strawberry.input(
+    description=(
+        "A center and the programs and period staff authorize it for. The center is registered, "
+        "or updated by siteCode: its details are replaced by these."
+    )
+)
 class AuthorizeCenterInput:
     site_code: str
     name: str
-    organization_id: strawberry.ID | None = None
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The organization operating the center: the one that posts its results.",
+    )
     kind: str = strawberry.field(
         description=(
             "HIGH_SCHOOL, COLLEGE, EMPLOYER, UNION, WORKFORCE_AGENCY, CORRECTIONAL or OTHER"
@@ -116,18 +143,20 @@ class AuthorizeCenterInput:
     )
     partner_school: bool | None = False
     program_codes: list[str]
-    city: str | None = None
-    state: str | None = None
-    postal_code: str | None = None
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
     country: str | None = "US"
     latitude: float | None = strawberry.field(
-        default=None, description="Geocoded from a US postalCode when omitted."
+        default=strawberry.UNSET, description="Geocoded from a US postalCode when omitted."
     )
     longitude: float | None = strawberry.field(
-        default=None, description="Geocoded from a US postalCode when omitted."
+        default=strawberry.UNSET, description="Geocoded from a US postalCode when omitted."
     )
     authorized_from: datetime.date
-    authorized_until: datetime.date | None = None
+    authorized_until: datetime.date | None = strawberry.field(
+        default=strawberry.UNSET, description="The last day covered; open-ended when omitted."
+    )
 
     def center_details(self, *, organization_pk: int | None) -> CenterDetails:
         """The center part for :func:`db.centers.authorize_center` (the caller decodes the ID)."""
@@ -136,11 +165,11 @@ class AuthorizeCenterInput:
             name=self.name,
             kind=self.kind,
             organization_id=organization_pk,
-            partner_school=bool(self.partner_school),
-            city=self.city,
-            state=self.state,
-            postal_code=self.postal_code,
-            country=self.country or "US",
-            latitude=self.latitude,
-            longitude=self.longitude,
+            partner_school=bool(given(self.partner_school)),
+            city=given(self.city),
+            state=given(self.state),
+            postal_code=given(self.postal_code),
+            country=given(self.country) or "US",
+            latitude=given(self.latitude),
+            longitude=given(self.longitude),
         )

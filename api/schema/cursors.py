@@ -1,4 +1,4 @@
-"""Opaque keyset cursors and page sizes for connections."""
+"""Opaque keyset cursors for connections."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import base64
 import binascii
 
 import orjson
-
-MAX_PAGE_SIZE = 100
 
 
 def encode_cursor(*values: object) -> str:
@@ -23,8 +21,3 @@ def decode_cursor(cursor: str, arity: int) -> list[object] | None:
     if not isinstance(values, list) or len(values) != arity:
         return None
     return values
-
-
-def page_size(first: int) -> int | None:
-    """``first`` when it is within 1..100, else None (the caller reports BAD_USER_INPUT)."""
-    return first if 1 <= first <= MAX_PAGE_SIZE else None

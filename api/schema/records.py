@@ -16,9 +16,10 @@ import strawberry
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
 from api.resolvers import verifiable
+from api.resolvers.arguments import page_size
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.centers import Center
-from api.schema.cursors import MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from api.schema.verifiable import VerifiableCredentialExport
@@ -274,7 +275,7 @@ class Candidate(Node):
     async def results(
         self, info: Info, first: int = 50, after: str | None = None
     ) -> AssessmentResultConnection:
-        key = ResultPageKey(candidate_id=self.pk, first=_page_size(first), after=_after(after))
+        key = ResultPageKey(candidate_id=self.pk, first=page_size(first), after=_after(after))
         page: ResultPage = await info.context.loaders.result_page.load(key)
         viewer = info.context.require_principal()
         organization = None if viewer.is_staff else viewer.organization_id
@@ -357,12 +358,6 @@ class CandidateConnection:
     @strawberry.field(description="Candidates matching, across pages (counted when asked).")
     async def total_count(self) -> int:
         return await self.count()
-
-
-def _page_size(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).")
-    return first
 
 
 def _after(after: str | None) -> tuple[datetime.datetime, int] | None:

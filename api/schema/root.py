@@ -5,35 +5,43 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
-from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
+from api.limits.cost import field_cost
+from api.limits.extensions import limit_extensions
+from api.limits.rules import CachedParser
 from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import (
     candidates,
     catalog,
+    center_admin,
     centers,
     clients,
+    cohorts,
     consent,
     credentials,
+    diagnostics,
     events,
     node,
     results,
+    stats,
     verifiable,
     viewer,
     webhooks,
 )
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.center_admin import (
+    CenterAuthorizationPayload,
+    CenterPayload,
+    RegisterInstructorPayload,
+    RegisterProctorPayload,
+)
 from api.schema.centers import Center, CenterConnection
+from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
+from api.schema.diagnostics import DiagnosticReport
 from api.schema.events import ChangeConnection
 from api.schema.instructors import Instructor
 from api.schema.node import Node
@@ -54,6 +62,7 @@ from api.schema.registry_inputs import (
     RegisterCandidatePayload,
     WithdrawConsentPayload,
 )
+from api.schema.stats import RegistryStats
 from api.schema.verifiable import VerifiableCredentialVerification
 from api.schema.verification import CredentialVerification
 from api.schema.webhooks import (
@@ -132,6 +141,26 @@ class Query:
             "certificate and the holder's family name. Needs credentials:verify."
         ),
     )
+    # --- the diagnostic tool and dashboards (issue 6) ---
+    diagnostic: DiagnosticReport = strawberry.field(
+        resolver=diagnostics.diagnostic,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description=(
+            "Gaps and a costed training plan for 1 to 1,000 candidates who shared their record "
+            "with you (staff: anyone), over the modules the program's certification requires. "
+            "Logged for each candidate. Needs diagnostics:read."
+        ),
+    )
+    cohorts: list[Cohort] = strawberry.field(
+        resolver=cohorts.cohorts,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Your organization's saved cohorts, by name. Needs diagnostics:read.",
+    )
+    stats: RegistryStats = strawberry.field(
+        resolver=stats.stats,
+        extensions=requires(Scope.STATS_READ),
+        description="Registry dashboards for a period of UTC days. Needs stats:read.",
+    )
 
 
 @strawberry.type
@@ -144,6 +173,8 @@ class Mutation:
     post_results: PostResultsPayload = strawberry.mutation(
         resolver=results.post_results_mutation,
         extensions=requires(Scope.RESULTS_WRITE),
+        # 10, plus 1 per result, plus the payload's selection once per result (README).
+        metadata=field_cost(size_from="input.results", per_item=1),
         description=(
             "Posts 1 to 500 assessment results, each judged and committed on its own. "
             "Re-posting an identical item answers UNCHANGED. Needs results:write."
@@ -182,12 +213,78 @@ class Mutation:
         extensions=requires(Scope.REGISTRY_ADMIN),
         description="Revokes a credential for good. Needs registry:admin.",
     )
+    create_cohort: CohortPayload = strawberry.mutation(
+        resolver=cohorts.create_cohort_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Saves a named cohort of candidates who shared their record with you.",
+    )
+    add_cohort_members: CohortPayload = strawberry.mutation(
+        resolver=cohorts.add_cohort_members,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Adds candidates who shared their record with you to your cohort.",
+    )
+    remove_cohort_members: CohortPayload = strawberry.mutation(
+        resolver=cohorts.remove_cohort_members,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Removes candidates from your cohort.",
+    )
+    delete_cohort: DeleteCohortPayload = strawberry.mutation(
+        resolver=cohorts.delete_cohort_mutation,
+        extensions=requires(Scope.DIAGNOSTICS_READ),
+        description="Deletes your cohort (the candidates' records are untouched).",
+    )
     merge_candidates: MergeCandidatesPayload = strawberry.mutation(
         resolver=candidates.merge_candidates,
         extensions=requires(Scope.REGISTRY_ADMIN),
         description=(
             "Folds a duplicate record into another, keeping every result and credential. "
             "Needs registry:admin."
+        ),
+    )
+    authorize_center: CenterPayload = strawberry.mutation(
+        resolver=center_admin.authorize_center,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers a center, or updates it by siteCode, and authorizes it for programs over "
+            "a period; the same period again changes nothing, the same start with a later end "
+            "renews. Needs registry:admin."
+        ),
+    )
+    suspend_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.suspend_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Suspends a center's authorization for a program (reversible): results taken from "
+            "that day on are refused. Needs registry:admin."
+        ),
+    )
+    reinstate_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.reinstate_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="Reinstates a suspended center authorization. Needs registry:admin.",
+    )
+    withdraw_center_authorization: CenterAuthorizationPayload = strawberry.mutation(
+        resolver=center_admin.withdraw_center_authorization,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Withdraws a center's authorization for a program for good; a new one needs a new "
+            "period. Needs registry:admin."
+        ),
+    )
+    register_instructor: RegisterInstructorPayload = strawberry.mutation(
+        resolver=center_admin.register_instructor,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers an instructor (or updates one, by email) with module grants and centers. "
+            "Needs registry:admin."
+        ),
+    )
+    register_proctor: RegisterProctorPayload = strawberry.mutation(
+        resolver=center_admin.register_proctor,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Registers a proctor or site coordinator at a center; an instructor cannot be one "
+            "(PROCTOR_NOT_ALLOWED). Needs registry:admin."
         ),
     )
     create_webhook: CreateWebhookPayload = strawberry.mutation(
@@ -235,6 +332,7 @@ ALL_TYPES: list[type] = [
     Candidate,
     AssessmentResult,
     Credential,
+    Cohort,
 ]
 
 
@@ -245,25 +343,23 @@ class _Schema(strawberry.Schema):
         return
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or Settings()
-    limits = settings.limits
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # Factories, not instances: an extension holds per-request state. The parser and
     # validation caches live at module level, so they still outlast each request.
-    extensions: list[Callable[[], SchemaExtension]] = [
+    return [
         ErrorCodes,
-        lambda: ParserCache(maxsize=1024),
+        lambda: CachedParser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        *limit_extensions(settings),
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return _Schema(
         query=Query,
         mutation=Mutation,
         types=ALL_TYPES,
-        extensions=extensions,
+        extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
     )

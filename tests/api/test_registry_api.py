@@ -396,3 +396,55 @@ async def test_parallel_requests_issue_cpt_exactly_once(school: SchoolClient) ->
         assert sorted(issued) == sorted(
             ["CPT_SAFETY", "CPT_QUALITY", "CPT_PRODUCTION", "CPT_MAINTENANCE", "CPT"]
         )
+
+
+async def test_staff_merge_two_records_of_one_person(
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    other = await school_client(
+        graphql, make_caller, sessionmaker, name="Evening School", site_code="OH-002"
+    )
+    first = (await school.register("S-1"))["candidate"]
+    second = (await other.register("E-7"))["candidate"]
+    await school.post(*(item(f"A-{m}", "S-1", m, "2026-03-02", 90) for m in CORE[:2]))
+    await other.post(*(item(f"B-{m}", "E-7", m, "2026-03-03", 90, site="OH-002") for m in CORE[1:]))
+    staff = graphql.as_token((await make_caller("STAFF")).token)
+    merge = (
+        "mutation($a: ID!, $b: ID!) { mergeCandidates(input: {survivingCandidateId: $a,"
+        ' mergedCandidateId: $b, reason: "same person, two schools"}) {'
+        " candidate { id } credentialsIssued { type { code } } userErrors { code field message } } }"
+    )
+    merged = await staff.data(merge, {"a": first["id"], "b": second["id"]})
+    assert merged == {
+        "mergeCandidates": {
+            "candidate": {"id": first["id"]},
+            "credentialsIssued": [{"type": {"code": "CPT"}}],
+            "userErrors": [],
+        }
+    }
+    # Both schools now see the one record, with every result and the duplicate resolved.
+    record = (
+        "{ candidates { edges { node { id externalId results { totalCount } "
+        "credentials { type { code } status } } } } }"
+    )
+    mine = (await school.api.data(record))["candidates"]["edges"]
+    theirs = (await other.api.data(record))["candidates"]["edges"]
+    assert [e["node"]["id"] for e in mine] == [e["node"]["id"] for e in theirs] == [first["id"]]
+    assert (mine[0]["node"]["externalId"], theirs[0]["node"]["externalId"]) == ("S-1", "E-7")
+    assert mine[0]["node"]["results"] == {"totalCount": 5}
+    statuses = sorted((c["type"]["code"], c["status"]) for c in mine[0]["node"]["credentials"])
+    assert statuses == [
+        ("CPT", "ACTIVE"),
+        ("CPT_MAINTENANCE", "ACTIVE"),
+        ("CPT_PRODUCTION", "ACTIVE"),
+        ("CPT_QUALITY", "ACTIVE"),
+        ("CPT_QUALITY", "REVOKED"),  # the later duplicate, kept with its history
+        ("CPT_SAFETY", "ACTIVE"),
+    ]
+    again = await staff.data(merge, {"a": first["id"], "b": second["id"]})
+    assert again["mergeCandidates"]["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["mergedCandidateId"], "message": "no such candidate"}
+    ]

@@ -135,10 +135,13 @@ class School:
             correct_answers=correct,
             activity_scores=tuple((n, Decimal(p)) for n, p in activities),
         )
-        async with self.sessionmaker.begin() as session:
-            return await post_result(
-                session, catalogs=self.catalogs, poster=self.poster, submission=submission, now=now
-            )
+        return await post_result(
+            self.sessionmaker,
+            catalogs=self.catalogs,
+            poster=self.poster,
+            submission=submission,
+            now=now,
+        )
 
 
 async def make_school(

@@ -7,7 +7,7 @@
 - ``credential_signing_keys``: public halves of the verifiable-credential keys, never dropped.
 
 Revision ID: e1events
-Revises: n1network
+Revises: d1diagnostics
 Create Date: 2026-11-24 04:01:57
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "e1events"
-down_revision: str | None = "n1network"
+down_revision: str | None = "d1diagnostics"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

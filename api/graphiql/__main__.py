@@ -1,0 +1,5 @@
+import sys
+
+from api.graphiql.assets import main
+
+sys.exit(main())

@@ -1,0 +1,288 @@
+"""Query cost: what a request may ask for, priced before anything executes.
+
+The model follows GitHub's and Shopify's. Every field costs 1 (a mutation's root field 10).
+A field that returns a page (it takes ``first``) multiplies the cost of its selection by the
+page size: ``first`` as given, else the argument's declared default, never more than
+:data:`~api.limits.pagination.MAX_PAGE_SIZE`. A field may declare more with
+:func:`field_cost` in its ``metadata``: a higher base, and a size read from its input, so
+that a bulk mutation costs in proportion to the items it carries::
+
+    post_results: PostResultsPayload = strawberry.mutation(
+        resolver=results.post_results,
+        metadata=field_cost(size_from="input.results", per_item=1),
+    )
+
+Fragments and every type condition of an abstract field are counted in full, and
+``@skip``/``@include`` are ignored: the price is an upper bound, never an underestimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    get_operation_ast,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.pyutils import Undefined
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
+from graphql.utilities import value_from_ast_untyped
+from strawberry.extensions import SchemaExtension
+
+from api.limits.pagination import page_size_for_cost
+from api.limits.rate import Budget, Decision
+
+COST_METADATA_KEY = "mssc.cost"
+FIELD_BASE_COST = 1
+MUTATION_BASE_COST = 10
+_STRAWBERRY_DEFINITION = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCost:
+    """A field's declared price. ``size_from`` is a dotted path into its arguments (for
+    example ``"input.results"``): a list there counts its items, a number counts itself."""
+
+    base: int | None = None
+    size_from: str | None = None
+    per_item: int = 0
+
+
+def field_cost(
+    *, base: int | None = None, size_from: str | None = None, per_item: int = 0
+) -> dict[str, FieldCost]:
+    """Metadata for ``strawberry.field``/``strawberry.mutation`` declaring a field's price."""
+    return {COST_METADATA_KEY: FieldCost(base=base, size_from=size_from, per_item=per_item)}
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> int:
+    """The price of the operation to run; the document must have passed validation."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    calculator = _Calculator(schema, fragments, _effective_variables(operation, variables))
+    root_base = MUTATION_BASE_COST if operation.operation is OperationType.MUTATION else None
+    return calculator.selection_cost(root, operation.selection_set, root_base=root_base)
+
+
+def _effective_variables(
+    operation: OperationDefinitionNode, provided: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    values = dict(provided or {})
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in values and definition.default_value is not None:
+            values[name] = value_from_ast_untyped(definition.default_value)
+    return values
+
+
+class _Calculator:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self._expanding: set[str] = set()
+
+    def selection_cost(
+        self,
+        parent: GraphQLNamedType,
+        selection_set: SelectionSetNode,
+        *,
+        root_base: int | None = None,
+    ) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field_cost(parent, selection, root_base=root_base)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                total += self.selection_cost(
+                    condition or parent, selection.selection_set, root_base=root_base
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                # Validation rejects cycles; the guard keeps a bug elsewhere from recursing forever.
+                if fragment is None or name in self._expanding:
+                    continue
+                self._expanding.add(name)
+                condition = self.schema.get_type(fragment.type_condition.name.value)
+                total += self.selection_cost(
+                    condition or parent, fragment.selection_set, root_base=root_base
+                )
+                self._expanding.discard(name)
+        return total
+
+    def field_cost(
+        self, parent: GraphQLNamedType, node: FieldNode, *, root_base: int | None
+    ) -> int:
+        definition = self._field_definition(parent, node.name.value)
+        if definition is None:
+            return FIELD_BASE_COST
+        declared = _declared_cost(definition)
+        base = declared.base
+        if base is None:
+            base = root_base if root_base is not None else FIELD_BASE_COST
+        size = self._size(definition, node, declared)
+        children = 0
+        if node.selection_set is not None:
+            children = self.selection_cost(get_named_type(definition.type), node.selection_set)
+        return base + declared.per_item * size + size * children
+
+    def _field_definition(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
+        if name == "__typename":
+            return TypeNameMetaFieldDef
+        if parent is self.schema.query_type:
+            if name == "__schema":
+                return SchemaMetaFieldDef
+            if name == "__type":
+                return TypeMetaFieldDef
+        fields: Mapping[str, GraphQLField] | None = getattr(parent, "fields", None)
+        return None if fields is None else fields.get(name)
+
+    def _size(self, definition: GraphQLField, node: FieldNode, declared: FieldCost) -> int:
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if declared.size_from is not None:
+            name, *path = declared.size_from.split(".")
+            value: Any = (
+                value_from_ast_untyped(arguments[name], self.variables)
+                if name in arguments
+                else definition.args[name].default_value
+                if name in definition.args
+                else None
+            )
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, list):
+                return len(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(0, value)
+            return 1
+        if "first" not in definition.args:
+            return 1
+        declared_default = definition.args["first"].default_value
+        default = declared_default if isinstance(declared_default, int) else None
+        first: Any = None
+        if "first" in arguments:
+            first = value_from_ast_untyped(arguments["first"], self.variables)
+        if first is None or first is Undefined:
+            first = default
+        return page_size_for_cost(first, default=default)
+
+
+def _declared_cost(definition: GraphQLField) -> FieldCost:
+    strawberry_field = (definition.extensions or {}).get(_STRAWBERRY_DEFINITION)
+    metadata: Mapping[str, Any] = getattr(strawberry_field, "metadata", None) or {}
+    declared = metadata.get(COST_METADATA_KEY)
+    return declared if isinstance(declared, FieldCost) else FieldCost()
+
+
+def cost_budget_of(context: object) -> Budget | None:
+    """The caller's cost budget, put on the request by the GraphQL view (absent: no limit)."""
+    request = getattr(context, "request", None)
+    state = getattr(request, "state", None)
+    budget = getattr(state, "cost_budget", None) if state is not None else None
+    return budget if isinstance(budget, Budget) else None
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Prices the operation after validation, before execution, and refuses it when it costs
+    more than ``max_cost`` (``TOO_COMPLEX``) or than the caller's budget has left
+    (``RATE_LIMITED``). Reports ``extensions.cost`` on every response."""
+
+    def __init__(self, *, max_cost: int) -> None:
+        self.max_cost = max_cost
+        self.cost: int | None = None
+        self.limit = max_cost
+        self.decision: Decision | None = None
+        self.budget: Budget | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        self.budget = cost_budget_of(self.execution_context.context)
+        if self.budget is not None:
+            # A query the bucket could never hold is too complex, not merely early.
+            self.limit = min(self.max_cost, self.budget.capacity)
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        self.cost = query_cost(
+            context.schema._schema,
+            context.graphql_document,
+            operation_name=context.operation_name,
+            variables=context.variables,
+        )
+        if self.cost > self.limit:
+            context.result = _refused(
+                f"Query cost {self.cost} exceeds the maximum of {self.limit}. "
+                "Ask for fewer fields or smaller pages (first).",
+                {"code": "TOO_COMPLEX", "cost": self.cost, "maxCost": self.limit},
+            )
+        elif self.budget is not None:
+            self.decision = await self.budget.charge(self.cost)
+            if not self.decision.allowed:
+                context.result = _refused(
+                    f"Query cost budget exhausted: this query costs {self.cost} and "
+                    f"{int(self.decision.available)} points are available. "
+                    f"Retry after {self.decision.retry_after_seconds} seconds.",
+                    {
+                        "code": "RATE_LIMITED",
+                        "cost": self.cost,
+                        "retryAfter": self.decision.retry_after_seconds,
+                    },
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"requestedQueryCost": self.cost, "maxQueryCost": self.limit}
+        if self.budget is not None:
+            available = self.decision.available if self.decision else self.budget.capacity
+            report["throttleStatus"] = {
+                "maximumAvailable": self.budget.capacity,
+                "currentlyAvailable": int(available),
+                "restoreRate": self.budget.leak_per_second,
+            }
+        return {"cost": report}
+
+
+def _refused(message: str, extensions: dict[str, Any]) -> GraphQLExecutionResult:
+    return GraphQLExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])

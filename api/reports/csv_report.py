@@ -1,0 +1,119 @@
+"""The diagnostic report as one CSV table, one fact per row, told apart by ``section``.
+
+Sections, in order: ``candidate`` (one row per candidate and module), ``module`` (the cohort on
+each module), ``activity`` (each key work activity of each module), ``plan_item`` (each module
+of the training plan) and ``plan`` (the plan's totals). Columns that do not apply to a
+section are empty. Money is in integer cents, as in the API.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+from db.diagnostics import Diagnostic
+
+COLUMNS = (
+    "section",
+    "registry_number",
+    "external_id",
+    "given_name",
+    "family_name",
+    "module_code",
+    "module_name",
+    "activity_number",
+    "activity_title",
+    "status",
+    "best_score_percent",
+    "gap_activities",
+    "candidates",
+    "candidates_certified",
+    "candidates_needing_training",
+    "candidates_scored",
+    "candidates_below_standard",
+    "mean_score_percent",
+    "cost_per_candidate_cents",
+    "cost_cents",
+    "untargeted_cost_cents",
+    "savings_cents",
+    "college_credit_hours",
+)
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | Decimal | None
+
+
+def _text(value: str | None) -> str | None:
+    if value is not None and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
+    for standing in report.candidates:
+        person = standing.candidate
+        for module in standing.modules:
+            yield {
+                "section": "candidate",
+                "registry_number": person.registry_number,
+                "external_id": _text(standing.external_id),
+                "given_name": _text(person.given_name),
+                "family_name": _text(person.family_name),
+                "module_code": module.module.code,
+                "module_name": _text(module.module.name),
+                "status": module.status,
+                "best_score_percent": module.best_score_percent,
+                "gap_activities": " ".join(str(a.number) for a in module.gap_activities),
+            }
+    for gap in report.modules:
+        yield {
+            "section": "module",
+            "module_code": gap.module.code,
+            "module_name": _text(gap.module.name),
+            "candidates": len(report.candidates),
+            "candidates_certified": gap.candidates_certified,
+            "candidates_needing_training": gap.candidates_needing_training,
+        }
+    for gap in report.modules:
+        for activity in gap.activities:
+            yield {
+                "section": "activity",
+                "module_code": gap.module.code,
+                "module_name": _text(gap.module.name),
+                "activity_number": activity.activity.number,
+                "activity_title": _text(activity.activity.title),
+                "candidates_scored": activity.candidates_scored,
+                "candidates_below_standard": activity.candidates_below_standard,
+                "mean_score_percent": activity.mean_score_percent,
+            }
+    plan = report.plan
+    for item in plan.items:
+        yield {
+            "section": "plan_item",
+            "module_code": item.module.code,
+            "module_name": _text(item.module.name),
+            "candidates": len(item.candidates),
+            "cost_per_candidate_cents": item.cost_per_candidate_cents,
+            "cost_cents": item.cost_cents,
+            "college_credit_hours": item.college_credit_hours,
+        }
+    yield {
+        "section": "plan",
+        "candidates": len(report.candidates),
+        "cost_cents": plan.total_cost_cents,
+        "untargeted_cost_cents": plan.untargeted_cost_cents,
+        "savings_cents": plan.savings_cents,
+        "college_credit_hours": plan.college_credit_hours,
+    }
+
+
+def render_csv(report: Diagnostic) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(_rows(report))
+    return out.getvalue()

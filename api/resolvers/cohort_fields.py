@@ -1,0 +1,61 @@
+"""Fields of ``Cohort`` that read: its members and its diagnostic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.context import Info
+from api.resolvers.arguments import given
+from api.resolvers.diagnostics import (
+    diagnostic_purpose,
+    program_requirement,
+    run_report,
+    training_search,
+)
+from api.schema.centers import GeoPointInput
+from api.schema.diagnostics import DiagnosticReport
+from api.schema.records import Candidate
+
+if TYPE_CHECKING:
+    from api.schema.cohorts import Cohort
+
+
+async def cohort_candidates(root: Cohort, info: Info) -> list[Candidate]:
+    found = await info.context.loaders.candidate.load_many(root.member_pks)
+    return [candidate for candidate in found if candidate is not None]
+
+
+async def cohort_diagnostic(
+    root: Cohort,
+    info: Info,
+    program_code: str | None = "CPT",
+    near: Annotated[
+        GeoPointInput | None,
+        strawberry.argument(description="Where to look for training centers..."),
+    ] = strawberry.UNSET,
+    postal_code: Annotated[
+        str | None, strawberry.argument(description="...or a US ZIP code.")
+    ] = strawberry.UNSET,
+    within_km: Annotated[
+        float | None,
+        strawberry.argument(description="Radius for training centers, up to 5,000 km."),
+    ] = 80.0,
+) -> DiagnosticReport:
+    principal = info.context.require_principal()
+    catalog = await info.context.catalog_today()
+    requirement = program_requirement(catalog, program_code)
+    search = training_search(
+        catalog, near=given(near), postal_code=given(postal_code), within_km=within_km
+    )
+    report = await run_report(
+        info.context.resources,
+        principal,
+        cohort_pk=root.pk,
+        requirement=requirement,
+        disclosure_kind="DIAGNOSTIC",
+        purpose=diagnostic_purpose(requirement, cohort_name=root.name),
+        request_id=info.context.request_id,
+    )
+    return DiagnosticReport.from_diagnostic(report, search=search)

@@ -1,0 +1,78 @@
+"""The ``Idempotency-Key`` header: a retried request gets the first answer, never a second run."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import models
+from tests.support.auth import MakeCaller
+from tests.support.graphql import GraphQLClient
+from tests.support.schools import SchoolClient, school_client
+
+REGISTER = (
+    'mutation($id: String!) { registerCandidate(input: {externalId: $id, givenName: "Ana",'
+    ' familyName: "Rivera"}) { candidate { registryNumber } userErrors { code } } }'
+)
+
+
+@pytest.fixture
+async def school(
+    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
+) -> SchoolClient:
+    return await school_client(graphql, make_caller, sessionmaker)
+
+
+async def test_same_key_and_body_replays_the_stored_response(
+    school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await school.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "term-2026-1"})
+    again = await school.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "term-2026-1"})
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(models.Candidate)) == 1
+
+
+async def test_same_key_with_another_body_is_refused(school: SchoolClient) -> None:
+    await school.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "k-1"})
+    other = await school.api.post(REGISTER, {"id": "S-2"}, **{"idempotency-key": "k-1"})
+    assert other.status_code == 422
+    assert other.json() == {
+        "errors": [
+            {
+                "message": "this Idempotency-Key was used with a different request",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ]
+    }
+
+
+async def test_keys_belong_to_one_organization(
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    other = await school_client(graphql, make_caller, sessionmaker, name="Other", site_code="OH-9")
+    mine = await school.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "shared"})
+    theirs = await other.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "shared"})
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json() != mine.json()  # a different candidate, not our stored answer
+
+
+async def test_a_malformed_key_is_refused(school: SchoolClient) -> None:
+    response = await school.api.post(REGISTER, {"id": "S-1"}, **{"idempotency-key": "x" * 256})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == (
+        "Idempotency-Key must be 1 to 255 printable characters"
+    )
+
+
+async def test_without_a_token_the_header_changes_nothing(graphql: GraphQLClient) -> None:
+    response = await graphql.post("{ modules { code } }", **{"idempotency-key": "anon"})
+    assert response.status_code == 200
+    assert "idempotent-replayed" not in response.headers

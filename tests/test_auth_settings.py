@@ -1,0 +1,61 @@
+"""Authentication settings read from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import AuthLimits, Settings, SettingsError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.issuer == "http://127.0.0.1:8000"
+    assert settings.signing_keys is None
+    assert settings.auth_refresh_seconds == 2.0
+    assert settings.auth_limits == AuthLimits(
+        failures_per_client=10, failures_per_address=50, window_seconds=300
+    )
+
+
+def test_values_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "MSSC_ISSUER": "https://registry.example.org/",
+            "MSSC_SIGNING_KEYS": '{"keys": []}',
+            "MSSC_AUTH_REFRESH_SECONDS": "0.5",
+            "MSSC_AUTH_FAILURES_PER_CLIENT": "3",
+            "MSSC_AUTH_FAILURES_PER_ADDRESS": "7",
+            "MSSC_AUTH_FAILURE_WINDOW_SECONDS": "60",
+        }
+    )
+
+    assert settings.issuer == "https://registry.example.org"
+    assert settings.signing_keys == '{"keys": []}'
+    assert settings.auth_refresh_seconds == 0.5
+    assert settings.auth_limits == AuthLimits(3, 7, 60)
+    assert "keys" not in repr(settings)  # private keys stay out of logs
+
+
+@pytest.mark.parametrize(
+    ("issuer", "ok"),
+    [
+        ("https://registry.example.org", True),
+        ("http://localhost:8000", True),
+        ("http://[::1]:8000", True),
+        ("http://registry.example.org", False),
+        ("https://registry.example.org/?x=1", False),
+        ("registry.example.org", False),
+    ],
+)
+def test_the_issuer_must_be_https_except_on_localhost(issuer: str, ok: bool) -> None:
+    if ok:
+        assert Settings.from_env({"MSSC_ISSUER": issuer}).issuer == issuer
+    else:
+        with pytest.raises(SettingsError, match="MSSC_ISSUER"):
+            Settings.from_env({"MSSC_ISSUER": issuer})
+
+
+def test_a_bad_refresh_interval_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MSSC_AUTH_REFRESH_SECONDS"):
+        Settings.from_env({"MSSC_AUTH_REFRESH_SECONDS": "0"})
