@@ -12,8 +12,10 @@ change events) from N concurrent posters, each for candidates of its own, in thr
   out of commit order: what the counter buys);
 - ``no events``: the change-feed hook removed (the cost of the events themselves).
 
-Prints results per second (median of the rounds) and the counter's cost against each. Every
-figure printed is measured on this run.
+Prints results per second (median of the rounds), the counter's cost against each, and how
+long the counter's row lock is held per commit (from the counter statement to the end of the
+commit, measured with one poster): its inverse is the ceiling on event-producing commits per
+second that the counter sets. Every figure printed is measured on this run.
 """
 
 from __future__ import annotations
@@ -163,6 +165,36 @@ async def post_all(
     return len(candidates) / (time.perf_counter() - started)
 
 
+class LockWindow:
+    """Time from the counter statement to the end of the commit: how long the counter's row
+    lock is held, hence the ceiling on event-producing commits per second (1 / window).
+    Measured with one poster, so that no transaction waits for another."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.started: float | None = None
+        self.windows: list[float] = []
+
+    def _statement(self, *args: object) -> None:
+        if "INSERT INTO event_counter" in str(args[2]):
+            self.started = time.perf_counter()
+
+    def _committed(self, session: Session) -> None:
+        if self.started is not None:
+            self.windows.append(time.perf_counter() - self.started)
+            self.started = None
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[None]:
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._statement)
+        event.listen(Session, "after_commit", self._committed)
+        try:
+            yield
+        finally:
+            event.remove(self.engine.sync_engine, "before_cursor_execute", self._statement)
+            event.remove(Session, "after_commit", self._committed)
+
+
 async def run(url: str, args: argparse.Namespace) -> None:
     engine: AsyncEngine = create_engine(url, PoolOptions(pool_size=max(args.concurrency) + 2))
     try:
@@ -173,6 +205,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         names = ("counter", "sequence", "no events")
         measured: dict[tuple[str, int], list[float]] = {}
         round_number = 0
+        lock = LockWindow(engine)
         for _ in range(args.rounds):
             for concurrency in args.concurrency:
                 for name in names:  # interleaved, so drift hits every variant alike
@@ -180,7 +213,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
                     candidates = await register(
                         sessionmaker, poster, f"r{round_number}", args.results
                     )
-                    with variant(name):
+                    window = lock.measuring() if (name, concurrency) == ("counter", 1) else None
+                    with variant(name), window or contextlib.nullcontext():
                         rate = await post_all(
                             sessionmaker,
                             catalogs,
@@ -199,6 +233,15 @@ async def run(url: str, args: argparse.Namespace) -> None:
             print(
                 f"{concurrency:>8} {row[0]:>8.0f}/s {row[1]:>8.0f}/s {row[2]:>8.0f}/s   "
                 f"{1 - row[0] / row[1]:+.0%} vs sequence, {1 - row[0] / row[2]:+.0%} vs no events"
+            )
+        if lock.windows:
+            windows = sorted(lock.windows)
+            median = statistics.median(windows)
+            p95 = windows[int(len(windows) * 0.95)]
+            print(
+                f"counter lock held per commit: median {median * 1000:.2f} ms, "
+                f"p95 {p95 * 1000:.2f} ms -> at most ~{1 / median:.0f} event-producing "
+                "commits per second, whatever the number of posters"
             )
     finally:
         await engine.dispose()
