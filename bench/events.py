@@ -4,8 +4,9 @@
 
 Builds a fresh database (an embedded PostgreSQL in a temporary directory, or a new database on
 the server in DATABASE_URL, dropped afterwards), then posts passing results (one transaction
-each, through ``db.results.post_result``, so each writes a result, a credential and two
-change events) from N concurrent posters, each for candidates of its own, in three variants:
+each, through ``db.results.post_result``, a batch of one, so each writes a result, a
+credential and two change events) from N concurrent posters, each for candidates of its own,
+in three variants:
 
 - ``counter``: as shipped, numbers from the one-row ``event_counter`` (gap-free, serialised);
 - ``sequence``: the same events numbered by a PostgreSQL sequence (fast, but with gaps and
@@ -153,10 +154,9 @@ async def post_all(
                 taken_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
                 score_percent=Decimal(95),
             )
-            async with sessionmaker.begin() as session:
-                outcome = await post_result(
-                    session, catalogs=catalogs, poster=poster, submission=submission, now=now
-                )
+            outcome = await post_result(
+                sessionmaker, catalogs=catalogs, poster=poster, submission=submission, now=now
+            )
             assert outcome.status == "CREATED", outcome.problems
             assert len(outcome.credentials_issued) == 1
 
