@@ -153,10 +153,9 @@ async def post_all(
                 taken_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
                 score_percent=Decimal(95),
             )
-            async with sessionmaker.begin() as session:
-                outcome = await post_result(
-                    session, catalogs=catalogs, poster=poster, submission=submission, now=now
-                )
+            outcome = await post_result(
+                sessionmaker, catalogs=catalogs, poster=poster, submission=submission, now=now
+            )
             assert outcome.status == "CREATED", outcome.problems
             assert len(outcome.credentials_issued) == 1
 
