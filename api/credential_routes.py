@@ -1,7 +1,9 @@
 """Public credential documents: issuer profile, signing keys, achievements, status lists.
 
-No token: a verifier anywhere must be able to check a credential. Status lists change when a
-credential is suspended, reinstated or revoked, so caches may keep them one minute.
+No token: a verifier anywhere must be able to check a credential, browser-based ones
+included (``Access-Control-Allow-Origin: *``; nothing here depends on who asks). Status lists
+change when a credential is suspended, reinstated or revoked, so caches may keep them one
+minute.
 """
 
 from __future__ import annotations
@@ -29,8 +31,16 @@ def urls_of(resources: Resources) -> Urls:
     return Urls(resources.settings.issuer)
 
 
+def _public(max_age: int) -> dict[str, str]:
+    return {
+        "Cache-Control": f"public, max-age={max_age}",
+        "Access-Control-Allow-Origin": "*",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+
+
 def _json(document: object, max_age: int) -> Response:
-    return JSONResponse(document, headers={"Cache-Control": f"public, max-age={max_age}"})
+    return JSONResponse(document, headers=_public(max_age))
 
 
 async def issuer(request: Request) -> Response:
@@ -67,11 +77,7 @@ async def status_list(request: Request) -> Response:
         )
     if token is None:
         return JSONResponse({"error": "no such status list"}, status_code=404)
-    return Response(
-        token,
-        media_type="application/vc+jwt",
-        headers={"Cache-Control": f"public, max-age={STATUS_LIST_MAX_AGE}"},
-    )
+    return Response(token, media_type="application/vc+jwt", headers=_public(STATUS_LIST_MAX_AGE))
 
 
 def credential_routes() -> list[BaseRoute]:

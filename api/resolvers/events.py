@@ -13,9 +13,11 @@ from api.schema.events import Change, ChangeConnection, ChangeEdge
 from api.schema.pagination import PageInfo
 from auth.principal import Principal
 from auth.scopes import Scope
-from db.events import EVENT_TYPES, Audience, read_changes, render_event
+from db.events import EVENT_TYPES, Audience, last_sequence, read_changes, render_event
 
 CURSOR_TAG = "change"
+# Changes looked at per request, visible or not (see ``changes``).
+SCAN_WINDOW = 10_000
 
 
 def audience_of(principal: Principal) -> Audience | None:
@@ -81,8 +83,17 @@ async def changes(
     if wanted is not None:
         check_event_types(wanted, "types")
     async with info.context.sessionmaker() as session:
+        high_water = await last_sequence(session)
+        # Each request looks at a bounded stretch of the feed, so a caller who sees few of
+        # its changes pays for a window, not for everything since its cursor.
+        upper = min(high_water, position + SCAN_WINDOW)
         rows = await read_changes(
-            session, audience, after=position, first=first + 1, types=wanted or None
+            session,
+            audience,
+            after=position,
+            up_to=upper,
+            first=first + 1,
+            types=wanted or None,
         )
     page = rows[:first]
     edges = [
@@ -92,10 +103,12 @@ async def changes(
         )
         for row in page
     ]
+    if len(rows) > first:
+        end, more = page[-1].event.sequence, True
+    else:
+        # Every change up to ``upper`` is committed and was looked at: resume after it.
+        end, more = max(upper, position), upper < high_water
     return ChangeConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            end_cursor=edges[-1].cursor if edges else after_cursor,
-        ),
+        page_info=PageInfo(has_next_page=more, end_cursor=change_cursor(end)),
     )

@@ -16,6 +16,7 @@ from api.resolvers import (
     instructors,
     proctors,
     viewer,
+    webhooks,
 )
 from api.schema.node import Node, from_global_id
 
@@ -32,6 +33,8 @@ NODE_LOOKUPS: dict[str, NodeLookup] = {
     "AssessmentResult": credentials.result_node,
     "Credential": credentials.credential_node,
     "Cohort": cohorts.cohort_node,
+    "Webhook": webhooks.webhook_node,
+    "WebhookDelivery": webhooks.delivery_node,
 }
 
 

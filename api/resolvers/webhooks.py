@@ -150,6 +150,28 @@ async def _owned(info: Info, pk: int | None) -> models.Webhook | None:
     return found
 
 
+async def webhook_node(info: Info, pk: int) -> Webhook | None:
+    found = await _owned(info, pk)
+    return None if found is None else Webhook.from_model(found)
+
+
+async def delivery_node(info: Info, pk: int) -> WebhookDelivery | None:
+    principal = info.context.require_principal()
+    async with info.context.sessionmaker() as session:
+        delivery = await session.scalar(
+            select(models.WebhookDelivery)
+            .join(models.Webhook, models.Webhook.id == models.WebhookDelivery.webhook_id)
+            .where(
+                models.WebhookDelivery.id == pk,
+                webhooks_visible_to(
+                    organization_id=principal.organization_id,
+                    organization_kind=principal.organization_kind,
+                ),
+            )
+        )
+    return None if delivery is None else WebhookDelivery.from_model(delivery)
+
+
 async def disable_webhook_mutation(info: Info, input: WebhookInput) -> WebhookPayload:
     webhook = await _owned(info, parse_global_id(input.webhook_id, "Webhook"))
     if webhook is None:

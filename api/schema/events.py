@@ -162,7 +162,9 @@ class ChangeConnection:
     edges: list[ChangeEdge]
     page_info: PageInfo = strawberry.field(
         description=(
-            "endCursor is the last change's cursor, or the `after` you gave when there is no "
-            "newer change yet: store it and ask again from there."
+            "endCursor is where to resume: after the last change returned, or, when the page "
+            "is not full, after every change committed so far that you were shown or may not "
+            "see. Store it and ask again from there. A page may be empty while hasNextPage "
+            "is true: each request looks at a bounded stretch of the feed."
         )
     )

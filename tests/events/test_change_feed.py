@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.resolvers import events as events_resolvers
 from db import models
 from db.candidates import merge_candidates, register_candidate
 from db.credentials import expire_due_credentials
@@ -380,3 +381,36 @@ async def test_mutation_errors_record_no_change(school: SchoolClient, staff: Gra
     )
     assert refused["reinstateCredential"]["userErrors"][0]["code"] == "NOT_FOUND"
     assert summary(await all_changes(staff)) == [("candidate.registered", None, None, None)]
+
+
+async def test_a_sparse_feed_is_read_in_bounded_stretches(
+    school: SchoolClient,
+    staff: GraphQLClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    await school.register("S-2")
+    other = graphql.as_token((await make_caller("SCHOOL", org_name="Other")).token)
+    whole = await all_changes(school.api)
+    monkeypatch.setattr(events_resolvers, "SCAN_WINDOW", 3)
+    # Each request looks at three changes at most: the same feed arrives, in more pages.
+    assert await all_changes(school.api) == whole
+    first = await other.data(CHANGES, {"first": 10})
+    assert first["changes"]["edges"] == []
+    assert first["changes"]["pageInfo"]["hasNextPage"] is True
+    cursor = first["changes"]["pageInfo"]["endCursor"]
+    requests = 1
+    while True:
+        page = await other.data(CHANGES, {"after": cursor, "first": 10})
+        requests += 1
+        assert page["changes"]["edges"] == []
+        cursor = page["changes"]["pageInfo"]["endCursor"]
+        if not page["changes"]["pageInfo"]["hasNextPage"]:
+            break
+    assert requests == -(-len(whole) // 3)
+    # Caught up: the cursor stands at the newest change, so new ones come next.
+    await act(staff, "suspendCredential", issued["CPT"], "review")
+    news = await school.api.data(CHANGES, {"after": cursor})
+    assert [e["node"]["credential"]["status"] for e in news["changes"]["edges"]] == ["SUSPENDED"]

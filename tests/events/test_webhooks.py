@@ -215,6 +215,10 @@ async def test_failures_retry_with_backoff_in_order_then_fail_and_redeliver(
     assert max(waits) <= 6 * 3600
     assert clock.now - (datetime.now(UTC)) >= timedelta(days=3) - timedelta(minutes=5)
 
+    by_id = "query($id: ID!) { node(id: $id) { ... on WebhookDelivery { status lastError } } }"
+    assert await school.api.data(by_id, {"id": state["id"]}) == {
+        "node": {"status": "FAILED", "lastError": "HTTP 503"}
+    }
     receiver.answers.clear()
     redone = await school.api.data(
         "mutation($id: ID!) { redeliverWebhookDelivery(input: {deliveryId: $id}) "
@@ -344,6 +348,9 @@ async def test_managing_webhooks_is_for_the_owner_and_staff(
         }
     }
     assert len((await staff.data("{ webhooks { id } }"))["webhooks"]) == 1
+    by_id = "query($id: ID!) { node(id: $id) { ... on Webhook { url } } }"
+    assert await school.api.data(by_id, {"id": hook["id"]}) == {"node": {"url": receiver.url()}}
+    assert await other.api.data(by_id, {"id": hook["id"]}) == {"node": None}
     assert (await staff.data(disable, {"id": hook["id"]}))["disableWebhook"]["webhook"] == {
         "active": False
     }
