@@ -297,4 +297,13 @@ async def register_candidates(
             "externals": [p.external_id for p in new],
         },
     )
-    return existing | {row.external_id: row.candidate_id for row in rows}
+    created = {row.external_id: row.candidate_id for row in rows}
+    for person in new:
+        record_event(
+            session,
+            EventType.CANDIDATE_REGISTERED,
+            candidate_id=created[person.external_id],
+            organization_id=organization_id,
+            data={"candidate": {"givenName": person.given_name, "familyName": person.family_name}},
+        )
+    return existing | created
