@@ -51,8 +51,8 @@ AUDITED_TYPES = frozenset(
         "WebhookDelivery",
     }
 )
-# Deep enough for payload → outcome → result → candidate; input → item → id.
-_MAX_DEPTH = 4
+# Deep enough for payload → outcomes → outcome → credentials → credential → id.
+_MAX_DEPTH = 6
 _LONGEST_ID = 64
 
 
