@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import strawberry
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.audit import RequestAudit
 from api.errors import Unauthenticated
 from api.events_service import EventsService
 from api.resolvers.loaders import Loaders
@@ -43,6 +44,7 @@ class Context:
     request_id: str
     principal: Principal | None
     loaders: Loaders
+    audit: RequestAudit = field(default_factory=RequestAudit)
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:

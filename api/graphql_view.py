@@ -23,6 +23,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api import graphql_http
+from api.audit import RequestAudit
 from api.context import Context, Resources, today
 from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
@@ -56,6 +57,7 @@ class GraphQLView(GraphQL[Context, None]):
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
         principal = getattr(request.state, "principal", None)
+        audit = RequestAudit()
         return Context(
             request=request,
             response=response,
@@ -66,8 +68,9 @@ class GraphQLView(GraphQL[Context, None]):
                 resources.sessionmaker,
                 day=today(),
                 principal=principal,
-                request_id=request.state.request_id,
+                audit=audit,
             ),
+            audit=audit,
         )
 
     def encode_json(self, data: object) -> bytes:

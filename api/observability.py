@@ -1,7 +1,8 @@
-"""Request ids and Prometheus metrics, as one pure-ASGI middleware."""
+"""Request ids, the access log and Prometheus metrics, as one pure-ASGI middleware."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -9,6 +10,10 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.logs import request_id_var
+
+access_log = logging.getLogger("mssc.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept a caller's id only when it cannot smuggle anything into our logs.
@@ -28,6 +33,8 @@ _KNOWN_ROUTES = frozenset(
         "/reports/diagnostic.pdf",
     }
 )
+# Path segments that carry a verification code: logged as the route, not the code.
+_CODE_IN_PATH = re.compile(r"^/verify/[^/]+")
 
 
 class Metrics:
@@ -70,7 +77,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        reset = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -86,6 +95,23 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope["path"] if scope["path"] in _KNOWN_ROUTES else "other"
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(route).observe(elapsed)
+            principal = state.get("principal")
+            # No query string, body or headers: they may hold codes, names or tokens.
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                _CODE_IN_PATH.sub("/verify/{code}", scope["path"]),
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": _CODE_IN_PATH.sub("/verify/{code}", scope["path"]),
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "client_id": getattr(principal, "client_id", None),
+                },
+            )
+            request_id_var.reset(reset)

@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 Environment = Literal["development", "production"]
+LogFormat = Literal["json", "text"]
 
 
 class SettingsError(ValueError):
@@ -207,6 +208,9 @@ class Settings:
     introspection_for_admins: bool = False
     rate_limits: RateLimits = field(default_factory=RateLimits)
     hsts_max_age_seconds: int = 0
+    # Logs: one JSON object a line (``text`` reads better in a terminal); see api/logs.py.
+    log_level: str = "INFO"
+    log_format: LogFormat = "json"
 
     @property
     def is_production(self) -> bool:
@@ -267,7 +271,25 @@ class Settings:
             hsts_max_age_seconds=_int(
                 env, "MSSC_HSTS_MAX_AGE_SECONDS", 63_072_000 if production else 0
             ),
+            log_level=_log_level(env),
+            log_format=_log_format(env),
         )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("MSSC_LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError(f"MSSC_LOG_LEVEL={level!r}; use DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _log_format(env: Mapping[str, str]) -> LogFormat:
+    value = env.get("MSSC_LOG_FORMAT") or "json"
+    if value == "json":
+        return "json"
+    if value == "text":
+        return "text"
+    raise SettingsError(f"MSSC_LOG_FORMAT={value!r}; use json or text")
 
 
 def normalize_database_url(url: str, *, variable: str) -> str:

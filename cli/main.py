@@ -51,8 +51,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
                     signal.signal(sig, handler)
 
     from api.app import create_app
+    from api.logs import configure_logging
 
     _check_port_free(args.host, args.port)
+    configure_logging(settings)
     with database_for(settings) as settings:
         bootstrap(settings)
         if args.demo:
@@ -66,8 +68,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             port=args.port,
             loop="uvloop",
             http="httptools",
-            log_level="info",
-            access_log=False,
+            log_config=None,  # uvicorn's loggers go through ours (api/logs.py)
+            access_log=False,  # api/observability.py writes one access line per request
             server_header=False,
         )
         GracefulServer(config).run()

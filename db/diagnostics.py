@@ -47,7 +47,7 @@ from sqlalchemy import (
     select,
     values,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_on, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -525,37 +525,4 @@ def _plan(requirement: Requirement, people: list[CandidateStanding]) -> Training
         untargeted_cost_cents=untargeted,
         savings_cents=untargeted - total,
         college_credit_hours=sum((item.college_credit_hours for item in items), Decimal(0)),
-    )
-
-
-# --- the disclosure log ----------------------------------------------------------------------
-
-
-async def record_disclosures(
-    session: AsyncSession,
-    candidate_ids: Sequence[int],
-    *,
-    organization_id: int,
-    client_pk: int | None,
-    kind: str,
-    purpose: str | None,
-    request_id: str | None,
-) -> None:
-    """One disclosure row per candidate, in one statement whatever the cohort's size."""
-    if not candidate_ids:
-        return
-    await session.execute(
-        insert(models.Disclosure).values(
-            [
-                {
-                    "candidate_id": candidate_id,
-                    "organization_id": organization_id,
-                    "client_id": client_pk,
-                    "kind": kind,
-                    "purpose": purpose,
-                    "request_id": request_id,
-                }
-                for candidate_id in candidate_ids
-            ]
-        )
     )

@@ -830,3 +830,40 @@ class CredentialSigningKey(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+AUDIT_KINDS = ("MUTATION", "DISCLOSURE")
+AUDIT_OUTCOMES = ("OK", "USER_ERRORS", "ERROR")
+
+
+class AuditEvent(Base):
+    """Every mutation and every disclosure of candidate data: who, what, when, which request.
+
+    Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (migration ``f1audit``). No
+    foreign keys, so that the trail outlives anything it mentions and never blocks a write.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = _id()
+    at: Mapped[datetime] = created_at_column()
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(_enum("audit_kind", AUDIT_KINDS))
+    action: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(_enum("audit_outcome", AUDIT_OUTCOMES))
+    error_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    candidate_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    record_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+    __table_args__ = (
+        # Each staff filter walks one index newest first (keyset on id).
+        Index("ix_audit_events_organization", "organization_id", "id"),
+        Index("ix_audit_events_client", "client_id", "id"),
+        Index("ix_audit_events_action", "action", "id"),
+        Index("ix_audit_events_candidates", "candidate_ids", postgresql_using="gin"),
+    )

@@ -47,29 +47,3 @@ async def verify_credential(
         return None
     credential, candidate = row
     return Verified(credential, candidate, effective_status(credential, now))
-
-
-async def record_disclosure(
-    session: AsyncSession,
-    *,
-    candidate_id: int,
-    organization_id: int,
-    client_pk: int | None,
-    kind: str,
-    credential_id: int | None = None,
-    purpose: str | None = None,
-    request_id: str | None = None,
-) -> None:
-    """Log that candidate data reached an outside organization (the candidate can read it)."""
-    session.add(
-        models.Disclosure(
-            candidate_id=candidate_id,
-            organization_id=organization_id,
-            client_id=client_pk,
-            kind=kind,
-            credential_id=credential_id,
-            purpose=purpose,
-            request_id=request_id,
-        )
-    )
-    await session.flush()

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.audit import RequestAudit
 from api.context import Resources, today
 from api.errors import ApiError, BadUserInput, Forbidden, Unauthenticated
 from api.reports.csv_report import render_csv
@@ -126,9 +127,11 @@ async def _report(request: Request, kind: str) -> Response:
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise BadUserInput("candidateIds must be a list of IDs.", argument="candidateIds")
             candidate_pks = parse_candidate_ids(ids)
+        audit = RequestAudit()
         report = await run_report(
             resources,
             principal,
+            audit=audit,
             candidate_pks=candidate_pks,
             cohort_pk=cohort_pk,
             requirement=requirement,
@@ -138,6 +141,10 @@ async def _report(request: Request, kind: str) -> Response:
         )
     except ApiError as error:
         return _error(error, realm=resources.settings.audience)
+    request_id = getattr(request.state, "request_id", "")
+    await audit.write(
+        resources.sessionmaker, principal=principal, request_id=request_id, action=request.url.path
+    )
 
     filename = f"diagnostic-{requirement.program.code}-{report.generated_at:%Y-%m-%d}.{kind}"
     headers = {

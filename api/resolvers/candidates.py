@@ -11,7 +11,6 @@ from api.context import Info
 from api.errors import BadUserInput, Forbidden
 from api.permissions import can_read_candidates
 from api.resolvers.arguments import given, page_size
-from api.resolvers.loaders import log_employer_reads
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
@@ -90,11 +89,8 @@ async def candidates(
             .limit(first + 1)
         )
         found = list(rows)
-        page = found[:first]
-        if principal.organization_kind == "EMPLOYER" and page:
-            await log_employer_reads(
-                session, principal, [c.id for c, _ in page], info.context.request_id
-            )
+    page = found[:first]
+    info.context.audit.read_records(candidate.id for candidate, _ in page)
 
     async def count() -> int:
         async with info.context.sessionmaker() as session:

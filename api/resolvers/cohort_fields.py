@@ -57,5 +57,6 @@ async def cohort_diagnostic(
         disclosure_kind="DIAGNOSTIC",
         purpose=diagnostic_purpose(requirement, cohort_name=root.name),
         request_id=info.context.request_id,
+        audit=info.context.audit,
     )
     return DiagnosticReport.from_diagnostic(report, search=search)

@@ -22,7 +22,7 @@ from auth.principal import Principal
 from db import models
 from db.access import candidates_visible_to
 from db.consent import MAX_SHARE_CODE_DAYS, create_share_code, redeem_share_code, withdraw_grant
-from db.verification import record_disclosure
+from db.disclosures import Disclosed, record_disclosures
 
 PURPOSE_LIMIT = 500
 NO_SUCH_CODE = "no valid share code matches that code and family name"
@@ -102,14 +102,16 @@ async def redeem_share_code_mutation(
             now=datetime.now(UTC),
         )
         if grant is not None:
-            await record_disclosure(
+            await record_disclosures(
                 session,
-                candidate_id=grant.candidate_id,
-                organization_id=principal.organization_id,
-                client_pk=principal.client_pk,
-                kind="SHARE_REDEEMED",
-                purpose=purpose,
-                request_id=info.context.request_id,
+                Disclosed(
+                    candidate_ids=[grant.candidate_id],
+                    organization_id=principal.organization_id,
+                    client_pk=principal.client_pk,
+                    kind="SHARE_REDEEMED",
+                    purpose=purpose,
+                    request_id=info.context.request_id,
+                ),
             )
     if grant is None:
         return RedeemShareCodePayload(

@@ -16,7 +16,8 @@ from api.schema.user_error import UserError
 from api.schema.verification import CredentialVerification
 from db import models
 from db.credentials import Action, StatusRefusal, change_status
-from db.verification import record_disclosure, verify_credential
+from db.disclosures import Disclosed, record_disclosures
+from db.verification import verify_credential
 
 
 async def verify(info: Info, verification_code: str, family_name: str) -> CredentialVerification:
@@ -27,17 +28,20 @@ async def verify(info: Info, verification_code: str, family_name: str) -> Creden
             session, code=verification_code, family_name=family_name, now=now
         )
         if verified is not None and principal.organization_kind == "EMPLOYER":
-            await record_disclosure(
+            await record_disclosures(
                 session,
-                candidate_id=verified.candidate.id,
-                organization_id=principal.organization_id,
-                client_pk=principal.client_pk,
-                kind="VERIFICATION",
-                credential_id=verified.credential.id,
-                request_id=info.context.request_id,
+                Disclosed(
+                    candidate_ids=[verified.candidate.id],
+                    organization_id=principal.organization_id,
+                    client_pk=principal.client_pk,
+                    kind="VERIFICATION",
+                    credential_id=verified.credential.id,
+                    request_id=info.context.request_id,
+                ),
             )
     if verified is None:
         return CredentialVerification.no_match()
+    info.context.audit.disclose([verified.candidate.id])
     catalog = await info.context.catalog_today()
     spec = catalog.credential_type_by_id(verified.credential.credential_type_id)
     return CredentialVerification(

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.audit import RequestAudit
 from api.context import Info, Resources, today
 from api.errors import BadUserInput, Forbidden
 from api.resolvers.arguments import given
@@ -29,11 +30,11 @@ from db.diagnostics import (
     Diagnostic,
     NotEntitled,
     Requirement,
-    record_disclosures,
     repeatable_read,
     requirement_for,
     run_diagnostic,
 )
+from db.disclosures import Disclosed, record_disclosures
 from db.locator import CenterSearch
 
 NOT_ENTITLED = (
@@ -102,6 +103,7 @@ async def run_report(
     disclosure_kind: str,
     purpose: str,
     request_id: str | None,
+    audit: RequestAudit,
 ) -> Diagnostic:
     """The report, logged for each candidate when an employer runs it; FORBIDDEN when any
     candidate is not the caller's to see (naming no one).
@@ -129,13 +131,16 @@ async def run_report(
         if principal.organization_kind == EMPLOYER:
             await record_disclosures(
                 session,
-                report.candidate_ids,
-                organization_id=principal.organization_id,
-                client_pk=principal.client_pk,
-                kind=disclosure_kind,
-                purpose=purpose,
-                request_id=request_id,
+                Disclosed(
+                    candidate_ids=report.candidate_ids,
+                    organization_id=principal.organization_id,
+                    client_pk=principal.client_pk,
+                    kind=disclosure_kind,
+                    purpose=purpose,
+                    request_id=request_id,
+                ),
             )
+    audit.disclose(report.candidate_ids)
     return report
 
 
@@ -175,5 +180,6 @@ async def diagnostic(
         disclosure_kind="DIAGNOSTIC",
         purpose=diagnostic_purpose(requirement),
         request_id=info.context.request_id,
+        audit=info.context.audit,
     )
     return DiagnosticReport.from_diagnostic(report, search=search)

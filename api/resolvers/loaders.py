@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from api.audit import RequestAudit
 from auth.principal import Principal
 from db import models
 from db.center_authorizations import AuthorizationRecord, authorizations_of_centers
@@ -33,7 +34,6 @@ from db.records import (
     result_pages,
     visible_candidates,
 )
-from db.verification import record_disclosure
 
 if TYPE_CHECKING:
     from api.schema.records import Candidate
@@ -83,7 +83,7 @@ class Loaders:
         *,
         day: date,
         principal: Principal | None = None,
-        request_id: str | None = None,
+        audit: RequestAudit | None = None,
     ) -> Loaders:
         async def instructors(
             session: AsyncSession, ids: Sequence[int]
@@ -104,8 +104,8 @@ class Loaders:
                 organization_id=principal.organization_id,
                 organization_kind=principal.organization_kind,
             )
-            if principal.organization_kind == "EMPLOYER" and found:
-                await log_employer_reads(session, principal, list(found), request_id)
+            if audit is not None:
+                audit.read_records(found)
             return {
                 pk: Candidate.from_model(candidate, external_id=external_id)
                 for pk, (candidate, external_id) in found.items()
@@ -152,19 +152,3 @@ class Loaders:
             center_authorizations=_batched(sessionmaker, authorizations, lambda: None),
             center_proctors=_batched(sessionmaker, proctors, lambda: None),
         )
-
-
-async def log_employer_reads(
-    session: AsyncSession, principal: Principal, candidate_ids: list[int], request_id: str | None
-) -> None:
-    """Every disclosure of a candidate's record to an employer is logged for the candidate."""
-    for candidate_id in candidate_ids:
-        await record_disclosure(
-            session,
-            candidate_id=candidate_id,
-            organization_id=principal.organization_id,
-            client_pk=principal.client_pk,
-            kind="RECORD_READ",
-            request_id=request_id,
-        )
-    await session.commit()

@@ -12,7 +12,7 @@ from api.credential_routes import urls_of
 from api.schema.verifiable import VerifiableCredentialExport, VerifiableCredentialVerification
 from auth.verifiable import export_open_badge, export_transcript, verify_document
 from db import models
-from db.verification import record_disclosure
+from db.disclosures import Disclosed, record_disclosures
 
 
 async def _log_employer_export(
@@ -20,15 +20,18 @@ async def _log_employer_export(
 ) -> None:
     """An employer exporting a consenting candidate's credential: logged for the candidate."""
     principal = info.context.require_principal()
+    info.context.audit.disclose([candidate_id])
     if principal.organization_kind == "EMPLOYER":
-        await record_disclosure(
+        await record_disclosures(
             session,
-            candidate_id=candidate_id,
-            organization_id=principal.organization_id,
-            client_pk=principal.client_pk,
-            kind="EXPORT",
-            credential_id=credential_id,
-            request_id=info.context.request_id,
+            Disclosed(
+                candidate_ids=[candidate_id],
+                organization_id=principal.organization_id,
+                client_pk=principal.client_pk,
+                kind="EXPORT",
+                credential_id=credential_id,
+                request_id=info.context.request_id,
+            ),
         )
 
 

@@ -9,12 +9,14 @@ from strawberry.extensions import ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
+from api.audit import WriteAuditTrail, audit_mutations
 from api.errors import ErrorCodes
 from api.limits.cost import field_cost
 from api.limits.extensions import limit_extensions
 from api.limits.rules import CachedParser
 from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import (
+    audit_trail,
     candidates,
     catalog,
     center_admin,
@@ -32,6 +34,7 @@ from api.resolvers import (
     viewer,
     webhooks,
 )
+from api.schema.audit import AuditEventConnection
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.center_admin import (
     CenterAuthorizationPayload,
@@ -160,6 +163,14 @@ class Query:
         resolver=stats.stats,
         extensions=requires(Scope.STATS_READ),
         description="Registry dashboards for a period of UTC days. Needs stats:read.",
+    )
+    audit_trail: AuditEventConnection = strawberry.field(
+        resolver=audit_trail.audit_trail,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Every mutation and every disclosure of candidate data, newest first: who, through "
+            "which client, what, when, in which request. Needs registry:admin."
+        ),
     )
 
 
@@ -324,6 +335,9 @@ class Mutation:
     )
 
 
+# Every mutation is audited, including the refused ones (api/audit.py).
+audit_mutations(Mutation)
+
 ALL_TYPES: list[type] = [
     Module,
     Organization,
@@ -348,6 +362,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     # validation caches live at module level, so they still outlast each request.
     return [
         ErrorCodes,
+        WriteAuditTrail,
         lambda: CachedParser(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         *limit_extensions(settings),

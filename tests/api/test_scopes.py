@@ -61,6 +61,12 @@ PROTECTED = [
     ),
     Field("candidates", "{ candidates { totalCount } }", Scope.CANDIDATES_READ, 3),
     Field(
+        "auditTrail",
+        "{ auditTrail(first: 1) { edges { node { action } } } }",
+        Scope.REGISTRY_ADMIN,
+        3,
+    ),
+    Field(
         "verifyCredential",
         '{ verifyCredential(verificationCode: "x", familyName: "y") { valid } }',
         Scope.CREDENTIALS_VERIFY,

@@ -1,0 +1,96 @@
+"""The audit trail: append-only rows of who did or read what, when, in which request.
+
+Written in one statement per request (with the request's disclosure-log rows, if any, as a
+CTE of the same statement); read by staff newest first, a page at a time, on an index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.disclosures import Disclosed, disclosure_insert
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    kind: str  # MUTATION | DISCLOSURE
+    action: str
+    outcome: str  # OK | USER_ERRORS | ERROR
+    request_id: str | None
+    organization_id: int | None
+    client_id: str | None
+    error_codes: Sequence[str] = ()
+    candidate_ids: Sequence[int] = ()
+    record_ids: Sequence[str] = ()
+
+
+async def record_audit(
+    session: AsyncSession,
+    entries: Sequence[AuditEntry],
+    *,
+    disclosed: Disclosed | None = None,
+) -> None:
+    """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``."""
+    if not entries:
+        return
+    statement = insert(models.AuditEvent).values(
+        [
+            {
+                "kind": entry.kind,
+                "action": entry.action,
+                "outcome": entry.outcome,
+                "request_id": entry.request_id,
+                "organization_id": entry.organization_id,
+                "client_id": entry.client_id,
+                "error_codes": list(entry.error_codes),
+                "candidate_ids": list(entry.candidate_ids),
+                "record_ids": list(entry.record_ids),
+            }
+            for entry in entries
+        ]
+    )
+    if disclosed is not None and disclosed.candidate_ids:
+        statement = statement.add_cte(disclosure_insert(disclosed).cte("disclosed"))
+    await session.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    organization_id: int | None = None
+    client_id: str | None = None
+    candidate_id: int | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_page(
+    session: AsyncSession, where: AuditFilter, *, before_id: int | None, first: int
+) -> list[models.AuditEvent]:
+    """Up to ``first + 1`` events newest first (the extra one says whether a page follows)."""
+    event = models.AuditEvent
+    conditions: list[ColumnElement[bool]] = []
+    if where.organization_id is not None:
+        conditions.append(event.organization_id == where.organization_id)
+    if where.client_id is not None:
+        conditions.append(event.client_id == where.client_id)
+    if where.candidate_id is not None:
+        conditions.append(event.candidate_ids.contains([where.candidate_id]))
+    if where.action is not None:
+        conditions.append(event.action == where.action)
+    if where.since is not None:
+        conditions.append(event.at >= where.since)
+    if where.until is not None:
+        conditions.append(event.at < where.until)
+    if before_id is not None:
+        conditions.append(event.id < before_id)
+    found = await session.scalars(
+        select(event).where(*conditions).order_by(event.id.desc()).limit(first + 1)
+    )
+    return list(found)
