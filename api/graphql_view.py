@@ -28,6 +28,14 @@ from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
+from api.persisted_queries import (
+    SHIPPED_OPERATIONS,
+    PersistedQueries,
+    PersistedQueryError,
+    Requested,
+    check_documents,
+    load_manifest,
+)
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
@@ -51,6 +59,13 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.ide = GraphiQLPage() if settings.graphiql else None
         self.rate_limiter = rate_limiter
+        documents = load_manifest(settings.persisted_queries or SHIPPED_OPERATIONS)
+        check_documents(schema._schema, documents)
+        self.persisted = PersistedQueries(
+            documents,
+            allow_list_only=settings.persisted_queries_only,
+            cache_size=settings.persisted_query_cache_size,
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
@@ -103,6 +118,20 @@ class GraphQLView(GraphQL[Context, None]):
         if refused := await self._charge_request(request, media_type):
             return refused
         params = await self._params(request)
+        try:
+            query = self.persisted.document(
+                Requested.of(params.query, params.document_id, params.extensions)
+            )
+        except PersistedQueryError as error:
+            if error.malformed:
+                raise RequestError(400, error.message) from None
+            refused = graphql_http.answer(
+                data=None,
+                errors=[GraphQLError(error.message, extensions={"code": error.code})],
+                extensions=None,
+                media_type=media_type,
+            )
+            return self.json_response(refused.body, refused.status, media_type, refused.headers)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         allowed = {OperationType.QUERY}
@@ -110,7 +139,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed.add(OperationType.MUTATION)
         try:
             result = await self.schema.execute(
-                params.query,
+                query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,

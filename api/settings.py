@@ -207,6 +207,11 @@ class Settings:
     introspection_for_admins: bool = False
     rate_limits: RateLimits = field(default_factory=RateLimits)
     hsts_max_age_seconds: int = 0
+    # Persisted queries (issue 8): the manifest (None: api/operations/), allow-list mode, and
+    # how many documents clients may register by hash outside it (0: none).
+    persisted_queries: Path | None = None
+    persisted_queries_only: bool = False
+    persisted_query_cache_size: int = 1_000
 
     @property
     def is_production(self) -> bool:
@@ -267,6 +272,9 @@ class Settings:
             hsts_max_age_seconds=_int(
                 env, "MSSC_HSTS_MAX_AGE_SECONDS", 63_072_000 if production else 0
             ),
+            persisted_queries=Path(manifest) if (manifest := env.get("MSSC_PERSISTED_QUERIES")) else None,
+            persisted_queries_only=_flag(env, "MSSC_PERSISTED_QUERIES_ONLY", False),
+            persisted_query_cache_size=_int(env, "MSSC_PERSISTED_QUERY_CACHE_SIZE", 1_000),
         )
 
 
