@@ -138,10 +138,14 @@ def params_from_query_string(
 
 
 def _params(payload: Mapping[str, object]) -> GraphQLParams:
-    query = payload.get("query") or None
+    query = payload.get("query")
+    if query == "":
+        query = None
     if query is not None and not isinstance(query, str):
         raise RequestError(400, "The query parameter must be a string")
-    document_id = payload.get("documentId") or None
+    document_id = payload.get("documentId")
+    if document_id == "":
+        document_id = None
     if document_id is not None and not isinstance(document_id, str):
         raise RequestError(400, "The documentId parameter must be a string")
     operation_name = payload.get("operationName")

@@ -28,14 +28,7 @@ from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
-from api.persisted_queries import (
-    SHIPPED_OPERATIONS,
-    PersistedQueries,
-    PersistedQueryError,
-    Requested,
-    check_documents,
-    load_manifest,
-)
+from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
@@ -49,6 +42,7 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         settings: Settings,
         rate_limiter: RateLimiter | None = None,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -59,13 +53,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.ide = GraphiQLPage() if settings.graphiql else None
         self.rate_limiter = rate_limiter
-        documents = load_manifest(settings.persisted_queries or SHIPPED_OPERATIONS)
-        check_documents(schema._schema, documents)
-        self.persisted = PersistedQueries(
-            documents,
-            allow_list_only=settings.persisted_queries_only,
-            cache_size=settings.persisted_query_cache_size,
-        )
+        self.persisted = persisted or PersistedQueries.configured(settings, schema._schema)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)

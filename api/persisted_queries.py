@@ -30,11 +30,13 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, GraphQLSchema, parse, validate
 
+from api.settings import Settings
+
 SHIPPED_OPERATIONS = Path(__file__).parent / "operations"
 DOCUMENT_ID_PREFIX = "sha256:"
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 # A client-registered document longer than this runs but is not cached: the cache's memory
-# stays under ``size × MAX_CACHED_CHARS`` whatever clients send.
+# stays under ``size * MAX_CACHED_CHARS`` whatever clients send.
 MAX_CACHED_CHARS = 20_000
 
 
@@ -130,6 +132,23 @@ def _malformed(message: str) -> PersistedQueryError:
 
 
 class PersistedQueries:
+    @classmethod
+    def configured(
+        cls, settings: Settings, schema: GraphQLSchema, *, registry_schema: bool = True
+    ) -> PersistedQueries:
+        """The manifest of ``settings``; unset, the shipped one (for the registry's schema
+        only: a test's own schema has none). Raises ManifestError."""
+        source = settings.persisted_queries
+        if source is None and registry_schema:
+            source = SHIPPED_OPERATIONS
+        documents = load_manifest(source) if source is not None else {}
+        check_documents(schema, documents)
+        return cls(
+            documents,
+            allow_list_only=settings.persisted_queries_only,
+            cache_size=settings.persisted_query_cache_size,
+        )
+
     def __init__(
         self, documents: Mapping[str, str], *, allow_list_only: bool, cache_size: int
     ) -> None:

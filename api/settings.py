@@ -272,7 +272,9 @@ class Settings:
             hsts_max_age_seconds=_int(
                 env, "MSSC_HSTS_MAX_AGE_SECONDS", 63_072_000 if production else 0
             ),
-            persisted_queries=Path(manifest) if (manifest := env.get("MSSC_PERSISTED_QUERIES")) else None,
+            persisted_queries=Path(manifest)
+            if (manifest := env.get("MSSC_PERSISTED_QUERIES"))
+            else None,
             persisted_queries_only=_flag(env, "MSSC_PERSISTED_QUERIES_ONLY", False),
             persisted_query_cache_size=_int(env, "MSSC_PERSISTED_QUERY_CACHE_SIZE", 1_000),
         )

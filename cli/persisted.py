@@ -62,6 +62,7 @@ def add_commands(commands: Any) -> None:
     build_cmd.add_argument("-o", "--output", required=True, help="the manifest to write")
     build_cmd.set_defaults(handler=build)
     list_cmd = sub.add_parser(
-        "list", help="each documentId of the manifest in MSSC_PERSISTED_QUERIES (or the shipped one)"
+        "list",
+        help="each documentId of the manifest in MSSC_PERSISTED_QUERIES (or the shipped one)",
     )
     list_cmd.set_defaults(handler=list_documents)
