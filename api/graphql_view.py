@@ -113,13 +113,13 @@ class GraphQLView(GraphQL[Context, None]):
         except PersistedQueryError as error:
             if error.malformed:
                 raise RequestError(400, error.message) from None
-            refused = graphql_http.answer(
+            answer = graphql_http.answer(
                 data=None,
                 errors=[GraphQLError(error.message, extensions={"code": error.code})],
                 extensions=None,
                 media_type=media_type,
             )
-            return self.json_response(refused.body, refused.status, media_type, refused.headers)
+            return self.json_response(answer.body, answer.status, media_type, answer.headers)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         allowed = {OperationType.QUERY}
