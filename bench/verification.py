@@ -112,6 +112,11 @@ def running(command: list[str], env: dict[str, str], port: int, log: Path) -> It
 
 
 async def seed(url: str, api: str, count: int) -> tuple[str, list[str]]:
+    async with httpx.AsyncClient(base_url=api, timeout=120) as http:
+        return await seed_through(url, http, count)
+
+
+async def seed_through(url: str, http: httpx.AsyncClient, count: int) -> tuple[str, list[str]]:
     """``count`` active credentials, posted through the API; an employer's token."""
     engine = create_engine(url)
     try:
@@ -140,33 +145,32 @@ async def seed(url: str, api: str, count: int) -> tuple[str, list[str]]:
             )
     finally:
         await engine.dispose()
-    async with httpx.AsyncClient(base_url=api, timeout=120) as http:
-        school_token = await _token(http, school)
-        codes: list[str] = []
-        for start in range(0, count, BATCH):
-            items = [
-                {
-                    "externalId": f"R{n}",
-                    "candidateExternalId": f"C{n}",
-                    "moduleCode": "SAFETY",
-                    "centerSiteCode": SITE_CODE,
-                    "takenAt": "2026-03-02T09:00:00Z",
-                    "scorePercent": 90,
-                }
-                for n in range(start, min(start + BATCH, count))
-            ]
-            answer = await http.post(
-                "/graphql",
-                json={"query": POST_RESULTS, "variables": {"input": {"results": items}}},
-                headers={"authorization": f"Bearer {school_token}"},
-            )
-            outcomes = answer.json()["data"]["postResults"]["outcomes"]
-            codes += [
-                issued["verificationCode"]
-                for outcome in outcomes
-                for issued in outcome["credentialsIssued"]
-            ]
-        return await _token(http, employer), codes
+    school_token = await _token(http, school)
+    codes: list[str] = []
+    for start in range(0, count, BATCH):
+        items = [
+            {
+                "externalId": f"R{n}",
+                "candidateExternalId": f"C{n}",
+                "moduleCode": "SAFETY",
+                "centerSiteCode": SITE_CODE,
+                "takenAt": "2026-03-02T09:00:00Z",
+                "scorePercent": 90,
+            }
+            for n in range(start, min(start + BATCH, count))
+        ]
+        answer = await http.post(
+            "/graphql",
+            json={"query": POST_RESULTS, "variables": {"input": {"results": items}}},
+            headers={"authorization": f"Bearer {school_token}"},
+        )
+        outcomes = answer.json()["data"]["postResults"]["outcomes"]
+        codes += [
+            issued["verificationCode"]
+            for outcome in outcomes
+            for issued in outcome["credentialsIssued"]
+        ]
+    return await _token(http, employer), codes
 
 
 async def _token(http: httpx.AsyncClient, issued: clients.IssuedClient) -> str:
