@@ -28,6 +28,7 @@ from api.http_guards import RequestBodyLimit
 from api.idempotency import IdempotencyMiddleware
 from api.limits.rate import RateLimiter
 from api.observability import Metrics, RequestIdMiddleware
+from api.persisted_queries import PersistedQueries
 from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeaders
@@ -103,8 +104,14 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
+    graphql_schema = schema or build_schema(settings)
     graphql = GraphQLView(
-        schema or build_schema(settings), settings=settings, rate_limiter=rate_limiter
+        graphql_schema,
+        settings=settings,
+        rate_limiter=rate_limiter,
+        persisted=PersistedQueries.configured(
+            settings, graphql_schema._schema, registry_schema=schema is None
+        ),
     )
     app = Starlette(
         routes=[

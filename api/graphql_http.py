@@ -40,7 +40,9 @@ class RequestError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
-    query: str
+    query: str | None
+    """None when the request names a persisted document instead (see api/persisted_queries)."""
+    document_id: str | None = None
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] | None = None
@@ -137,10 +139,15 @@ def params_from_query_string(
 
 def _params(payload: Mapping[str, object]) -> GraphQLParams:
     query = payload.get("query")
-    if query is None or query == "":
-        raise RequestError(400, "No GraphQL query found in the request")
-    if not isinstance(query, str):
+    if query == "":
+        query = None
+    if query is not None and not isinstance(query, str):
         raise RequestError(400, "The query parameter must be a string")
+    document_id = payload.get("documentId")
+    if document_id == "":
+        document_id = None
+    if document_id is not None and not isinstance(document_id, str):
+        raise RequestError(400, "The documentId parameter must be a string")
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError(400, "The operationName parameter must be a string or null")
@@ -151,7 +158,11 @@ def _params(payload: Mapping[str, object]) -> GraphQLParams:
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "The extensions parameter must be an object or null")
     return GraphQLParams(
-        query=query, operation_name=operation_name, variables=variables, extensions=extensions
+        query=query,
+        document_id=document_id,
+        operation_name=operation_name,
+        variables=variables,
+        extensions=extensions,
     )
 
 

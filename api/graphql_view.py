@@ -29,6 +29,7 @@ from api.errors import INTERNAL_MESSAGE, ApiError
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
+from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 
@@ -42,6 +43,7 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         settings: Settings,
         rate_limiter: RateLimiter | None = None,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -52,6 +54,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.ide = GraphiQLPage() if settings.graphiql else None
         self.rate_limiter = rate_limiter
+        self.persisted = persisted or PersistedQueries.configured(settings, schema._schema)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
@@ -106,6 +109,20 @@ class GraphQLView(GraphQL[Context, None]):
         if refused := await self._charge_request(request, media_type):
             return refused
         params = await self._params(request)
+        try:
+            query = self.persisted.document(
+                Requested.of(params.query, params.document_id, params.extensions)
+            )
+        except PersistedQueryError as error:
+            if error.malformed:
+                raise RequestError(400, error.message) from None
+            answer = graphql_http.answer(
+                data=None,
+                errors=[GraphQLError(error.message, extensions={"code": error.code})],
+                extensions=None,
+                media_type=media_type,
+            )
+            return self.json_response(answer.body, answer.status, media_type, answer.headers)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         allowed = {OperationType.QUERY}
@@ -113,7 +130,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed.add(OperationType.MUTATION)
         try:
             result = await self.schema.execute(
-                params.query,
+                query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,

@@ -211,6 +211,11 @@ class Settings:
     # Logs: one JSON object a line (``text`` reads better in a terminal); see api/logs.py.
     log_level: str = "INFO"
     log_format: LogFormat = "json"
+    # Persisted queries (issue 8): the manifest (None: api/operations/), allow-list mode, and
+    # how many documents clients may register by hash outside it (0: none).
+    persisted_queries: Path | None = None
+    persisted_queries_only: bool = False
+    persisted_query_cache_size: int = 1_000
 
     @property
     def is_production(self) -> bool:
@@ -273,6 +278,11 @@ class Settings:
             ),
             log_level=_log_level(env),
             log_format=_log_format(env),
+            persisted_queries=Path(manifest)
+            if (manifest := env.get("MSSC_PERSISTED_QUERIES"))
+            else None,
+            persisted_queries_only=_flag(env, "MSSC_PERSISTED_QUERIES_ONLY", False),
+            persisted_query_cache_size=_int(env, "MSSC_PERSISTED_QUERY_CACHE_SIZE", 1_000),
         )
 
 

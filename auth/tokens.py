@@ -6,6 +6,8 @@ request is authorized from the token alone, without a query.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,8 @@ TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 LEEWAY_SECONDS = 30
 # Far above a real token (about 700 bytes); refuses oversized junk before any parsing.
 MAX_TOKEN_LENGTH = 4096
+# Tokens whose signature and claims were checked, kept for their remaining life.
+VERIFIED_CACHE_SIZE = 10_000
 
 ORGANIZATION_CLAIM = "mssc_org"
 ORGANIZATION_KIND_CLAIM = "mssc_org_kind"
@@ -76,9 +80,35 @@ class TokenVerifier:
         self.audience = audience
         self.find_key = find_key
         self.revocations = revocations
+        # token → (the kid of the key that verified it, the result): a client sends one token
+        # for many requests, and the signature check is the dearest part of a request. A hit
+        # still checks that the key is still published, the lifetime, and revocation.
+        self._verified: OrderedDict[str, tuple[str, VerifiedToken]] = OrderedDict()
 
     async def verify(self, token: str, *, allow_expired: bool = False) -> VerifiedToken:
         """Signature, ``typ``, ``alg``, issuer, audience, lifetime, revocation; or InvalidToken."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            kid, verified = cached
+            if (
+                time.time() < verified.expires_at + LEEWAY_SECONDS
+                and await self.find_key(kid) is not None
+            ):
+                self._refuse_revoked(verified.principal)
+                return verified
+            self._verified.pop(token, None)
+        kid, verified = await self._verify(token, allow_expired=allow_expired)
+        if not allow_expired:
+            self._verified[token] = (kid, verified)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return verified
+
+    def _refuse_revoked(self, principal: Principal) -> None:
+        if self.revocations.is_revoked(jti=principal.token_id, client_id=principal.client_id):
+            raise InvalidToken("The token has been revoked")
+
+    async def _verify(self, token: str, *, allow_expired: bool) -> tuple[str, VerifiedToken]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The access token is malformed")
         try:
@@ -102,9 +132,9 @@ class TokenVerifier:
             raise InvalidToken("The token's signature is invalid") from None
         self._check_claims(claims, allow_expired=allow_expired)
         principal = _principal(claims)
-        if self.revocations.is_revoked(jti=principal.token_id, client_id=principal.client_id):
-            raise InvalidToken("The token has been revoked")
-        return VerifiedToken(claims=claims, principal=principal)
+        self._refuse_revoked(principal)
+        assert isinstance(kid, str)  # a key was found by it
+        return kid, VerifiedToken(claims=claims, principal=principal)
 
     def _check_claims(self, claims: dict[str, Any], *, allow_expired: bool) -> None:
         registry = JWTClaimsRegistry(

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
-from cli import clients, worker
+from cli import clients, persisted, worker
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail, report
 
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     clients.add_commands(commands)
     worker.add_commands(commands)
+    persisted.add_commands(commands)
     return parser
 
 

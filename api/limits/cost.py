@@ -18,6 +18,7 @@ Fragments and every type condition of an abstract field are counted in full, and
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,13 @@ from graphql import (
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     get_operation_ast,
 )
@@ -78,12 +83,51 @@ def query_cost(
     variables: Mapping[str, Any] | None = None,
 ) -> int:
     """The price of the operation to run; the document must have passed validation."""
+    return _priced(schema, document, operation_name, variables)[0]
+
+
+class CostCache:
+    """Prices of documents that do not depend on their variables (most do not: only sizes
+    given by a variable, such as ``first: $first``, do), so each is computed once. Keyed by
+    the parsed document, which the parser cache hands out again for the same text."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._prices: OrderedDict[tuple[int, str | None], tuple[DocumentNode, int]] = OrderedDict()
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        key = (id(document), operation_name)
+        known = self._prices.get(key)
+        if known is not None and known[0] is document:
+            return known[1]
+        cost, read_variables = _priced(schema, document, operation_name, variables)
+        if not read_variables:
+            self._prices[key] = (document, cost)
+            if len(self._prices) > self.maxsize:
+                self._prices.popitem(last=False)
+        return cost
+
+
+def _priced(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> tuple[int, bool]:
+    """The price, and whether it read a variable."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return 0
+        return 0, False
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return 0
+        return 0, False
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
@@ -91,7 +135,18 @@ def query_cost(
     }
     calculator = _Calculator(schema, fragments, _effective_variables(operation, variables))
     root_base = MUTATION_BASE_COST if operation.operation is OperationType.MUTATION else None
-    return calculator.selection_cost(root, operation.selection_set, root_base=root_base)
+    cost = calculator.selection_cost(root, operation.selection_set, root_base=root_base)
+    return cost, calculator.read_variables
+
+
+def _mentions_variable(node: ValueNode) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ListValueNode):
+        return any(_mentions_variable(value) for value in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_mentions_variable(field.value) for field in node.fields)
+    return False
 
 
 def _effective_variables(
@@ -115,6 +170,7 @@ class _Calculator:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.read_variables = False
         self._expanding: set[str] = set()
 
     def selection_cost(
@@ -180,6 +236,9 @@ class _Calculator:
 
     def _size(self, definition: GraphQLField, node: FieldNode, declared: FieldCost) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        sized_by = declared.size_from.split(".")[0] if declared.size_from else "first"
+        if sized_by in arguments and _mentions_variable(arguments[sized_by]):
+            self.read_variables = True
         if declared.size_from is not None:
             name, *path = declared.size_from.split(".")
             value: Any = (
@@ -228,8 +287,9 @@ class QueryCostLimiter(SchemaExtension):
     more than ``max_cost`` (``TOO_COMPLEX``) or than the caller's budget has left
     (``RATE_LIMITED``). Reports ``extensions.cost`` on every response."""
 
-    def __init__(self, *, max_cost: int) -> None:
+    def __init__(self, *, max_cost: int, prices: CostCache | None = None) -> None:
         self.max_cost = max_cost
+        self.prices = prices or CostCache(maxsize=0)
         self.cost: int | None = None
         self.limit = max_cost
         self.decision: Decision | None = None
@@ -245,7 +305,7 @@ class QueryCostLimiter(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
-        self.cost = query_cost(
+        self.cost = self.prices.cost(
             context.schema._schema,
             context.graphql_document,
             operation_name=context.operation_name,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from strawberry.extensions import SchemaExtension
 
-from api.limits.cost import QueryCostLimiter
+from api.limits.cost import CostCache, QueryCostLimiter
 from api.limits.introspection import IntrospectionPolicy
 from api.limits.rules import ClientErrorPolicy, document_limits
 from api.settings import Settings
@@ -16,9 +16,10 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, not instances: an extension holds per-request state."""
     max_cost = settings.limits.max_cost
     hide_suggestions = settings.is_production
+    prices = CostCache()  # outlives each request, as the parser and validation caches do
     extensions: list[Callable[[], SchemaExtension]] = [
         *document_limits(settings.limits),
-        lambda: QueryCostLimiter(max_cost=max_cost),
+        lambda: QueryCostLimiter(max_cost=max_cost, prices=prices),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),
     ]
     if not settings.introspection:

@@ -6,6 +6,7 @@ the verifier stops checking that thing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -237,3 +238,15 @@ async def test_other_authorization_schemes_are_anonymous(http: httpx.AsyncClient
     assert without_cost(response.json()) == {
         "data": {"programs": [{"code": "CPT"}, {"code": "CLT"}]}
     }
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    graphql: GraphQLClient, genuine: tuple[dict[str, Any], dict[str, Any]], key: ECKey
+) -> None:
+    # Verified tokens are remembered; the memory must not outlive the token.
+    header, claims = genuine
+    token = sign(header, {**claims, "exp": now() - 28}, key)  # 1 to 2 s of leeway left
+    first = await graphql.as_token(token).post(VIEWER)
+    assert first.status_code == 200, first.text
+    await asyncio.sleep(2.1)
+    assert await _refused_with(graphql, token) == refusal("The token has expired")
