@@ -219,6 +219,35 @@ def api_server(url: str, data_dir: Path) -> Iterator[tuple[subprocess.Popen[byte
         log.close()
 
 
+@contextlib.contextmanager
+def _profiled(pid: int, output: str | None) -> Iterator[None]:
+    """With ``--profile``, py-spy samples the server while it is posted to (collapsed stacks)."""
+    if output is None:
+        yield
+        return
+    spy = subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--output",
+            output,
+            "--rate",
+            "200",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(2)
+        spy.wait(timeout=60)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -299,14 +328,17 @@ async def run(url: str, args: argparse.Namespace) -> None:
         f"{len(schools)} concurrent clients",
         file=sys.stderr,
     )
-    with tempfile.TemporaryDirectory(prefix="mssc-bench-server-") as directory:
-        with api_server(url, Path(directory)) as (process, base):
-            tally = Tally(Counter(), 0, [])
+    with (
+        tempfile.TemporaryDirectory(prefix="mssc-bench-server-") as directory,
+        api_server(url, Path(directory)) as (process, base),
+    ):
+        tally = Tally(Counter(), 0, [])
+        with _profiled(process.pid, args.profile):
             async with httpx.AsyncClient(base_url=base, timeout=300) as http:
                 started = time.perf_counter()
                 await asyncio.gather(*(post_school(http, school, tally) for school in schools))
                 elapsed = time.perf_counter() - started
-            memory = peak_rss_mb(process.pid)
+        memory = peak_rss_mb(process.pid)
     stored = await count_credentials(url)
     rate = total / elapsed
     print(
@@ -354,6 +386,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="10,000 results")
     parser.add_argument("--json", action="store_true", help="one JSON object per figure")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the server into FILE")
     args = parser.parse_args()
     if args.quick:
         args.results = min(args.results, 10_000)

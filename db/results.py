@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, literal, or_, select, text, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
-from db.center_authorizations import center_authorization_on
+from db.center_authorizations import in_force_on
 from db.credentials import (
     issue_earned_credentials,
     lock_candidate,
@@ -204,6 +204,33 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
     return resolved
 
 
+async def _authorized(
+    session: AsyncSession, wanted: set[tuple[int, int, date]]
+) -> set[tuple[int, int, date]]:
+    """Which (center, program, day) had an authorization in force: one statement for all."""
+    if not wanted:
+        return set()
+    days: dict[date, set[tuple[int, int]]] = defaultdict(set)
+    for center_id, program_id, day in wanted:
+        days[day].add((center_id, program_id))
+    authorization = models.CenterAuthorization
+    rows = await session.execute(
+        union_all(
+            *(
+                select(
+                    literal(day).label("day"), authorization.center_id, authorization.program_id
+                ).where(
+                    authorization.center_id.in_({c for c, _ in pairs}),
+                    authorization.program_id.in_({p for _, p in pairs}),
+                    in_force_on(day),
+                )
+                for day, pairs in days.items()
+            )
+        )
+    )
+    return {(row.center_id, row.program_id, row.day) for row in rows} & wanted
+
+
 async def read_facts(
     session: AsyncSession,
     *,
@@ -255,11 +282,7 @@ async def read_facts(
         module = resolve_module(catalog, s.module_code) if catalog else None
         if center is not None and isinstance(module, ModuleSpec):
             wanted.add((center.id, module.program.id, s.taken_at.date()))
-    authorized = {
-        key
-        for key in wanted
-        if await center_authorization_on(session, center_id=key[0], program_id=key[1], day=key[2])
-    }
+    authorized = await _authorized(session, wanted)
     center_ids = {c.id for c in centers.values()}
     proctor_rows = list(
         await session.scalars(
