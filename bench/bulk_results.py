@@ -248,6 +248,12 @@ def _profiled(pid: int, output: str | None) -> Iterator[None]:
         spy.wait(timeout=60)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -341,6 +347,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         with _profiled(process.pid, args.profile):
             async with httpx.AsyncClient(base_url=base, timeout=300) as http:
                 tokens = [await token_for(http, school) for school in schools]
+                cpu_before = cpu_seconds(process.pid)
                 started = time.perf_counter()
                 await asyncio.gather(
                     *(
@@ -349,12 +356,19 @@ async def run(url: str, args: argparse.Namespace) -> None:
                     )
                 )
                 elapsed = time.perf_counter() - started
+                server_cpu = cpu_seconds(process.pid) - cpu_before
         memory = peak_rss_mb(process.pid)
     stored = await count_credentials(url)
     rate = total / elapsed
     print(
         f"{total:,} results in {elapsed:.1f} s: {dict(tally.statuses)}; "
         f"{tally.credentials:,} credentials in the answers, {stored:,} in the database",
+        file=sys.stderr,
+    )
+    print(
+        f"server CPU: {server_cpu:.1f} s for {elapsed:.1f} s of posting "
+        f"({server_cpu / elapsed:.0%} of one core; {1000 * server_cpu / total * args.batch:.0f} ms "
+        f"per batch of {args.batch}); the rest of the machine ran PostgreSQL and the clients",
         file=sys.stderr,
     )
     for error in tally.errors[:5]:
@@ -376,6 +390,13 @@ async def run(url: str, args: argparse.Namespace) -> None:
                 tally.credentials == stored,
             ),
             ("server peak memory (VmHWM)", memory, "MB", "< 300 MB", memory < TARGET_MEMORY_MB),
+            (
+                f"server CPU per batch of {args.batch}",
+                1000 * server_cpu / total * args.batch,
+                "ms",
+                "(what limits the rate)",
+                None,
+            ),
         ],
         args.json,
     )

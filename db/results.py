@@ -22,15 +22,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, bindparam, exists, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    SQLColumnExpression,
+    Text,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import TypeEngine
 
 from db import models
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
@@ -185,6 +200,14 @@ class BatchFacts:
     catalogs: dict[date, CatalogSnapshot | None]
 
 
+def _among(
+    column: SQLColumnExpression[Any], values: Iterable[Any], sql_type: type[TypeEngine[Any]]
+) -> ColumnElement[bool]:
+    """``column = ANY(:values)``: the same statement whatever the number of values, so the
+    driver prepares it once (``IN`` with a list is a new statement for every length)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
+
+
 async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int]:
     """Each id → the record it was (eventually) merged into, or itself."""
     resolved = {pk: pk for pk in ids}
@@ -194,7 +217,8 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
             break
         rows = await session.execute(
             select(models.Candidate.id, models.Candidate.merged_into_id).where(
-                models.Candidate.id.in_(pending), models.Candidate.merged_into_id.is_not(None)
+                _among(models.Candidate.id, pending, BigInteger),
+                models.Candidate.merged_into_id.is_not(None),
             )
         )
         targets = {row.id: row.merged_into_id for row in rows if row.merged_into_id is not None}
@@ -248,11 +272,15 @@ async def read_facts(
         select(models.CandidateLink.external_id, models.CandidateLink.candidate_id).where(
             models.CandidateLink.organization_id == poster.organization_id,
             or_(
-                models.CandidateLink.external_id.in_(
-                    {s.candidate_external_id for s in submissions if s.candidate_external_id}
+                _among(
+                    models.CandidateLink.external_id,
+                    {s.candidate_external_id for s in submissions if s.candidate_external_id},
+                    Text,
                 ),
-                models.CandidateLink.candidate_id.in_(
-                    {s.candidate_pk for s in submissions if s.candidate_pk is not None}
+                _among(
+                    models.CandidateLink.candidate_id,
+                    {s.candidate_pk for s in submissions if s.candidate_pk is not None},
+                    BigInteger,
                 ),
             ),
         )
@@ -265,7 +293,7 @@ async def read_facts(
     surviving = await _resolve_merges(session, linked_pks)
     email_rows = await session.execute(
         select(models.Candidate.id, models.Candidate.email).where(
-            models.Candidate.id.in_(set(surviving.values()))
+            _among(models.Candidate.id, set(surviving.values()), BigInteger)
         )
     )
     emails = {row.id: row.email for row in email_rows}
@@ -273,7 +301,9 @@ async def read_facts(
     centers = {
         c.site_code.upper(): c
         for c in await session.scalars(
-            select(models.Center).where(func.upper(models.Center.site_code).in_(site_codes))
+            select(models.Center).where(
+                _among(func.upper(models.Center.site_code), site_codes, Text)
+            )
         )
     }
     days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
@@ -289,7 +319,7 @@ async def read_facts(
     center_ids = {c.id for c in centers.values()}
     proctor_rows = list(
         await session.scalars(
-            select(models.Proctor).where(models.Proctor.center_id.in_(center_ids))
+            select(models.Proctor).where(_among(models.Proctor.center_id, center_ids, BigInteger))
         )
     )
     named = {s.proctor_pk for s in submissions if s.proctor_pk is not None}
@@ -300,7 +330,7 @@ async def read_facts(
             {
                 p.id: p
                 for p in await session.scalars(
-                    select(models.Proctor).where(models.Proctor.id.in_(missing))
+                    select(models.Proctor).where(_among(models.Proctor.id, missing, BigInteger))
                 )
             }
         )
@@ -310,7 +340,7 @@ async def read_facts(
             email.lower()
             for email in await session.scalars(
                 select(models.Instructor.email).where(
-                    func.lower(models.Instructor.email).in_(proctor_emails)
+                    _among(func.lower(models.Instructor.email), proctor_emails, Text)
                 )
             )
         }
