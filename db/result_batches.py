@@ -124,9 +124,11 @@ _RESULT_COLUMNS = (
     "id, candidate_id, module_id, center_id, organization_id, catalog_version_id, external_id, "
     "taken_at, score_percent, passed, attempt_number, content_digest"
 )
+# A join with the wanted ids, not ``= ANY(...)``: that form lets the planner scan all of the
+# organization's results and filter each against the whole list.
 _RECORDED = text(
-    f"SELECT {_RESULT_COLUMNS} FROM assessment_results "  # noqa: S608 (a constant)
-    "WHERE organization_id = :organization AND external_id = ANY(CAST(:external_ids AS text[]))"
+    f"SELECT {_RESULT_COLUMNS} FROM unnest(CAST(:external_ids AS text[])) AS wanted(key) "  # noqa: S608 (a constant)
+    "JOIN assessment_results ON organization_id = :organization AND external_id = wanted.key"
 )
 _LOCK = text(
     "SELECT id FROM candidates WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"

@@ -33,14 +33,16 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     SQLColumnExpression,
+    TableValuedAlias,
     Text,
+    and_,
     any_,
     bindparam,
     exists,
     func,
-    or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -208,6 +210,15 @@ def _among(
     return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
 
 
+def _keys(values: Iterable[Any], sql_type: type[TypeEngine[Any]]) -> TableValuedAlias:
+    """``unnest(:values) AS (key)``, to join on an index (a filter ``= ANY(...)`` may not be)."""
+    return (
+        func.unnest(bindparam(None, list(values), type_=ARRAY(sql_type)))
+        .table_valued("key")
+        .render_derived()
+    )
+
+
 async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int]:
     """Each id → the record it was (eventually) merged into, or itself."""
     resolved = {pk: pk for pk in ids}
@@ -268,19 +279,29 @@ async def read_facts(
     existing = await read_recorded(
         session, poster.organization_id, list({s.external_id for s in submissions})
     )
+    link = models.CandidateLink
+    by_their_id = _keys(
+        {s.candidate_external_id for s in submissions if s.candidate_external_id}, Text
+    )
+    by_our_id = _keys(
+        {s.candidate_pk for s in submissions if s.candidate_pk is not None}, BigInteger
+    )
     links = await session.execute(
-        select(models.CandidateLink.external_id, models.CandidateLink.candidate_id).where(
-            models.CandidateLink.organization_id == poster.organization_id,
-            or_(
-                _among(
-                    models.CandidateLink.external_id,
-                    {s.candidate_external_id for s in submissions if s.candidate_external_id},
-                    Text,
+        union_all(
+            select(link.external_id, link.candidate_id).join_from(
+                by_their_id,
+                link,
+                and_(
+                    link.organization_id == poster.organization_id,
+                    link.external_id == by_their_id.c.key,
                 ),
-                _among(
-                    models.CandidateLink.candidate_id,
-                    {s.candidate_pk for s in submissions if s.candidate_pk is not None},
-                    BigInteger,
+            ),
+            select(link.external_id, link.candidate_id).join_from(
+                by_our_id,
+                link,
+                and_(
+                    link.organization_id == poster.organization_id,
+                    link.candidate_id == by_our_id.c.key,
                 ),
             ),
         )
