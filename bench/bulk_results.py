@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from api.settings import normalize_database_url
 from auth import clients
@@ -165,6 +165,10 @@ async def seed(url: str, args: argparse.Namespace) -> list[School]:
                     )
             batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
             schools.append(School(name, site_code, issued.client_id, issued.client_secret, batches))
+        # A registry in service has statistics; a fresh one would be planned as if empty.
+        async with engine.connect() as connection:
+            await connection.execute(text("COMMIT"))
+            await connection.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
     return schools

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
@@ -124,26 +124,47 @@ _RESULT_COLUMNS = (
     "id, candidate_id, module_id, center_id, organization_id, catalog_version_id, external_id, "
     "taken_at, score_percent, passed, attempt_number, content_digest"
 )
-# A join with the wanted ids, not ``= ANY(...)``: that form lets the planner scan all of the
-# organization's results and filter each against the whole list.
-_RECORDED = text(
-    f"SELECT {_RESULT_COLUMNS} FROM unnest(CAST(:external_ids AS text[])) AS wanted(key) "  # noqa: S608 (a constant)
-    "JOIN assessment_results ON organization_id = :organization AND external_id = wanted.key"
+
+
+# Reads look each wanted key up on an index: ``unnest`` with a LATERAL subquery that
+# ``OFFSET 0`` keeps from being flattened into a join. A filter ``= ANY(...)``, or a plain join,
+# lets the planner scan a whole table (or all of an organization's results) and compare every
+# row with the list when its statistics lag behind a growing table.
+def _by_key(key_type: str, columns: str, table: str, condition: str, order: str = "") -> TextClause:
+    return text(
+        f"SELECT found.* FROM unnest(CAST(:keys AS {key_type}[])) AS wanted(key) "  # noqa: S608 (constants)
+        f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE {condition} OFFSET 0) AS found"
+        + (f" ORDER BY {order}" if order else "")
+    )
+
+
+_RECORDED = _by_key(
+    "text",
+    _RESULT_COLUMNS,
+    "assessment_results",
+    "organization_id = :organization AND external_id = wanted.key",
 )
 _LOCK = text(
-    "SELECT id FROM candidates WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+    "SELECT id FROM candidates WHERE id = ANY(CAST(:keys AS bigint[])) ORDER BY id FOR UPDATE"
 )
-_ATTEMPTS = text(
-    "SELECT candidate_id, module_id, taken_at, passed FROM assessment_results "
-    "WHERE candidate_id = ANY(CAST(:ids AS bigint[]))"
+_ATTEMPTS = _by_key(
+    "bigint",
+    "candidate_id, module_id, taken_at, passed",
+    "assessment_results",
+    "candidate_id = wanted.key",
 )
-_CREDENTIALS = text(
-    "SELECT id, candidate_id, credential_type_id, status, issued_at FROM credentials "
-    "WHERE candidate_id = ANY(CAST(:ids AS bigint[])) ORDER BY id"
+_CREDENTIALS = _by_key(
+    "bigint",
+    "id, candidate_id, credential_type_id, status, issued_at",
+    "credentials",
+    "candidate_id = wanted.key",
+    order="found.id",
 )
-_STATUS_CHANGES = text(
-    "SELECT credential_id, at, id, status FROM credential_status_changes "
-    "WHERE credential_id = ANY(CAST(:ids AS bigint[]))"
+_STATUS_CHANGES = _by_key(
+    "bigint",
+    "credential_id, at, id, status",
+    "credential_status_changes",
+    "credential_id = wanted.key",
 )
 _INSERT_RESULTS = text(
     """
@@ -204,7 +225,7 @@ async def read_recorded(
     if not external_ids:
         return {}
     rows = await session.execute(
-        _RECORDED, {"organization": organization_id, "external_ids": list(external_ids)}
+        _RECORDED, {"organization": organization_id, "keys": list(external_ids)}
     )
     return {
         row.external_id: RecordedResult(
@@ -230,9 +251,9 @@ async def _read_ledgers(
 ) -> dict[int, Ledger]:
     ids = list(groups)
     ledgers = {candidate_id: Ledger() for candidate_id in ids}
-    for row in await session.execute(_ATTEMPTS, {"ids": ids}):
+    for row in await session.execute(_ATTEMPTS, {"keys": ids}):
         ledgers[row.candidate_id].attempts[row.module_id].append((row.taken_at, row.passed))
-    for row in await session.execute(_CREDENTIALS, {"ids": ids}):
+    for row in await session.execute(_CREDENTIALS, {"keys": ids}):
         held = Held(row.credential_type_id, row.status, row.issued_at)
         ledgers[row.candidate_id].credentials.append(held)
         ledgers[row.candidate_id].credential_ids[row.id] = held
@@ -246,7 +267,7 @@ async def _read_ledgers(
     }
     if wanted:
         by_id = {i: h for ledger in ledgers.values() for i, h in ledger.credential_ids.items()}
-        for row in await session.execute(_STATUS_CHANGES, {"ids": list(wanted)}):
+        for row in await session.execute(_STATUS_CHANGES, {"keys": list(wanted)}):
             by_id[row.credential_id].changes.append((row.at, row.id, row.status))
         for credential_id in wanted:
             by_id[credential_id].changes.sort()
@@ -495,7 +516,7 @@ async def record_batch(
     """Record every candidate's prepared items (in input order per candidate) in ``session``'s
     transaction; raises ``Collision`` (roll back) when a concurrent post got in the way."""
     ids = sorted(groups)
-    await session.execute(_LOCK, {"ids": ids})
+    await session.execute(_LOCK, {"keys": ids})
     # Read under the locks: a retry of ours that committed since the facts were read.
     recorded = await read_recorded(
         session,
