@@ -11,11 +11,14 @@ retake wait after failures. Re-posting the same external id is UNCHANGED when id
 CONFLICT otherwise.
 
 How a batch runs: everything that does not depend on the candidate's other results is read
-for the whole batch at once (``BatchFacts``) and judged in memory. Then each candidate's items
-are recorded in one transaction that holds the candidate's row lock, so their retake and
-prerequisite checks, attempt numbers and credentials see every other writer, in this process
-or another. A rejected item never loses another; a failed transaction loses only that
-candidate's items of this request, and a retry answers UNCHANGED for whatever was committed.
+for the whole batch at once (``BatchFacts``) and judged in memory (``prepare``). Then the
+batch is recorded set-based in one transaction (``db/result_batches.py``): all its
+candidates locked at once, their histories read in a few statements, the rest of the rules
+judged in memory, everything written with bulk inserts. Candidates that path leaves (a
+suspended credential to reinstate) or collides on (a concurrent post of one of our external
+ids for another candidate) are recorded here one transaction per candidate, item by item
+after a collision, so a rejected item never loses another; a retry answers UNCHANGED for
+whatever was committed.
 """
 
 from __future__ import annotations
