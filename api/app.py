@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import strawberry
@@ -67,6 +68,9 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         sessionmaker = create_sessionmaker(engine)
         # The offline ZIP dataset loads on first use; pay that now, not inside a request.
         await asyncio.to_thread(warm_up_zip_codes)
+        # What is loaded by now lives as long as the process: keep the collector from scanning
+        # it again and again (a 500-item postResults allocates enough to trigger full passes).
+        gc.freeze()
         app.state.resources = Resources(
             settings=settings,
             engine=engine,

@@ -21,10 +21,12 @@ from enum import StrEnum
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     ScalarSelect,
     SQLColumnExpression,
     and_,
     case,
+    cast,
     exists,
     func,
     or_,
@@ -61,14 +63,21 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def _end_of(day: date) -> datetime:
-    return start_of(day + timedelta(days=1))
+# A day given in Python, or a column of days (to judge many days in one statement).
+Day = date | SQLColumnExpression[date]
+
+
+def _end_of(day: Day) -> datetime | ColumnElement[datetime]:
+    if isinstance(day, date):
+        return start_of(day + timedelta(days=1))
+    # Midnight UTC after the day, as timestamptz.
+    return func.timezone("UTC", cast(day + 1, DateTime))
 
 
 # --- the rule, as SQL expressions ---------------------------------------------------------
 
 
-def status_on(authorization_id: SQLColumnExpression[int], day: date) -> ScalarSelect[str]:
+def status_on(authorization_id: SQLColumnExpression[int], day: Day) -> ScalarSelect[str]:
     """The status in force on ``day`` (NULL before the first change takes effect)."""
     return (
         select(Change.status)
@@ -79,14 +88,14 @@ def status_on(authorization_id: SQLColumnExpression[int], day: date) -> ScalarSe
     )
 
 
-def covers(day: date) -> ColumnElement[bool]:
+def covers(day: Day) -> ColumnElement[bool]:
     return and_(
         Authorization.authorized_from <= day,
         or_(Authorization.authorized_until.is_(None), Authorization.authorized_until >= day),
     )
 
 
-def in_force_on(day: date) -> ColumnElement[bool]:
+def in_force_on(day: Day) -> ColumnElement[bool]:
     """True for the rows of ``center_authorizations`` in force on ``day``."""
     return and_(covers(day), status_on(Authorization.id, day) == "ACTIVE")
 

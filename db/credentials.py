@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -42,7 +42,14 @@ class StatusRefusal:
     message: str
 
 
-def effective_status(credential: models.Credential, now: datetime) -> str:
+class Expiring(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def effective_status(credential: Expiring, now: datetime) -> str:
     if (
         credential.status == "ACTIVE"
         and credential.expires_at is not None
@@ -99,8 +106,19 @@ def dependents_of(catalog: CatalogSnapshot, type_id: int) -> list[CredentialType
     return found
 
 
+class Held(Protocol):
+    """What the issuance rules read of a credential: a stored one, or one about to be."""
+
+    @property
+    def credential_type_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
+
+
 def missing_requirements(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, live: Sequence[models.Credential]
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, live: Sequence[Held]
 ) -> list[str]:
     """Codes of the credentials ``ctype`` needs that are not held ACTIVE."""
     active_types = {c.credential_type_id for c in live if c.status == "ACTIVE"}
@@ -115,6 +133,31 @@ def missing_requirements(
         prerequisite = catalog.credential_type_by_id(ctype.prerequisite_id)
         missing.append(prerequisite.code if prerequisite else str(ctype.prerequisite_id))
     return missing
+
+
+def certificates_to_issue(
+    catalog: CatalogSnapshot, passed_module_id: int, live: Sequence[Held]
+) -> list[CredentialTypeSpec]:
+    """After a pass: the module's certificates the candidate does not hold live."""
+    held = {c.credential_type_id for c in live}
+    return [t for t in module_certificate_types(catalog, passed_module_id) if t.id not in held]
+
+
+def certification_earned(
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, live: Sequence[Held]
+) -> datetime | None:
+    """When a certification (several modules) not held live was earned, if every requirement
+    is held ACTIVE: when the last of its module certificates was. None otherwise."""
+    if len(ctype.required_module_ids) < 2 or any(c.credential_type_id == ctype.id for c in live):
+        return None
+    if missing_requirements(catalog, ctype, live):
+        return None
+    requirements = {
+        certificate.id
+        for module_id in ctype.required_module_ids
+        for certificate in module_certificate_types(catalog, module_id)
+    }
+    return max(c.issued_at for c in live if c.credential_type_id in requirements)
 
 
 def add_years(moment: datetime, years: int) -> datetime:
@@ -237,10 +280,7 @@ async def issue_earned_credentials(
     module_code = module.code if module else str(passed_module_id)
     issued: list[models.Credential] = []
     live = await live_credentials(session, candidate_id)
-    held = {c.credential_type_id for c in live}
-    for ctype in module_certificate_types(catalog, passed_module_id):
-        if ctype.id in held:
-            continue
+    for ctype in certificates_to_issue(catalog, passed_module_id, live):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
@@ -280,19 +320,10 @@ async def issue_completed_certifications(
 ) -> list[models.Credential]:
     """Certifications (several modules) whose every module certificate is held ACTIVE."""
     issued = []
-    held = {c.credential_type_id for c in live}
     for ctype in catalog.credential_types:
-        if len(ctype.required_module_ids) < 2 or ctype.id in held:
+        earned_at = certification_earned(catalog, ctype, live)
+        if earned_at is None:
             continue
-        if missing_requirements(catalog, ctype, live):
-            continue
-        # Earned when the last of its module certificates was.
-        requirements = {
-            certificate.id
-            for module_id in ctype.required_module_ids
-            for certificate in module_certificate_types(catalog, module_id)
-        }
-        earned_at = max(c.issued_at for c in live if c.credential_type_id in requirements)
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,

@@ -27,13 +27,13 @@ the GraphQL ``changes`` field and webhook deliveries carry.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -205,7 +205,9 @@ def _write_pending_events(session: Session) -> None:
         }
         for position, pending_event in enumerate(pending, start=1)
     ]
-    written = session.execute(_WRITE_EVENTS, {"count": len(rows), "rows": json.dumps(rows)})
+    written = session.execute(
+        _WRITE_EVENTS, {"count": len(rows), "rows": orjson.dumps(rows).decode()}
+    )
     assert written.rowcount == len(rows), "every event names an existing candidate"  # type: ignore[attr-defined]
 
 

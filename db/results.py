@@ -11,32 +11,50 @@ retake wait after failures. Re-posting the same external id is UNCHANGED when id
 CONFLICT otherwise.
 
 How a batch runs: everything that does not depend on the candidate's other results is read
-for the whole batch at once (``BatchFacts``) and judged in memory. Then each candidate's items
-are recorded in one transaction that holds the candidate's row lock, so their retake and
-prerequisite checks, attempt numbers and credentials see every other writer, in this process
-or another. A rejected item never loses another; a failed transaction loses only that
-candidate's items of this request, and a retry answers UNCHANGED for whatever was committed.
+for the whole batch at once (``BatchFacts``) and judged in memory (``prepare``). Then the
+batch is recorded set-based in one transaction (``db/result_batches.py``): all its
+candidates locked at once, their histories read in a few statements, the rest of the rules
+judged in memory, everything written with bulk inserts. Candidates that path leaves (a
+suspended credential to reinstate) or collides on (a concurrent post of one of our external
+ids for another candidate) are recorded here one transaction per candidate, item by item
+after a collision, so a rejected item never loses another; a retry answers UNCHANGED for
+whatever was committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any
 
-import orjson
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    SQLColumnExpression,
+    TableValuedAlias,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import TypeEngine
 
 from db import models
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
-from db.center_authorizations import center_authorization_on
+from db.center_authorizations import in_force_on
 from db.credentials import (
     issue_earned_credentials,
     lock_candidate,
@@ -44,69 +62,39 @@ from db.credentials import (
     status_on,
 )
 from db.events import EventType, record_event
+from db.result_batches import Collision, read_recorded, record_batch
+from db.result_items import (
+    Attempts,
+    IssuedCredential,
+    Outcome,
+    Poster,
+    Prepared,
+    Problem,
+    RecordedResult,
+    ResultSubmission,
+    Status,
+    event_facts,
+    existing_outcome,
+    rejected,
+    retake_problem,
+)
+
+__all__ = [
+    "IssuedCredential",
+    "Outcome",
+    "Poster",
+    "Prepared",
+    "Problem",
+    "RecordedResult",
+    "ResultSubmission",
+    "Status",
+    "post_result",
+    "post_results",
+]
 
 # A posting clock a little ahead of ours is a clock, not a result from the future.
 CLOCK_SKEW = timedelta(minutes=5)
 HUNDREDTH = Decimal("0.01")
-
-Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    code: str
-    field: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResultSubmission:
-    external_id: str
-    module_code: str
-    center_site_code: str
-    taken_at: datetime
-    candidate_pk: int | None = None
-    candidate_external_id: str | None = None
-    correct_answers: int | None = None
-    score_percent: Decimal | None = None
-    activity_scores: tuple[tuple[int, Decimal], ...] = ()
-    proctor_pk: int | None = None
-
-    def digest(self) -> str:
-        """Fingerprint of the content: equal for a faithful retry, different for an edit."""
-        content = {
-            "candidate": [self.candidate_pk, self.candidate_external_id],
-            "module": self.module_code,
-            "center": self.center_site_code.upper(),
-            "taken_at": self.taken_at.astimezone(UTC).isoformat(),
-            "correct": self.correct_answers,
-            "percent": None if self.score_percent is None else str(self.score_percent.normalize()),
-            "activities": sorted((n, str(p.normalize())) for n, p in self.activity_scores),
-            "proctor": self.proctor_pk,
-        }
-        return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-@dataclass(slots=True)
-class Outcome:
-    status: Status
-    result: models.AssessmentResult | None = None
-    credentials_issued: list[models.Credential] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Poster:
-    """Who is posting: the organization (its centers, its candidates) and the client."""
-
-    organization_id: int
-    organization_kind: str
-    client_pk: int | None
-
-
-def _rejected(code: str, field_name: str | None, message: str) -> Outcome:
-    path = (field_name,) if field_name else ()
-    return Outcome(status="REJECTED", problems=[Problem(code, path, message)])
 
 
 def check_shape(submission: ResultSubmission) -> list[Problem]:
@@ -205,7 +193,7 @@ def score_of(
 class BatchFacts:
     """What a batch needs to know that does not change while it is being recorded."""
 
-    existing: dict[str, models.AssessmentResult]
+    existing: dict[str, RecordedResult]
     candidates_by_external_id: dict[str, int]
     candidates_by_pk: dict[int, int]  # the poster's candidates → their surviving record
     candidate_emails: dict[int, str | None]
@@ -217,19 +205,21 @@ class BatchFacts:
     catalogs: dict[date, CatalogSnapshot | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """An item that passed every rule that needs no lock: ready to be recorded."""
+def _among(
+    column: SQLColumnExpression[Any], values: Iterable[Any], sql_type: type[TypeEngine[Any]]
+) -> ColumnElement[bool]:
+    """``column = ANY(:values)``: the same statement whatever the number of values, so the
+    driver prepares it once (``IN`` with a list is a new statement for every length)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
 
-    index: int
-    submission: ResultSubmission
-    candidate_id: int
-    module: ModuleSpec
-    catalog: CatalogSnapshot
-    center_id: int
-    center_site_code: str
-    score: Decimal
-    digest: str
+
+def _keys(values: Iterable[Any], sql_type: type[TypeEngine[Any]]) -> TableValuedAlias:
+    """``unnest(:values) AS (key)``, to join on an index (a filter ``= ANY(...)`` may not be)."""
+    return (
+        func.unnest(bindparam(None, list(values), type_=ARRAY(sql_type)))
+        .table_valued("key")
+        .render_derived()
+    )
 
 
 async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int]:
@@ -241,7 +231,8 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
             break
         rows = await session.execute(
             select(models.Candidate.id, models.Candidate.merged_into_id).where(
-                models.Candidate.id.in_(pending), models.Candidate.merged_into_id.is_not(None)
+                _among(models.Candidate.id, pending, BigInteger),
+                models.Candidate.merged_into_id.is_not(None),
             )
         )
         targets = {row.id: row.merged_into_id for row in rows if row.merged_into_id is not None}
@@ -252,6 +243,35 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
     return resolved
 
 
+async def _authorized(
+    session: AsyncSession, wanted: set[tuple[int, int, date]]
+) -> set[tuple[int, int, date]]:
+    """Which (center, program, day) had an authorization in force: one statement for all."""
+    if not wanted:
+        return set()
+    keys = list(wanted)
+    asked = (
+        func.unnest(
+            bindparam("centers", [k[0] for k in keys], type_=ARRAY(BigInteger)),
+            bindparam("programs", [k[1] for k in keys], type_=ARRAY(BigInteger)),
+            bindparam("days", [k[2] for k in keys], type_=ARRAY(Date)),
+        )
+        .table_valued("center_id", "program_id", "day")
+        .render_derived()
+    )
+    authorization = models.CenterAuthorization
+    rows = await session.execute(
+        select(asked.c.center_id, asked.c.program_id, asked.c.day).where(
+            exists().where(
+                authorization.center_id == asked.c.center_id,
+                authorization.program_id == asked.c.program_id,
+                in_force_on(asked.c.day),
+            )
+        )
+    )
+    return {(row.center_id, row.program_id, row.day) for row in rows}
+
+
 async def read_facts(
     session: AsyncSession,
     *,
@@ -259,25 +279,32 @@ async def read_facts(
     poster: Poster,
     submissions: Sequence[ResultSubmission],
 ) -> BatchFacts:
-    external_ids = {s.external_id for s in submissions}
-    existing = {
-        r.external_id: r
-        for r in await session.scalars(
-            select(models.AssessmentResult).where(
-                models.AssessmentResult.organization_id == poster.organization_id,
-                models.AssessmentResult.external_id.in_(external_ids),
-            )
-        )
-    }
+    existing = await read_recorded(
+        session, poster.organization_id, list({s.external_id for s in submissions})
+    )
+    link = models.CandidateLink
+    by_their_id = _keys(
+        {s.candidate_external_id for s in submissions if s.candidate_external_id}, Text
+    )
+    by_our_id = _keys(
+        {s.candidate_pk for s in submissions if s.candidate_pk is not None}, BigInteger
+    )
     links = await session.execute(
-        select(models.CandidateLink.external_id, models.CandidateLink.candidate_id).where(
-            models.CandidateLink.organization_id == poster.organization_id,
-            or_(
-                models.CandidateLink.external_id.in_(
-                    {s.candidate_external_id for s in submissions if s.candidate_external_id}
+        union_all(
+            select(link.external_id, link.candidate_id).join_from(
+                by_their_id,
+                link,
+                and_(
+                    link.organization_id == poster.organization_id,
+                    link.external_id == by_their_id.c.key,
                 ),
-                models.CandidateLink.candidate_id.in_(
-                    {s.candidate_pk for s in submissions if s.candidate_pk is not None}
+            ),
+            select(link.external_id, link.candidate_id).join_from(
+                by_our_id,
+                link,
+                and_(
+                    link.organization_id == poster.organization_id,
+                    link.candidate_id == by_our_id.c.key,
                 ),
             ),
         )
@@ -290,7 +317,7 @@ async def read_facts(
     surviving = await _resolve_merges(session, linked_pks)
     email_rows = await session.execute(
         select(models.Candidate.id, models.Candidate.email).where(
-            models.Candidate.id.in_(set(surviving.values()))
+            _among(models.Candidate.id, set(surviving.values()), BigInteger)
         )
     )
     emails = {row.id: row.email for row in email_rows}
@@ -298,7 +325,9 @@ async def read_facts(
     centers = {
         c.site_code.upper(): c
         for c in await session.scalars(
-            select(models.Center).where(func.upper(models.Center.site_code).in_(site_codes))
+            select(models.Center).where(
+                _among(func.upper(models.Center.site_code), site_codes, Text)
+            )
         )
     }
     days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
@@ -310,15 +339,11 @@ async def read_facts(
         module = resolve_module(catalog, s.module_code) if catalog else None
         if center is not None and isinstance(module, ModuleSpec):
             wanted.add((center.id, module.program.id, s.taken_at.date()))
-    authorized = {
-        key
-        for key in wanted
-        if await center_authorization_on(session, center_id=key[0], program_id=key[1], day=key[2])
-    }
+    authorized = await _authorized(session, wanted)
     center_ids = {c.id for c in centers.values()}
     proctor_rows = list(
         await session.scalars(
-            select(models.Proctor).where(models.Proctor.center_id.in_(center_ids))
+            select(models.Proctor).where(_among(models.Proctor.center_id, center_ids, BigInteger))
         )
     )
     named = {s.proctor_pk for s in submissions if s.proctor_pk is not None}
@@ -329,7 +354,7 @@ async def read_facts(
             {
                 p.id: p
                 for p in await session.scalars(
-                    select(models.Proctor).where(models.Proctor.id.in_(missing))
+                    select(models.Proctor).where(_among(models.Proctor.id, missing, BigInteger))
                 )
             }
         )
@@ -339,7 +364,7 @@ async def read_facts(
             email.lower()
             for email in await session.scalars(
                 select(models.Instructor.email).where(
-                    func.lower(models.Instructor.email).in_(proctor_emails)
+                    _among(func.lower(models.Instructor.email), proctor_emails, Text)
                 )
             )
         }
@@ -358,18 +383,6 @@ async def read_facts(
         instructor_emails=instructor_emails,
         catalogs=catalog_by_day,
     )
-
-
-def _existing_outcome(
-    stored: models.AssessmentResult, submission: ResultSubmission, issued: list[models.Credential]
-) -> Outcome:
-    if stored.content_digest != submission.digest():
-        return _rejected(
-            "CONFLICT",
-            "externalId",
-            f"result {submission.external_id!r} was already posted with different content",
-        )
-    return Outcome(status="UNCHANGED", result=stored, credentials_issued=issued)
 
 
 def _candidate(submission: ResultSubmission, facts: BatchFacts) -> int | Problem:
@@ -459,19 +472,19 @@ def prepare(
         return Outcome(status="REJECTED", problems=problems)
     stored = facts.existing.get(submission.external_id)
     if stored is not None:
-        return _existing_outcome(stored, submission, [])  # credentials filled in later
+        return existing_outcome(stored, submission)
     if submission.taken_at > now + CLOCK_SKEW:
-        return _rejected("INVALID", "takenAt", "takenAt is in the future")
+        return rejected("INVALID", "takenAt", "takenAt is in the future")
     catalog = facts.catalogs.get(submission.taken_at.date())
     if catalog is None:
-        return _rejected(
+        return rejected(
             "INVALID", "takenAt", f"no catalog version was in force on {submission.taken_at.date()}"
         )
     module = resolve_module(catalog, submission.module_code)
     if isinstance(module, Problem):
         return Outcome(status="REJECTED", problems=[module])
     if module.cut_score_percent is None:
-        return _rejected(
+        return rejected(
             "INVALID",
             "moduleCode",
             f"module {module.code} has no cut score in catalog version {catalog.label} yet",
@@ -506,49 +519,18 @@ def prepare(
     )
 
 
-@dataclass(slots=True)
-class CandidateHistory:
-    """The candidate's attempts, read under their row lock and kept current while recording."""
-
-    attempts: dict[int, list[tuple[datetime, bool]]]  # module → (taken_at, passed)
-
-    @classmethod
-    async def read(cls, session: AsyncSession, candidate_id: int) -> CandidateHistory:
-        attempts: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
-        rows = await session.execute(
-            select(
-                models.AssessmentResult.module_id,
-                models.AssessmentResult.taken_at,
-                models.AssessmentResult.passed,
-            ).where(models.AssessmentResult.candidate_id == candidate_id)
-        )
-        for module_id, taken_at, passed in rows:
-            attempts[module_id].append((taken_at, passed))
-        return cls(attempts)
-
-    def retake_problem(
-        self, catalog: CatalogSnapshot, module: ModuleSpec, taken_at: datetime
-    ) -> Problem | None:
-        failures = sorted(
-            t for t, passed in self.attempts.get(module.id, []) if not passed and t < taken_at
-        )
-        if not failures:
-            return None
-        policy = catalog.retake_policy
-        long_wait = len(failures) >= policy.failures_before_long_wait
-        wait_days = policy.long_wait_days if long_wait else policy.wait_days
-        earliest = failures[-1] + timedelta(days=wait_days)
-        if taken_at >= earliest:
-            return None
-        return Problem(
-            "RETAKE_TOO_SOON",
-            ("takenAt",),
-            f"after {len(failures)} failed attempt(s) at {module.code} the wait is {wait_days} "
-            f"days; the earliest retake was {earliest.date()}",
-        )
-
-    def next_attempt(self, module_id: int) -> int:
-        return len(self.attempts.get(module_id, [])) + 1
+async def _read_attempts(session: AsyncSession, candidate_id: int) -> Attempts:
+    attempts: Attempts = defaultdict(list)
+    rows = await session.execute(
+        select(
+            models.AssessmentResult.module_id,
+            models.AssessmentResult.taken_at,
+            models.AssessmentResult.passed,
+        ).where(models.AssessmentResult.candidate_id == candidate_id)
+    )
+    for module_id, taken_at, passed in rows:
+        attempts[module_id].append((taken_at, passed))
+    return attempts
 
 
 async def _prerequisite_problem(
@@ -590,33 +572,31 @@ async def record_for_candidate(
     poster: Poster,
     now: datetime,
 ) -> dict[int, Outcome]:
-    """Record one candidate's prepared items, in order, under the candidate's row lock."""
+    """Record one candidate's prepared items, in order, under the candidate's row lock.
+
+    The per-candidate path, one statement per step: for the candidates the set-based path
+    leaves to it (``db/result_batches.py``), and item by item after a collision.
+    """
     await lock_candidate(session, candidate_id)
     # A concurrent retry may have committed some of these since the facts were read.
-    raced = {
-        r.external_id: r
-        for r in await session.scalars(
-            select(models.AssessmentResult).where(
-                models.AssessmentResult.organization_id == poster.organization_id,
-                models.AssessmentResult.external_id.in_([p.submission.external_id for p in items]),
-            )
-        )
-    }
-    history = await CandidateHistory.read(session, candidate_id)
+    raced = await read_recorded(
+        session, poster.organization_id, [p.submission.external_id for p in items]
+    )
+    attempts = await _read_attempts(session, candidate_id)
     outcomes: dict[int, Outcome] = {}
     for item in items:
         stored = raced.get(item.submission.external_id)
         if stored is not None:
-            outcomes[item.index] = _existing_outcome(stored, item.submission, [])
+            outcomes[item.index] = existing_outcome(stored, item.submission)
             continue
         problem = await _prerequisite_problem(
             session, item.catalog, item.module, candidate_id, item.submission.taken_at
-        ) or history.retake_problem(item.catalog, item.module, item.submission.taken_at)
+        ) or retake_problem(attempts, item.catalog, item.module, item.submission.taken_at)
         if problem is not None:
             outcomes[item.index] = Outcome(status="REJECTED", problems=[problem])
             continue
-        assert item.module.cut_score_percent is not None
-        passed = item.score >= item.module.cut_score_percent
+        passed = item.passed
+        attempt_number = len(attempts[item.module.id]) + 1
         result = models.AssessmentResult(
             candidate_id=candidate_id,
             module_id=item.module.id,
@@ -629,13 +609,13 @@ async def record_for_candidate(
             correct_answers=item.submission.correct_answers,
             score_percent=item.score,
             passed=passed,
-            attempt_number=history.next_attempt(item.module.id),
+            attempt_number=attempt_number,
             content_digest=item.digest,
             posted_by_client_id=poster.client_pk,
         )
         session.add(result)
         await session.flush()
-        history.attempts[item.module.id].append((item.submission.taken_at, passed))
+        attempts[item.module.id].append((item.submission.taken_at, passed))
         session.add_all(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
@@ -645,7 +625,7 @@ async def record_for_candidate(
             EventType.RESULT_ACCEPTED,
             candidate_id=candidate_id,
             organization_id=poster.organization_id,
-            data={"result": _event_facts(result, item)},
+            data={"result": event_facts(item, passed=passed, attempt_number=attempt_number)},
         )
         issued: list[models.Credential] = []
         if passed:
@@ -659,42 +639,133 @@ async def record_for_candidate(
                 earned_at=item.submission.taken_at,
                 now=now,
             )
-        outcomes[item.index] = Outcome(status="CREATED", result=result, credentials_issued=issued)
+        outcomes[item.index] = Outcome(
+            status="CREATED",
+            result=RecordedResult.of(result),
+            credentials_issued=[IssuedCredential.of(c) for c in issued],
+        )
     await session.flush()
     return outcomes
 
 
-def _event_facts(result: models.AssessmentResult, item: Prepared) -> dict[str, object]:
-    return {
-        "externalId": result.external_id,
-        "moduleCode": item.module.code,
-        "centerSiteCode": item.center_site_code,
-        "takenAt": result.taken_at.isoformat(),
-        "scorePercent": float(result.score_percent),
-        "passed": result.passed,
-        "attemptNumber": result.attempt_number,
-    }
+_ISSUED_BY = text(
+    "SELECT id, candidate_id, credential_type_id, verification_code, status, issued_at, "
+    "expires_at, issuing_result_id FROM credentials "
+    "WHERE issuing_result_id = ANY(CAST(:result_ids AS bigint[])) ORDER BY id"
+)
 
 
 async def _credentials_issued_by(
     sessionmaker: async_sessionmaker[AsyncSession], result_ids: Sequence[int]
-) -> dict[int, list[models.Credential]]:
+) -> dict[int, list[IssuedCredential]]:
     if not result_ids:
         return {}
-    found: dict[int, list[models.Credential]] = defaultdict(list)
+    found: dict[int, list[IssuedCredential]] = defaultdict(list)
     async with sessionmaker() as session:
-        for credential in await session.scalars(
-            select(models.Credential)
-            .where(models.Credential.issuing_result_id.in_(result_ids))
-            .order_by(models.Credential.id)
-        ):
-            assert credential.issuing_result_id is not None
-            found[credential.issuing_result_id].append(credential)
+        for row in await session.execute(_ISSUED_BY, {"result_ids": list(result_ids)}):
+            found[row.issuing_result_id].append(
+                IssuedCredential(
+                    id=row.id,
+                    candidate_id=row.candidate_id,
+                    credential_type_id=row.credential_type_id,
+                    verification_code=row.verification_code,
+                    status=row.status,
+                    issued_at=row.issued_at,
+                    expires_at=row.expires_at,
+                )
+            )
     return found
 
 
-# Candidates of one request are recorded in parallel, each on its own connection.
+# The per-candidate path records candidates in parallel, each on its own connection.
 CONCURRENT_CANDIDATES = 4
+
+
+async def _record_one_by_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    groups: dict[int, list[Prepared]],
+    *,
+    poster: Poster,
+    now: datetime,
+) -> dict[int, Outcome]:
+    """The per-candidate path: one transaction per candidate, or per item after a collision
+    (an external id of ours reached another candidate in a concurrent request), so only the
+    colliding item fails."""
+    outcomes: dict[int, Outcome] = {}
+    gate = asyncio.Semaphore(CONCURRENT_CANDIDATES)
+
+    async def record(candidate_id: int, items: list[Prepared]) -> None:
+        async with gate:
+            try:
+                async with sessionmaker.begin() as session:
+                    recorded = await record_for_candidate(
+                        session, candidate_id=candidate_id, items=items, poster=poster, now=now
+                    )
+            except IntegrityError:
+                recorded = {}
+                for item in items:
+                    try:
+                        async with sessionmaker.begin() as session:
+                            recorded.update(
+                                await record_for_candidate(
+                                    session,
+                                    candidate_id=candidate_id,
+                                    items=[item],
+                                    poster=poster,
+                                    now=now,
+                                )
+                            )
+                    except IntegrityError:
+                        recorded[item.index] = rejected(
+                            "CONFLICT",
+                            "externalId",
+                            f"result {item.submission.external_id!r} was posted concurrently "
+                            "for another candidate",
+                        )
+            outcomes.update(recorded)
+
+    await asyncio.gather(*(record(cid, items) for cid, items in groups.items()))
+    return outcomes
+
+
+def _transient(error: DBAPIError) -> bool:
+    """A deadlock or serialization failure: nothing was written, another try may succeed."""
+    return getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
+async def _record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    groups: dict[int, list[Prepared]],
+    *,
+    poster: Poster,
+    now: datetime,
+) -> dict[int, Outcome]:
+    """Set-based first; the per-candidate path for the candidates it leaves or collides on."""
+    outcomes: dict[int, Outcome] = {}
+    slow: dict[int, list[Prepared]] = {}
+    remaining = dict(groups)
+    for _ in range(2):  # a second collision in a row is not worth a third set-based try
+        if not remaining:
+            break
+        try:
+            async with sessionmaker.begin() as session:
+                batch = await record_batch(session, groups=remaining, poster=poster)
+        except Collision as collision:
+            slow.update({c: remaining.pop(c) for c in collision.candidate_ids})
+            continue
+        except IntegrityError:
+            break  # a constraint the batch cannot attribute: let each candidate find out
+        except DBAPIError as error:
+            if not _transient(error):
+                raise
+            break
+        outcomes.update(batch.outcomes)
+        slow.update({c: remaining[c] for c in batch.deferred})
+        remaining = {}
+    slow.update(remaining)
+    if slow:
+        outcomes.update(await _record_one_by_one(sessionmaker, slow, poster=poster, now=now))
+    return outcomes
 
 
 async def post_results(
@@ -726,51 +797,18 @@ async def post_results(
                 outcomes[index] = prepared
             else:
                 groups[prepared.candidate_id].append(prepared)
-        gate = asyncio.Semaphore(CONCURRENT_CANDIDATES)
-
-        async def record(candidate_id: int, items: list[Prepared]) -> None:
-            async with gate:
-                try:
-                    async with sessionmaker.begin() as session:
-                        recorded = await record_for_candidate(
-                            session, candidate_id=candidate_id, items=items, poster=poster, now=now
-                        )
-                except IntegrityError:
-                    # An external id of ours reached another candidate in a concurrent request:
-                    # record this candidate's items one by one, so only that item fails.
-                    recorded = {}
-                    for item in items:
-                        try:
-                            async with sessionmaker.begin() as session:
-                                recorded.update(
-                                    await record_for_candidate(
-                                        session,
-                                        candidate_id=candidate_id,
-                                        items=[item],
-                                        poster=poster,
-                                        now=now,
-                                    )
-                                )
-                        except IntegrityError:
-                            recorded[item.index] = _rejected(
-                                "CONFLICT",
-                                "externalId",
-                                f"result {item.submission.external_id!r} was posted concurrently "
-                                "for another candidate",
-                            )
-                outcomes.update(recorded)
-
-        await asyncio.gather(*(record(cid, items) for cid, items in groups.items()))
+        if groups:
+            outcomes.update(await _record(sessionmaker, groups, poster=poster, now=now))
     # Retries (UNCHANGED) answer with the credentials their first post issued.
-    unchanged = {
-        index: outcome
-        for index, outcome in outcomes.items()
+    unchanged = [
+        outcome
+        for outcome in outcomes.values()
         if outcome.status == "UNCHANGED" and outcome.result is not None
-    }
+    ]
     issued = await _credentials_issued_by(
-        sessionmaker, [o.result.id for o in unchanged.values() if o.result is not None]
+        sessionmaker, [o.result.id for o in unchanged if o.result is not None]
     )
-    for outcome in unchanged.values():
+    for outcome in unchanged:
         assert outcome.result is not None
         outcome.credentials_issued = issued.get(outcome.result.id, [])
     return [outcomes[index] for index in range(len(submissions))]

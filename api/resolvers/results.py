@@ -1,4 +1,5 @@
-"""``postResults``: 1 to 500 items, each judged and committed on its own."""
+"""``postResults``: 1 to 500 items, each judged on its own and answered on its own, recorded
+together (``db/results.py``)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from api.schema.verifiable import VerifiableCredentialExport
 from db import models
 from db.credentials import effective_status
 from db.records import ResultPage, ResultPageKey
+from db.result_items import IssuedCredential, RecordedResult
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")
@@ -54,7 +55,9 @@ class Credential(Node):
     expires_at: datetime.datetime | None
 
     @classmethod
-    def from_model(cls, credential: models.Credential, *, now: datetime.datetime) -> Self:
+    def from_model(
+        cls, credential: models.Credential | IssuedCredential, *, now: datetime.datetime
+    ) -> Self:
         return cls(
             id=to_global_id("Credential", credential.id),
             pk=credential.id,
@@ -117,7 +120,10 @@ class AssessmentResult(Node):
 
     @classmethod
     def from_model(
-        cls, result: models.AssessmentResult, *, viewer_organization: int | None
+        cls,
+        result: models.AssessmentResult | RecordedResult,
+        *,
+        viewer_organization: int | None,
     ) -> Self:
         own = viewer_organization is None or viewer_organization == result.organization_id
         return cls(

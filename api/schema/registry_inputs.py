@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 import strawberry
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import get_object_definition
 
 from api.schema.records import AssessmentResult, Candidate, Credential
 from api.schema.user_error import UserError
@@ -55,6 +59,40 @@ class ResultInput:
         default=strawberry.UNSET,
         description="The proctor who supervised the attempt (the firewall is checked).",
     )
+
+
+def _result_input(cls: type, value: Mapping[str, Any], context: InputContext) -> ResultInput:
+    """Build an item directly from graphql-core's coerced value (scalars already parsed).
+
+    ``postResults`` takes up to 500 items; Strawberry's generic conversion costs more per item
+    than judging it does. Absent fields stay UNSET, as Strawberry leaves them.
+    """
+    unset = strawberry.UNSET
+    activities = value.get("activityScores", unset)
+    return ResultInput(
+        external_id=value["externalId"],
+        candidate_id=value.get("candidateId", unset),
+        candidate_external_id=value.get("candidateExternalId", unset),
+        module_code=value["moduleCode"],
+        center_site_code=value["centerSiteCode"],
+        taken_at=value["takenAt"],
+        correct_answers=value.get("correctAnswers", unset),
+        score_percent=value.get("scorePercent", unset),
+        activity_scores=(
+            [
+                ActivityScoreInput(
+                    activity_number=a["activityNumber"], score_percent=a["scorePercent"]
+                )
+                for a in activities
+            ]
+            if isinstance(activities, list)
+            else activities
+        ),
+        proctor_id=value.get("proctorId", unset),
+    )
+
+
+get_object_definition(ResultInput, strict=True).from_input = _result_input
 
 
 @strawberry.input
