@@ -52,14 +52,16 @@ def _environment(overrides: dict[str, str]) -> dict[str, str]:
 class ServeProcess:
     """``mssc serve`` in a process of its own; ``env`` adds to a clean environment."""
 
-    def __init__(self, directory: Path, *, database_url: str, **env: str) -> None:
+    def __init__(
+        self, directory: Path, *, database_url: str, args: tuple[str, ...] = (), **env: str
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = directory / "serve.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port), *args],
             cwd=ROOT,
             env=_environment(
                 {"DATABASE_URL": database_url, "MSSC_DATA_DIR": str(directory), **env}
