@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
@@ -51,6 +51,10 @@ needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set MSSC_TEST_REDIS_URL 
 REFRESH_SECONDS = 0.5
 PROPAGATION_WAIT_SECONDS = 15.0
 VIEWER = {"query": "{ viewer { clientId } }"}
+# Requests per client, leaking 1 a second. Every test uses clients of its own, so only the
+# rate-limit tests come near it.
+BUDGET = 10
+LIMITED = {"MSSC_RATE_CLIENT_REQUESTS": f"{BUDGET}/1"}
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +92,7 @@ async def pair(
         tmp_path_factory.mktemp("pair"),
         shared_database_url,
         MSSC_AUTH_REFRESH_SECONDS=str(REFRESH_SECONDS),
+        **LIMITED,
     ) as started:
         yield started
 
@@ -236,9 +241,6 @@ async def revoke(server: ServeProcess, client: Client, token: str) -> None:
 
 # --- rate limits, and Redis --------------------------------------------------------------------
 
-BUDGET = 10  # requests per client, leaking 1 a second
-LIMITED = {"MSSC_RATE_CLIENT_REQUESTS": f"{BUDGET}/1"}
-
 
 async def alternate(servers: list[ServeProcess], token: str, count: int) -> tuple[list[int], float]:
     """``count`` requests, taking turns between the servers; the statuses and seconds taken."""
@@ -248,14 +250,11 @@ async def alternate(servers: list[ServeProcess], token: str, count: int) -> tupl
 
 
 async def test_without_redis_each_process_keeps_its_own_rate_budget(
-    shared_database_url: str,
-    tmp_path: Path,
-    db_sessions: async_sessionmaker[AsyncSession],
+    pair: list[ServeProcess], db_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with processes(tmp_path, shared_database_url, **LIMITED) as servers:
-        school = await add_school(db_sessions, site_code="RATE-1")
-        token = await fetch_token(servers[0].url, school)
-        statuses, _ = await alternate(servers, token, 2 * BUDGET)
+    school = await add_school(db_sessions, site_code="RATE-1")
+    token = await fetch_token(pair[0].url, school)
+    statuses, _ = await alternate(pair, token, 2 * BUDGET)
     # Twice the budget got through: each process counted only the half it saw.
     assert statuses == [200] * (2 * BUDGET)
 
@@ -301,7 +300,7 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
     try:
         await server.wait_ready()
         workers = psutil.Process(server.process.pid).children()
-        python_workers = [w for w in workers if "multiprocessing" in " ".join(w.cmdline())]
+        python_workers = [w for w in workers if "spawn_main" in " ".join(w.cmdline())]
         assert len(python_workers) == 2, [w.cmdline() for w in workers]
         school = await add_school(db_sessions, site_code="WORK-1")
         token = await fetch_token(server.url, school)
