@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from db import models
 from db.engine import create_engine, create_sessionmaker
 from tests.support.apps import eventually, live_server, started
@@ -339,6 +339,36 @@ async def test_an_exhausted_pool_answers_a_retryable_error_instead_of_waiting(
         assert response.json()["data"]["postResults"]["outcomes"][0]["status"] == "CREATED"
     assert retried.status_code == 200
     assert retried.json()["data"]["candidates"]["totalCount"] == 3
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "MSSC_DB_POOL_TIMEOUT_SECONDS",
+            "0",
+            "MSSC_DB_POOL_TIMEOUT_SECONDS=0 must be at least 0.1",
+        ),
+        (
+            "MSSC_DB_CONNECT_TIMEOUT_SECONDS",
+            "soon",
+            "MSSC_DB_CONNECT_TIMEOUT_SECONDS='soon' is not a number",
+        ),
+    ],
+)
+def test_timeouts_that_would_never_wait_or_are_not_numbers_are_refused(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({variable: value})
+    assert str(refused.value) == message
+
+
+def test_timeouts_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"MSSC_DB_POOL_TIMEOUT_SECONDS": "2.5", "MSSC_DB_CONNECT_TIMEOUT_SECONDS": "3"}
+    )
+    assert (settings.db_pool_timeout_seconds, settings.db_connect_timeout_seconds) == (2.5, 3.0)
 
 
 # --- a client hangs up -------------------------------------------------------------------------

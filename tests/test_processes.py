@@ -17,6 +17,8 @@ import asyncio
 import contextlib
 import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -39,7 +41,14 @@ from tests.support.bulk_posts import (
     register,
 )
 from tests.support.databases import create_database, drop_database, with_database
-from tests.support.servers import Client, ServeProcess, add_school, add_staff, fetch_token
+from tests.support.servers import (
+    ROOT,
+    Client,
+    ServeProcess,
+    add_school,
+    add_staff,
+    fetch_token,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -309,3 +318,16 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
     finally:
         assert await server.stop() == 0, server.log()
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in python_workers)
+
+
+def test_serve_refuses_a_worker_count_below_one() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "serve", "--workers", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "argument --workers: must be at least 1" in result.stderr
