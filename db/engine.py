@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import exc
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,7 +38,7 @@ def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
         "statement_timeout": str(options.statement_timeout_ms),
         "timezone": "UTC",
     }
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
@@ -51,6 +52,21 @@ def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
             "timeout": options.connect_timeout_seconds,
         },
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    return engine
+
+
+class DatabaseUnreachable(ConnectionError):
+    """The driver could not open a connection: refused, no socket (the server is restarting),
+    timed out. Raised in place of the driver's bare ``OSError``, which the pool passes through
+    as it is and which would otherwise look like any other network failure."""
+
+
+def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:  # TimeoutError included
+        raise DatabaseUnreachable(*error.args) from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -76,9 +92,7 @@ def is_transient(error: BaseException) -> bool:
             sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES
         ):
             return True
-        # The pool passes the driver's connect failure through as it is: refused, reset,
-        # the Unix socket gone while the server restarts, a connect timeout.
-        if isinstance(cause, OSError):
+        if isinstance(cause, DatabaseUnreachable):
             return True
     return False
 
