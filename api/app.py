@@ -34,6 +34,7 @@ from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
+from api.unavailable import DatabaseUnavailable
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
                 max_overflow=settings.db_max_overflow,
                 statement_cache_size=settings.db_statement_cache_size,
                 statement_timeout_ms=settings.db_statement_timeout_ms,
+                pool_timeout_seconds=settings.db_pool_timeout_seconds,
+                connect_timeout_seconds=settings.db_connect_timeout_seconds,
             ),
         )
         sessionmaker = create_sessionmaker(engine)
@@ -131,10 +134,11 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         ],
         lifespan=lifespan,
     )
-    # Last added runs first: request id → security headers → body limit → CORS → bearer
-    # token → idempotency key → routes. The bearer middleware sits inside CORS, so that
-    # preflights and the 401s it answers carry CORS headers; the body limit and the security
-    # headers apply to every route and to every answer of the middleware inside them.
+    # Last added runs first: request id → security headers → 503 for a database outage →
+    # body limit → CORS → bearer token → idempotency key → routes. The bearer middleware sits
+    # inside CORS, so that preflights and the 401s it answers carry CORS headers; the body
+    # limit and the security headers apply to every route and to every answer of the
+    # middleware inside them.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     app.add_middleware(
@@ -146,6 +150,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         max_age=600,
     )
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DatabaseUnavailable)
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app

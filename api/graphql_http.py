@@ -11,6 +11,8 @@ Follows the GraphQL-over-HTTP specification (checked by ``graphql-http``'s audit
   validate, the variables do not coerce, the operation is refused before execution) is a
   400 without ``data``; with ``application/json`` it is a 200, as the specification asks
   for compatibility with older clients.
+- A request that failed only because the database was unavailable (``UNAVAILABLE``) is a 503
+  with ``Retry-After``; rate limiting (``RATE_LIMITED``) is a 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -205,13 +207,26 @@ def answer(
     headers: dict[str, str] = {}
     if "RATE_LIMITED" in codes:
         status = 429
-        waits = [
-            int((error.extensions or {}).get("retryAfter") or 1)
-            for error in errors or ()
-            if (error.extensions or {}).get("code") == "RATE_LIMITED"
-        ]
-        headers["retry-after"] = str(max(waits))
+        headers["retry-after"] = _retry_after(errors, "RATE_LIMITED")
+    elif "UNAVAILABLE" in codes and not _answered_anything(data):
+        # The database failed the whole request: say so at the HTTP level too, so that plain
+        # HTTP clients and proxies retry it. Partial answers keep their status.
+        status = 503
+        headers["retry-after"] = _retry_after(errors, "UNAVAILABLE")
     return Answer(status, body, headers)
+
+
+def _retry_after(errors: list[GraphQLError] | None, code: str) -> str:
+    waits = [
+        int((error.extensions or {}).get("retryAfter") or 1)
+        for error in errors or ()
+        if (error.extensions or {}).get("code") == code
+    ]
+    return str(max(waits))
+
+
+def _answered_anything(data: dict[str, object] | None) -> bool:
+    return data is not None and any(value is not None for value in data.values())
 
 
 def error_body(message: str, code: str = "BAD_USER_INPUT", **extensions: object) -> dict[str, Any]:

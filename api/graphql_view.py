@@ -25,7 +25,7 @@ from strawberry.types.graphql import OperationType
 from api import graphql_http
 from api.audit import RequestAudit
 from api.context import Context, Resources, today
-from api.errors import INTERNAL_MESSAGE, ApiError
+from api.errors import ApiError, masked
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
@@ -219,8 +219,7 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, ApiError | GraphQLError):
         return error
-    logger.error("unexpected error (request %s)", request_id, exc_info=original)
-    return GraphQLError(INTERNAL_MESSAGE, extensions={"code": "INTERNAL", "requestId": request_id})
+    return masked(error, request_id)
 
 
 def _request_error(message: str) -> GraphQLError:

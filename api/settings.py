@@ -192,6 +192,10 @@ class Settings:
     db_max_overflow: int = 5
     db_statement_cache_size: int = 512
     db_statement_timeout_ms: int = 15_000
+    # How long a request waits for a pooled connection, and for a new one to open, before it
+    # fails with the retryable ``UNAVAILABLE`` error instead of hanging.
+    db_pool_timeout_seconds: float = 10.0
+    db_connect_timeout_seconds: float = 5.0
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
@@ -260,6 +264,10 @@ class Settings:
             # 0 disables asyncpg's prepared-statement cache, as PgBouncer in transaction mode needs.
             db_statement_cache_size=_int(env, "MSSC_DB_STATEMENT_CACHE_SIZE", 512),
             db_statement_timeout_ms=_int(env, "MSSC_DB_STATEMENT_TIMEOUT_MS", 15_000),
+            db_pool_timeout_seconds=_float(env, "MSSC_DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+            db_connect_timeout_seconds=_float(
+                env, "MSSC_DB_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=0.1
+            ),
             max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
             limits=limits,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import logging
 import signal
 import socket
@@ -61,18 +62,29 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             from cli.demo import load_demo
 
             load_demo(settings)
-        print(f"mssc: serving on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        workers = f" with {args.workers} worker processes" if args.workers > 1 else ""
+        print(f"mssc: serving on http://{args.host}:{args.port}/graphql{workers}", file=sys.stderr)
         config = uvicorn.Config(
-            create_app(settings),
+            # A factory, not an app: each worker process builds its own (pool, caches, keys).
+            functools.partial(create_app, settings),
+            factory=True,
             host=args.host,
             port=args.port,
+            workers=args.workers,
             loop="uvloop",
             http="httptools",
             log_config=None,  # uvicorn's loggers go through ours (api/logs.py)
             access_log=False,  # api/observability.py writes one access line per request
             server_header=False,
         )
-        GracefulServer(config).run()
+        if args.workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            # Uvicorn's supervisor: workers share the listening socket, a dead one is
+            # replaced, SIGTERM stops them all; this process keeps the embedded database.
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            GracefulServer(config).run()
 
 
 def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
@@ -127,6 +139,16 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> None:
     print(f"{expired} credentials expired, {purged} idempotency keys purged")
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mssc", description="National certification registry")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument(
         "--demo", action="store_true", help="also load the demo data set (idempotent)"
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the port (default 1); see the README on pool sizes",
     )
     serve_cmd.set_defaults(handler=serve)
 

@@ -20,10 +20,11 @@ from db.migrate import upgrade
 async def prepare_database(engine: AsyncEngine, catalog_files: list[Path] | None = None) -> None:
     documents = [read_catalog_file(path) for path in catalog_files or reference_catalog_files()]
     async with engine.connect() as connection:
-        # Session-level lock, held across the migration's own transaction.
+        # Session-level lock, held across the migration's own transaction (on another
+        # connection). Taken and released inside one open transaction: PgBouncer in
+        # transaction mode keeps this client on one server connection only that long.
         await connection.execute(text("SELECT pg_advisory_lock(hashtext('mssc.bootstrap'))"))
         try:
-            await connection.commit()
             await upgrade(engine)
         finally:
             await connection.execute(text("SELECT pg_advisory_unlock(hashtext('mssc.bootstrap'))"))
