@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from api.limits.cost import QueryCostLimiter
 from api.limits.introspection import IntrospectionPolicy
 from api.limits.rules import ClientErrorPolicy, document_limits
+from api.limits.strings import StorableStringLiterals, StorableVariables
 from api.settings import Settings
 
 
@@ -18,6 +19,8 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     hide_suggestions = settings.is_production
     extensions: list[Callable[[], SchemaExtension]] = [
         *document_limits(settings.limits),
+        lambda: AddValidationRules([StorableStringLiterals]),
+        StorableVariables,
         lambda: QueryCostLimiter(max_cost=max_cost),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),
     ]
