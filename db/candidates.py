@@ -103,21 +103,6 @@ async def register_candidate(
     return Registration(existing, "EXISTING" if same else "CONFLICT")
 
 
-async def resolve_merged(session: AsyncSession, candidate_id: int) -> int:
-    """Follow merges to the surviving record."""
-    seen = set()
-    current = candidate_id
-    while current not in seen:
-        seen.add(current)
-        target = await session.scalar(
-            select(models.Candidate.merged_into_id).where(models.Candidate.id == current)
-        )
-        if target is None:
-            return current
-        current = target
-    return current
-
-
 async def merge_candidates(
     session: AsyncSession,
     *,

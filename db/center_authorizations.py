@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -468,8 +469,11 @@ async def _renew(
 
 # --- suspending, reinstating, withdrawing -------------------------------------------------
 
-# The status each action may follow, and the status it sets.
-_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+AuthorizationAction = Literal["suspend", "reinstate", "withdraw"]
+
+# The status each action may follow, and the status it sets. A suspension is reversible
+# (reinstate); a withdrawal is for good: a new period must be granted.
+_TRANSITIONS: dict[AuthorizationAction, tuple[frozenset[str], str]] = {
     "suspend": (frozenset({"ACTIVE"}), "SUSPENDED"),
     "reinstate": (frozenset({"SUSPENDED"}), "ACTIVE"),
     "withdraw": (frozenset({"ACTIVE", "SUSPENDED"}), "WITHDRAWN"),
@@ -487,15 +491,17 @@ async def _latest_change(
     )
 
 
-async def _change_status(
+async def change_status(
     session: AsyncSession,
-    action: str,
+    action: AuthorizationAction,
     *,
     authorization_id: int,
     reason: str,
-    effective_at: datetime | None,
-    changed_by_client_id: int | None,
+    effective_at: datetime | None = None,
+    changed_by_client_id: int | None = None,
 ) -> models.CenterAuthorizationChange:
+    """Suspend, reinstate or withdraw from ``effective_at`` (default now): results taken
+    while the authorization is not in force are refused."""
     if not reason.strip():
         raise RuleViolation("INVALID", f"say why you {action} the authorization", field=("reason",))
     if effective_at is not None and effective_at.tzinfo is None:
@@ -535,59 +541,3 @@ async def _change_status(
     authorization.status = new_status
     await session.flush()
     return change
-
-
-async def suspend_authorization(
-    session: AsyncSession,
-    *,
-    authorization_id: int,
-    reason: str,
-    effective_at: datetime | None = None,
-    changed_by_client_id: int | None = None,
-) -> models.CenterAuthorizationChange:
-    """Suspend (reversibly) from ``effective_at`` (default now): results from then are refused."""
-    return await _change_status(
-        session,
-        "suspend",
-        authorization_id=authorization_id,
-        reason=reason,
-        effective_at=effective_at,
-        changed_by_client_id=changed_by_client_id,
-    )
-
-
-async def reinstate_authorization(
-    session: AsyncSession,
-    *,
-    authorization_id: int,
-    reason: str,
-    effective_at: datetime | None = None,
-    changed_by_client_id: int | None = None,
-) -> models.CenterAuthorizationChange:
-    return await _change_status(
-        session,
-        "reinstate",
-        authorization_id=authorization_id,
-        reason=reason,
-        effective_at=effective_at,
-        changed_by_client_id=changed_by_client_id,
-    )
-
-
-async def withdraw_authorization(
-    session: AsyncSession,
-    *,
-    authorization_id: int,
-    reason: str,
-    effective_at: datetime | None = None,
-    changed_by_client_id: int | None = None,
-) -> models.CenterAuthorizationChange:
-    """End the authorization for good; a new one must be granted with a new period."""
-    return await _change_status(
-        session,
-        "withdraw",
-        authorization_id=authorization_id,
-        reason=reason,
-        effective_at=effective_at,
-        changed_by_client_id=changed_by_client_id,
-    )

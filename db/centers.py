@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.center_authorizations import (
+    AuthorizationAction,
     Outcome,
     authorization_covering,
     authorize_program,
+    change_status,
     covers,
     programs_in_force,
-    reinstate_authorization,
-    suspend_authorization,
-    withdraw_authorization,
 )
 from db.errors import RuleViolation
 from db.geocode import ZipCodeError, locate_zip, normalize_zip
@@ -326,15 +325,6 @@ async def center_ids_by_site_code(
     return [found.get(code.casefold()) for code in wanted]
 
 
-AuthorizationAction = Literal["suspend", "reinstate", "withdraw"]
-
-_ACTIONS = {
-    "suspend": suspend_authorization,
-    "reinstate": reinstate_authorization,
-    "withdraw": withdraw_authorization,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class AuthorizationChanged:
     center_id: int
@@ -400,8 +390,9 @@ async def change_authorization(
             field=("program_code",),
         )
     try:
-        await _ACTIONS[action](
+        await change_status(
             session,
+            action,
             authorization_id=authorization.id,
             reason=reason,
             effective_at=at,

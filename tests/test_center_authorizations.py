@@ -18,9 +18,7 @@ from db.center_authorizations import (
     authorization_history,
     center_authorization_on,
     center_standing_on,
-    reinstate_authorization,
-    suspend_authorization,
-    withdraw_authorization,
+    change_status,
 )
 from db.centers import CenterDetails, authorize_center
 from db.errors import RuleViolation
@@ -266,21 +264,24 @@ async def test_suspension_reinstatement_and_withdrawal_decide_each_day(
     center_id, [(_, authorization_id, _)] = await authorize(sessionmaker)
     async with sessionmaker.begin() as session:
         # Suspended in the afternoon of March 10: the whole of March 10 is suspended.
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization_id,
             reason="proctoring irregularities",
             effective_at=at(date(2025, 3, 10), hour=15),
             changed_by_client_id=None,
         )
-        await reinstate_authorization(
+        await change_status(
             session,
+            "reinstate",
             authorization_id=authorization_id,
             reason="corrective action accepted",
             effective_at=at(date(2025, 4, 1)),
         )
-        await withdraw_authorization(
+        await change_status(
             session,
+            "withdraw",
             authorization_id=authorization_id,
             reason="center closed",
             effective_at=at(date(2025, 9, 1)),
@@ -360,8 +361,9 @@ async def test_a_withdrawn_period_can_be_followed_by_a_new_overlapping_one(
 ) -> None:
     center_id, [(_, authorization_id, _)] = await authorize(sessionmaker)
     async with sessionmaker.begin() as session:
-        await withdraw_authorization(
+        await change_status(
             session,
+            "withdraw",
             authorization_id=authorization_id,
             reason="owner changed",
             effective_at=at(date(2025, 5, 1)),
@@ -419,25 +421,25 @@ async def test_status_changes_must_follow_the_lifecycle(
 ) -> None:
     _, [(_, authorization_id, _)] = await authorize(sessionmaker)
     actions = {
-        "suspend": (suspend_authorization, "audit", at(date(2025, 2, 1))),
-        "reinstate": (reinstate_authorization, "fixed", at(date(2025, 2, 2))),
-        "withdraw": (withdraw_authorization, "closed", at(date(2025, 2, 3))),
-        "suspend-early": (suspend_authorization, "audit", at(date(2024, 12, 1))),
-        "suspend-blank": (suspend_authorization, "  ", at(date(2025, 2, 1))),
-        "suspend-naive": (suspend_authorization, "audit", datetime(2025, 2, 1)),
+        "suspend": ("suspend", "audit", at(date(2025, 2, 1))),
+        "reinstate": ("reinstate", "fixed", at(date(2025, 2, 2))),
+        "withdraw": ("withdraw", "closed", at(date(2025, 2, 3))),
+        "suspend-early": ("suspend", "audit", at(date(2024, 12, 1))),
+        "suspend-blank": ("suspend", "  ", at(date(2025, 2, 1))),
+        "suspend-naive": ("suspend", "audit", datetime(2025, 2, 1)),
     }
     *allowed, refused_step = steps
     async with sessionmaker.begin() as session:
         for step in allowed:
             action, reason, when = actions[step]
-            await action(
-                session, authorization_id=authorization_id, reason=reason, effective_at=when
+            await change_status(
+                session, action, authorization_id=authorization_id, reason=reason, effective_at=when
             )
     action, reason, when = actions[refused_step]
     async with sessionmaker() as session:
         with pytest.raises(RuleViolation) as refused:
-            await action(
-                session, authorization_id=authorization_id, reason=reason, effective_at=when
+            await change_status(
+                session, action, authorization_id=authorization_id, reason=reason, effective_at=when
             )
     assert message in refused.value.message
     if field is not None:
@@ -449,7 +451,7 @@ async def test_changing_an_unknown_authorization_is_not_found(
 ) -> None:
     with pytest.raises(RuleViolation) as refused:
         async with sessionmaker.begin() as session:
-            await suspend_authorization(session, authorization_id=12345, reason="audit")
+            await change_status(session, "suspend", authorization_id=12345, reason="audit")
     assert (refused.value.code, refused.value.message) == (
         "NOT_FOUND",
         "no center authorization 12345",

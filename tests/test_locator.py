@@ -15,10 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.schema.node import to_global_id
 from db import models
 from db.center_authorizations import (
-    reinstate_authorization,
+    change_status,
     start_of,
-    suspend_authorization,
-    withdraw_authorization,
 )
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center, days, destination, haversine_km, today
@@ -163,38 +161,44 @@ async def test_only_centers_authorized_today_are_found(
         )
         authorization = {row.center_id: row.id for row in rows}
         yesterday, now = start_of(days(-1)), start_of(today())
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization[suspended],
             reason="audit",
             effective_at=yesterday,
         )
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization[suspended_today],
             reason="audit",
             effective_at=now + timedelta(hours=23, minutes=59),
         )
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization[suspended_later],
             reason="audit",
             effective_at=start_of(days(1)),
         )
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization[reinstated],
             reason="audit",
             effective_at=start_of(days(-20)),
         )
-        await reinstate_authorization(
+        await change_status(
             session,
+            "reinstate",
             authorization_id=authorization[reinstated],
             reason="fixed",
             effective_at=yesterday,
         )
-        await withdraw_authorization(
+        await change_status(
             session,
+            "withdraw",
             authorization_id=authorization[withdrawn],
             reason="closed",
             effective_at=start_of(days(-3)),

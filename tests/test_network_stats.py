@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.center_authorizations import Standing, start_of, suspend_authorization
+from db.center_authorizations import Standing, change_status, start_of
 from db.instructors import ModuleGrant, register_instructor
 from db.network_stats import (
     PlaceCount,
@@ -40,8 +40,9 @@ async def network(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
             )
         )
         assert authorization_id is not None
-        await suspend_authorization(
+        await change_status(
             session,
+            "suspend",
             authorization_id=authorization_id,
             reason="audit",
             effective_at=start_of(days(-2)),

@@ -12,6 +12,17 @@ that a bulk mutation costs in proportion to the items it carries::
         metadata=field_cost(size_from="input.results", per_item=1),
     )
 
+A report over many items sizes itself the same way but charges its selection once, except
+for the lists in it that hold one entry per item, which are charged per item: the diagnostic
+on 1,000 candidates costs 1,000 plus its per-candidate lists 1,000 times, not its
+aggregates and training plan 1,000 times over::
+
+    diagnostic: DiagnosticReport = strawberry.field(
+        resolver=diagnostics.diagnostic,
+        metadata=field_cost(size_from="candidateIds", per_item=1, selection_once=True),
+    )
+    candidates: list[CandidateDiagnostic] = strawberry.field(metadata=field_cost(one_per_item=True))
+
 Fragments and every type condition of an abstract field are counted in full, and
 ``@skip``/``@include`` are ignored: the price is an upper bound, never an underestimate.
 """
@@ -60,19 +71,42 @@ _STRAWBERRY_DEFINITION = "strawberry-definition"
 
 @dataclass(frozen=True, slots=True)
 class FieldCost:
-    """A field's declared price. ``size_from`` is a dotted path into its arguments (for
-    example ``"input.results"``): a list there counts its items, a number counts itself."""
+    """A field's declared price.
+
+    ``size_from`` is a dotted path into its arguments (for example ``"input.results"``): a
+    list there counts its items, a number counts itself; ``size`` is a fixed size, for a
+    field no argument sizes (an upper bound). The field costs ``base + per_item * size`` and
+    its selection once per item, or, with ``selection_once``, once in all, but for the lists
+    in it marked ``one_per_item``, which cost their selection once per item of this field.
+    """
 
     base: int | None = None
     size_from: str | None = None
+    size: int | None = None
     per_item: int = 0
+    selection_once: bool = False
+    one_per_item: bool = False
 
 
 def field_cost(
-    *, base: int | None = None, size_from: str | None = None, per_item: int = 0
+    *,
+    base: int | None = None,
+    size_from: str | None = None,
+    size: int | None = None,
+    per_item: int = 0,
+    selection_once: bool = False,
+    one_per_item: bool = False,
 ) -> dict[str, FieldCost]:
     """Metadata for ``strawberry.field``/``strawberry.mutation`` declaring a field's price."""
-    return {COST_METADATA_KEY: FieldCost(base=base, size_from=size_from, per_item=per_item)}
+    declared = FieldCost(
+        base=base,
+        size_from=size_from,
+        size=size,
+        per_item=per_item,
+        selection_once=selection_once,
+        one_per_item=one_per_item,
+    )
+    return {COST_METADATA_KEY: declared}
 
 
 def query_cost(
@@ -172,6 +206,8 @@ class _Calculator:
         self.variables = variables
         self.read_variables = False
         self._expanding: set[str] = set()
+        # The sizes of the enclosing ``selection_once`` fields, innermost last.
+        self._report_sizes: list[int] = []
 
     def selection_cost(
         self,
@@ -218,10 +254,21 @@ class _Calculator:
         if base is None:
             base = root_base if root_base is not None else FIELD_BASE_COST
         size = self._size(definition, node, declared)
+        repeats = size
+        if declared.one_per_item:
+            repeats = self._report_sizes[-1] if self._report_sizes else 1
+        elif declared.selection_once:
+            repeats = 1
         children = 0
         if node.selection_set is not None:
-            children = self.selection_cost(get_named_type(definition.type), node.selection_set)
-        return base + declared.per_item * size + size * children
+            if declared.selection_once:
+                self._report_sizes.append(size)
+            try:
+                children = self.selection_cost(get_named_type(definition.type), node.selection_set)
+            finally:
+                if declared.selection_once:
+                    self._report_sizes.pop()
+        return base + declared.per_item * size + repeats * children
 
     def _field_definition(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
         if name == "__typename":
@@ -255,6 +302,8 @@ class _Calculator:
             if isinstance(value, int) and not isinstance(value, bool):
                 return max(0, value)
             return 1
+        if declared.size is not None:
+            return declared.size
         if "first" not in definition.args:
             return 1
         declared_default = definition.args["first"].default_value

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from api.limits.cost import CostCache, QueryCostLimiter
 from api.limits.introspection import IntrospectionPolicy
 from api.limits.rules import ClientErrorPolicy, document_limits
+from api.limits.strings import StorableStringLiterals, StorableVariables
 from api.settings import Settings
 
 
@@ -19,6 +20,8 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     prices = CostCache()  # outlives each request, as the parser and validation caches do
     extensions: list[Callable[[], SchemaExtension]] = [
         *document_limits(settings.limits),
+        lambda: AddValidationRules([StorableStringLiterals]),
+        StorableVariables,
         lambda: QueryCostLimiter(max_cost=max_cost, prices=prices),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),
     ]

@@ -33,7 +33,7 @@ from api.schema.node import parse_global_id
 from api.schema.proctors import Proctor
 from api.schema.user_error import UserError
 from db import centers as db_centers
-from db.center_authorizations import authorizations_of_centers
+from db.center_authorizations import AuthorizationAction, authorizations_of_centers
 from db.errors import RuleViolation
 from db.instructors import ModuleGrant, instructor_record
 from db.instructors import register_instructor as register_instructor_record
@@ -89,7 +89,7 @@ async def authorize_center(info: Info, input: AuthorizeCenterInput) -> CenterPay
 
 
 async def _change(
-    info: Info, input: CenterAuthorizationActionInput, action: db_centers.AuthorizationAction
+    info: Info, input: CenterAuthorizationActionInput, action: AuthorizationAction
 ) -> CenterAuthorizationPayload:
     principal = info.context.require_principal()
     try:

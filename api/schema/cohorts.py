@@ -7,12 +7,14 @@ from typing import Self
 
 import strawberry
 
+from api.limits.cost import field_cost
 from api.resolvers.cohort_fields import cohort_candidates, cohort_diagnostic
 from api.schema.diagnostics import DiagnosticReport
 from api.schema.node import Node, to_global_id
 from api.schema.records import Candidate
 from api.schema.user_error import UserError
 from db.cohorts import CohortRecord
+from db.diagnostics import MAX_CANDIDATES
 
 
 @strawberry.type(
@@ -34,6 +36,8 @@ class Cohort(Node):
     )
     diagnostic: DiagnosticReport = strawberry.field(
         resolver=cohort_diagnostic,
+        # Priced as Query.diagnostic on the most members a cohort may have.
+        metadata=field_cost(size=MAX_CANDIDATES, per_item=1, selection_once=True),
         description=(
             "The diagnostic on the members you may see now (an empty report when none are "
             "left). Logged for each of them, as Query.diagnostic is."

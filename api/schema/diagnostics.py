@@ -8,6 +8,7 @@ from typing import Self
 
 import strawberry
 
+from api.limits.cost import field_cost
 from api.resolvers.training_centers import nearest_centers
 from api.schema.catalog import KeyWorkActivity, Module, Program
 from api.schema.records import Candidate
@@ -73,7 +74,7 @@ class ModuleGap:
 @strawberry.type(description="Training on one module for the candidates who need it.")
 class TrainingPlanItem:
     module: Module
-    candidates: list[Candidate]
+    candidates: list[Candidate] = strawberry.field(metadata=field_cost(one_per_item=True))
     cost_cents: int = strawberry.field(
         description="(Course supplement + assessment fee) times the candidates, in cents."
     )
@@ -114,7 +115,7 @@ class TrainingPlan:
 
 @strawberry.type(description="The diagnostic tool's report on a cohort, for one program.")
 class DiagnosticReport:
-    candidates: list[CandidateDiagnostic]
+    candidates: list[CandidateDiagnostic] = strawberry.field(metadata=field_cost(one_per_item=True))
     modules: list[ModuleGap]
     training_plan: TrainingPlan
     program: Program

@@ -148,6 +148,8 @@ class Query:
     diagnostic: DiagnosticReport = strawberry.field(
         resolver=diagnostics.diagnostic,
         extensions=requires(Scope.DIAGNOSTICS_READ),
+        # 1, plus 1 per candidate, plus the per-candidate lists once per candidate (README).
+        metadata=field_cost(size_from="candidateIds", per_item=1, selection_once=True),
         description=(
             "Gaps and a costed training plan for 1 to 1,000 candidates who shared their record "
             "with you (staff: anyone), over the modules the program's certification requires. "

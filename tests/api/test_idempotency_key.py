@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import models
+from tests.support.apps import eventually
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, school_client
@@ -76,3 +79,38 @@ async def test_without_a_token_the_header_changes_nothing(graphql: GraphQLClient
     response = await graphql.post("{ modules { code } }", **{"idempotency-key": "anon"})
     assert response.status_code == 200
     assert "idempotent-replayed" not in response.headers
+
+
+async def test_the_same_key_while_the_first_request_runs_is_a_409(
+    school: SchoolClient, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = {"idempotency-key": "in-flight"}
+    async with engine.connect() as blocker:
+        # The first request claims its key, then waits on this lock to register the candidate.
+        await blocker.execute(text("LOCK TABLE candidates IN ACCESS EXCLUSIVE MODE"))
+        first = asyncio.create_task(school.api.post(REGISTER, {"id": "S-1"}, **headers))
+
+        async def claimed() -> bool:
+            async with sessionmaker() as session:
+                count = select(func.count()).select_from(models.IdempotentRequest)
+                return bool(await session.scalar(count))
+
+        assert await eventually(claimed)
+        second = await school.api.post(REGISTER, {"id": "S-1"}, **headers)
+        assert not first.done()
+        await blocker.rollback()
+    assert second.status_code == 409
+    assert second.headers["retry-after"] == "1"
+    assert second.json() == {
+        "errors": [
+            {
+                "message": "a request with this Idempotency-Key is still running",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ]
+    }
+    assert (await first).status_code == 200
+    retried = await school.api.post(REGISTER, {"id": "S-1"}, **headers)
+    assert retried.headers["idempotent-replayed"] == "true"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(models.Candidate)) == 1
