@@ -279,6 +279,10 @@ async def read_facts(
     poster: Poster,
     submissions: Sequence[ResultSubmission],
 ) -> BatchFacts:
+    # The catalogs first: a cold catalog cache opens a connection of its own, which must not
+    # wait for the pool while this session holds one.
+    days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
+    catalog_by_day = {day: await catalogs.on(day) for day in days}
     existing = await read_recorded(
         session, poster.organization_id, list({s.external_id for s in submissions})
     )
@@ -330,8 +334,6 @@ async def read_facts(
             )
         )
     }
-    days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
-    catalog_by_day = {day: await catalogs.on(day) for day in days}
     wanted = set()
     for s in submissions:
         center = centers.get(s.center_site_code.upper())
