@@ -97,6 +97,8 @@ async def profile(url: str, args: argparse.Namespace) -> None:
             profiler.enable()
             await asyncio.gather(*(worker(queue[n::8]) for n in range(8)))
             profiler.disable()
+    if args.dump:
+        profiler.dump_stats(args.dump)
     stats = pstats.Stats(profiler)
     stats.sort_stats(args.sort).print_stats(args.top)
 
@@ -107,6 +109,7 @@ def main() -> None:
     parser.add_argument("--persisted", action="store_true", help="send documentId")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--dump", default=None, help="write the raw profile to this file")
     args = parser.parse_args()
     with fresh_database() as url:
         asyncio.run(profile(url, args))

@@ -1,7 +1,7 @@
 """The audit trail: append-only rows of who did or read what, when, in which request.
 
-Written in one statement per request (with the request's disclosure-log rows, if any, as a
-CTE of the same statement); read by staff newest first, a page at a time, on an index.
+Written in one statement per request (with the request's disclosure-log rows, if any, as
+CTEs of the same statement); read by staff newest first, a page at a time, on an index.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,30 +35,32 @@ async def record_audit(
     session: AsyncSession,
     entries: Sequence[AuditEntry],
     *,
-    disclosed: Disclosed | None = None,
+    disclosed: Sequence[Disclosed] = (),
 ) -> None:
     """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``."""
     if not entries:
         return
-    statement = insert(models.AuditEvent).values(
-        [
-            {
-                "kind": entry.kind,
-                "action": entry.action,
-                "outcome": entry.outcome,
-                "request_id": entry.request_id,
-                "organization_id": entry.organization_id,
-                "client_id": entry.client_id,
-                "error_codes": list(entry.error_codes),
-                "candidate_ids": list(entry.candidate_ids),
-                "record_ids": list(entry.record_ids),
-            }
-            for entry in entries
-        ]
-    )
-    if disclosed is not None and disclosed.candidate_ids:
-        statement = statement.add_cte(disclosure_insert(disclosed).cte("disclosed"))
+    rows = [_row(entry) for entry in entries]
+    # One row as a plain VALUES: SQLAlchemy caches its compiled form (a multi-row VALUES is
+    # compiled again for every call); every request that discloses writes exactly one.
+    statement = insert(models.AuditEvent).values(rows[0] if len(rows) == 1 else rows)
+    for number, disclosure in enumerate(d for d in disclosed if d.candidate_ids):
+        statement = statement.add_cte(disclosure_insert(disclosure).cte(f"disclosed_{number}"))
     await session.execute(statement)
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "kind": entry.kind,
+        "action": entry.action,
+        "outcome": entry.outcome,
+        "request_id": entry.request_id,
+        "organization_id": entry.organization_id,
+        "client_id": entry.client_id,
+        "error_codes": list(entry.error_codes),
+        "candidate_ids": list(entry.candidate_ids),
+        "record_ids": list(entry.record_ids),
+    }
 
 
 @dataclass(frozen=True, slots=True)

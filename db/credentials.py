@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -42,7 +42,17 @@ class StatusRefusal:
     message: str
 
 
-def effective_status(credential: models.Credential, now: datetime) -> str:
+class HasStatus(Protocol):
+    """A credential as stored, or a row read without the ORM (``db/verification.py``)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def effective_status(credential: HasStatus, now: datetime) -> str:
     if (
         credential.status == "ACTIVE"
         and credential.expires_at is not None

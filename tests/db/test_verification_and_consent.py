@@ -33,7 +33,7 @@ async def test_verification_matches_code_and_folded_family_name(school: School) 
             session, code=typed, family_name="muller ludenscheidt", now=NOW
         )
         assert hit is not None
-        assert (hit.status, hit.candidate.family_name) == ("ACTIVE", "Müller-Lüdenscheidt")
+        assert (hit.status, hit.holder_name) == ("ACTIVE", "Ana Müller-Lüdenscheidt")
         for wrong_code, wrong_name in [
             (code, "Miller"),
             ("7K3D-9QXM-4T2B-HC", "Müller-Lüdenscheidt"),
