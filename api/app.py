@@ -23,6 +23,7 @@ from starlette.routing import Route
 from api import maintenance
 from api.context import Resources
 from api.events_service import EventsService
+from api.fast_path import FastPath
 from api.graphql_view import GraphQLView
 from api.http_guards import RequestBodyLimit
 from api.idempotency import IdempotencyMiddleware
@@ -111,6 +112,12 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         rate_limiter=rate_limiter,
         persisted=PersistedQueries.configured(
             settings, graphql_schema._schema, registry_schema=schema is None
+        ),
+        # Only for the registry's schema, whose extensions the fast path stands in for.
+        fast_path=(
+            FastPath(graphql_schema, settings)
+            if schema is None and settings.graphql_fast_path
+            else None
         ),
     )
     app = Starlette(

@@ -66,23 +66,27 @@ class ErrorCodes(SchemaExtension):
             result.errors = [self._coded(error) for error in result.errors]
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
-        if _is_client_error(error):
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-            return error
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        logger.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or ()) or "operation",
-            request_id,
-            exc_info=error.original_error,
-        )
-        return GraphQLError(
-            INTERNAL_MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": "INTERNAL", "requestId": request_id},
-        )
+        return coded(error, getattr(self.execution_context.context, "request_id", None))
+
+
+def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """``error`` with an ``extensions.code``; an unexpected one masked, and logged."""
+    if _is_client_error(error):
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return error
+    logger.error(
+        "unexpected error in %s (request %s)",
+        ".".join(str(p) for p in error.path or ()) or "operation",
+        request_id,
+        exc_info=error.original_error,
+    )
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Insert, cast, func, insert, literal, select
@@ -44,7 +43,9 @@ def _typed(column: str, value: Any) -> ColumnElement[Any]:
 
 def disclosure_insert(disclosed: Disclosed) -> Insert:
     """The INSERT of one row per candidate (callers make sure there is at least one)."""
-    candidate_ids = cast(literal(list(disclosed.candidate_ids), ARRAY(BigInteger)), ARRAY(BigInteger))
+    candidate_ids = cast(
+        literal(list(disclosed.candidate_ids), ARRAY(BigInteger)), ARRAY(BigInteger)
+    )
     rows = select(
         func.unnest(candidate_ids),
         _typed("organization_id", disclosed.organization_id),

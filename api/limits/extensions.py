@@ -8,7 +8,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.limits.cost import CostCache, QueryCostLimiter
 from api.limits.introspection import IntrospectionPolicy
-from api.limits.rules import ClientErrorPolicy, document_limits
+from api.limits.rules import ClientErrorPolicy, document_limits, limit_rules
 from api.settings import Settings
 
 
@@ -18,7 +18,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     hide_suggestions = settings.is_production
     prices = CostCache()  # outlives each request, as the parser and validation caches do
     extensions: list[Callable[[], SchemaExtension]] = [
-        *document_limits(settings.limits),
+        *document_limits(settings.limits, limit_rules(settings.limits)),
         lambda: QueryCostLimiter(max_cost=max_cost, prices=prices),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),
     ]
