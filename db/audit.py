@@ -6,16 +6,18 @@ CTEs of the same statement); read by staff newest first, a page at a time, on an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.disclosures import Disclosed, disclosure_insert
+from db.base import Base
+from db.disclosures import Disclosed, disclosure_insert, disclosure_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,20 @@ class AuditEntry:
     record_ids: Sequence[str] = ()
 
 
+_TABLE = Base.metadata.tables[models.AuditEvent.__tablename__]
+_COLUMNS = (
+    "kind",
+    "action",
+    "outcome",
+    "request_id",
+    "organization_id",
+    "client_id",
+    "error_codes",
+    "candidate_ids",
+    "record_ids",
+)
+
+
 async def record_audit(
     session: AsyncSession,
     entries: Sequence[AuditEntry],
@@ -40,13 +56,30 @@ async def record_audit(
     """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``."""
     if not entries:
         return
-    rows = [_row(entry) for entry in entries]
-    # One row as a plain VALUES: SQLAlchemy caches its compiled form (a multi-row VALUES is
-    # compiled again for every call); every request that discloses writes exactly one.
-    statement = insert(models.AuditEvent).values(rows[0] if len(rows) == 1 else rows)
-    for number, disclosure in enumerate(d for d in disclosed if d.candidate_ids):
-        statement = statement.add_cte(disclosure_insert(disclosure).cte(f"disclosed_{number}"))
-    await session.execute(statement)
+    disclosures = [d for d in disclosed if d.candidate_ids]
+    parameters: dict[str, Any] = {}
+    for number, disclosure in enumerate(disclosures):
+        parameters.update(disclosure_parameters(disclosure, f"disclosed_{number}"))
+    if len(entries) == 1:
+        # Every request that discloses writes exactly one row: a statement built once.
+        parameters.update({f"audit_{k}": v for k, v in _row(entries[0]).items()})
+        await session.execute(_one_row(len(disclosures)), parameters)
+        return
+    statement = insert(_TABLE).values([_row(entry) for entry in entries])
+    await session.execute(_with_disclosures(statement, len(disclosures)), parameters)
+
+
+@functools.cache
+def _one_row(disclosures: int) -> Insert:
+    row = {name: bindparam(f"audit_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS}
+    return _with_disclosures(insert(_TABLE).values(row), disclosures)
+
+
+def _with_disclosures(statement: Insert, disclosures: int) -> Insert:
+    for number in range(disclosures):
+        prefix = f"disclosed_{number}"
+        statement = statement.add_cte(disclosure_insert(prefix).cte(prefix))
+    return statement
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:

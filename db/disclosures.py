@@ -8,15 +8,17 @@ thousand (``unnest`` of an array), so SQLAlchemy compiles it once per process.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Insert, cast, func, insert, literal, select
+from sqlalchemy import BigInteger, Insert, bindparam, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.base import Base
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,43 +34,40 @@ class Disclosed:
     request_id: str | None = None
 
 
-_COLUMNS = models.Disclosure.__table__.c
+_TABLE = Base.metadata.tables[models.Disclosure.__tablename__]
+_VALUES = ("organization_id", "client_id", "kind", "credential_id", "purpose", "request_id")
 
 
-def _typed(column: str, value: Any) -> ColumnElement[Any]:
-    """A parameter cast to its column's type: PostgreSQL cannot infer it in a SELECT list."""
-    column_type = _COLUMNS[column].type
-    return cast(literal(value, column_type), column_type)
-
-
-def disclosure_insert(disclosed: Disclosed) -> Insert:
-    """The INSERT of one row per candidate (callers make sure there is at least one)."""
-    candidate_ids = cast(
-        literal(list(disclosed.candidate_ids), ARRAY(BigInteger)), ARRAY(BigInteger)
-    )
+@functools.cache
+def disclosure_insert(prefix: str = "disclosed") -> Insert:
+    """The INSERT of one row per candidate, its parameters named ``{prefix}_{column}`` (see
+    :func:`disclosure_parameters`). Built once per prefix, so SQLAlchemy neither rebuilds
+    nor recompiles it; the prefix lets several live in one statement."""
+    ids = ARRAY(BigInteger)
+    # Cast to the column's type: PostgreSQL cannot infer a parameter's type in a SELECT list.
     rows = select(
-        func.unnest(candidate_ids),
-        _typed("organization_id", disclosed.organization_id),
-        _typed("client_id", disclosed.client_pk),
-        _typed("kind", disclosed.kind),
-        _typed("credential_id", disclosed.credential_id),
-        _typed("purpose", disclosed.purpose),
-        _typed("request_id", disclosed.request_id),
+        func.unnest(cast(bindparam(f"{prefix}_candidate_ids", type_=ids), ids)),
+        *(
+            cast(bindparam(f"{prefix}_{name}", type_=_TABLE.c[name].type), _TABLE.c[name].type)
+            for name in _VALUES
+        ),
     )
-    return insert(models.Disclosure).from_select(
-        [
-            "candidate_id",
-            "organization_id",
-            "client_id",
-            "kind",
-            "credential_id",
-            "purpose",
-            "request_id",
-        ],
-        rows,
-    )
+    return insert(_TABLE).from_select(["candidate_id", *_VALUES], rows)
+
+
+def disclosure_parameters(disclosed: Disclosed, prefix: str = "disclosed") -> dict[str, Any]:
+    """The parameters of :func:`disclosure_insert` for ``disclosed`` (at least one candidate)."""
+    return {
+        f"{prefix}_candidate_ids": list(disclosed.candidate_ids),
+        f"{prefix}_organization_id": disclosed.organization_id,
+        f"{prefix}_client_id": disclosed.client_pk,
+        f"{prefix}_kind": disclosed.kind,
+        f"{prefix}_credential_id": disclosed.credential_id,
+        f"{prefix}_purpose": disclosed.purpose,
+        f"{prefix}_request_id": disclosed.request_id,
+    }
 
 
 async def record_disclosures(session: AsyncSession, disclosed: Disclosed) -> None:
     if disclosed.candidate_ids:
-        await session.execute(disclosure_insert(disclosed))
+        await session.execute(disclosure_insert(), disclosure_parameters(disclosed))
