@@ -25,7 +25,7 @@ from graphql import (
     FragmentSpreadNode,
     OperationDefinitionNode,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
@@ -129,7 +129,7 @@ class RequestAudit:
 
     async def write(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         *,
         principal: Principal | None,
         request_id: str,
@@ -161,10 +161,10 @@ class RequestAudit:
             )
             disclosures.append(record_reads)
         try:
-            async with sessionmaker() as session:
-                # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                await record_audit(session, entries, disclosed=disclosures)
+            # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
             # Never silent: the operator finds what went unrecorded under the request id.
             logger.exception(
@@ -235,7 +235,7 @@ class WriteAuditTrail(SchemaExtension):
         if audit is None or not (audit.mutations or audit.disclosed):
             return
         await audit.write(
-            context.sessionmaker,
+            context.resources.engine,
             principal=context.principal,
             request_id=context.request_id,
             action=self._root_fields(),

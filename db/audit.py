@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db import models
 from db.base import Base
@@ -48,7 +48,7 @@ _COLUMNS = (
 
 
 async def record_audit(
-    session: AsyncSession,
+    database: AsyncConnection | AsyncSession,
     entries: Sequence[AuditEntry],
     *,
     disclosed: Sequence[Disclosed] = (),
@@ -63,10 +63,10 @@ async def record_audit(
     if len(entries) == 1:
         # Every request that discloses writes exactly one row: a statement built once.
         parameters.update({f"audit_{k}": v for k, v in _row(entries[0]).items()})
-        await session.execute(_one_row(len(disclosures)), parameters)
+        await database.execute(_one_row(len(disclosures)), parameters)
         return
     statement = insert(_TABLE).values([_row(entry) for entry in entries])
-    await session.execute(_with_disclosures(statement, len(disclosures)), parameters)
+    await database.execute(_with_disclosures(statement, len(disclosures)), parameters)
 
 
 @functools.cache

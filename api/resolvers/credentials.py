@@ -24,11 +24,11 @@ async def verify(info: Info, verification_code: str, family_name: str) -> Creden
     context = info.context
     principal = context.require_principal()
     now = datetime.now(UTC)
-    async with context.sessionmaker() as session:
+    async with context.resources.engine.connect() as connection:
         # One read: no transaction, so no BEGIN and COMMIT round trips.
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
         verified = await verify_credential(
-            session, code=verification_code, family_name=family_name, now=now
+            connection, code=verification_code, family_name=family_name, now=now
         )
     if verified is None:
         return CredentialVerification.no_match()
