@@ -1,6 +1,7 @@
 """Where a ``verifyCredential`` request spends its time in our process: cProfile of the app.
 
     ./dev python -m bench.verification_profile [--requests 2000] [--persisted] [--sort tottime]
+        [--dump FILE] [--timed]
 
 Builds a fresh database and credentials as ``bench.verification`` does, then calls the ASGI
 application directly (no server, no sockets, 8 requests in flight) under cProfile and prints
@@ -14,6 +15,7 @@ import asyncio
 import cProfile
 import pstats
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,16 @@ async def profile(url: str, args: argparse.Namespace) -> None:
                 for body in share:
                     assert await call(app, token, body) == 200
 
+            if args.timed:
+                started, cpu = time.perf_counter(), time.process_time()
+                await asyncio.gather(*(worker(queue[n::8]) for n in range(8)))
+                elapsed = time.perf_counter() - started
+                per_request_ms = (time.process_time() - cpu) / args.requests * 1000
+                print(
+                    f"{args.requests / elapsed:.0f} requests/s in process (no profiler), "
+                    f"{per_request_ms:.2f} ms of this process's CPU per request"
+                )
+                return
             profiler = cProfile.Profile()
             profiler.enable()
             await asyncio.gather(*(worker(queue[n::8]) for n in range(8)))
@@ -109,6 +121,7 @@ def main() -> None:
     parser.add_argument("--persisted", action="store_true", help="send documentId")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--timed", action="store_true", help="time the calls, no profiler")
     parser.add_argument("--dump", default=None, help="write the raw profile to this file")
     args = parser.parse_args()
     with fresh_database() as url:
