@@ -27,8 +27,6 @@ async def verify(info: Info, verification_code: str, family_name: str) -> Creden
     principal = context.require_principal()
     now = datetime.now(UTC)
     async with context.resources.engine.connect() as connection:
-        # One read: no transaction, so no BEGIN and COMMIT round trips.
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
         verified = await verify_credential(
             connection, code=verification_code, family_name=family_name, now=now
         )
