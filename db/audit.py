@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db import models
@@ -48,7 +49,7 @@ _COLUMNS = (
 
 
 async def record_audit(
-    database: AsyncConnection | AsyncSession,
+    connection: AsyncConnection,
     entries: Sequence[AuditEntry],
     *,
     disclosed: Sequence[Disclosed] = (),
@@ -61,18 +62,25 @@ async def record_audit(
     for number, disclosure in enumerate(disclosures):
         parameters.update(disclosure_parameters(disclosure, f"disclosed_{number}"))
     if len(entries) == 1:
-        # Every request that discloses writes exactly one row: a statement built once.
+        # Every request that discloses writes exactly one row: the statement is compiled once,
+        # and sent as its text, which spares SQLAlchemy's per-execution work (a third of the
+        # cost of the verification's database work) while its events still see it.
         parameters.update({f"audit_{k}": v for k, v in _row(entries[0]).items()})
-        await database.execute(_one_row(len(disclosures)), parameters)
+        sql, names = _one_row(len(disclosures))
+        await connection.exec_driver_sql(sql, tuple(parameters[name] for name in names))
         return
     statement = insert(_TABLE).values([_row(entry) for entry in entries])
-    await database.execute(_with_disclosures(statement, len(disclosures)), parameters)
+    await connection.execute(_with_disclosures(statement, len(disclosures)), parameters)
 
 
 @functools.cache
-def _one_row(disclosures: int) -> Insert:
+def _one_row(disclosures: int) -> tuple[str, tuple[str, ...]]:
+    """The one-row INSERT as PostgreSQL's text, and its parameters' names in order."""
     row = {name: bindparam(f"audit_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS}
-    return _with_disclosures(insert(_TABLE).values(row), disclosures)
+    # inline: no RETURNING of the new id, which nobody reads.
+    statement = _with_disclosures(insert(_TABLE).values(row).inline(), disclosures)
+    compiled = statement.compile(dialect=asyncpg.dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def _with_disclosures(statement: Insert, disclosures: int) -> Insert:
