@@ -24,6 +24,7 @@ from starlette.routing import Route
 from api import maintenance
 from api.context import Resources
 from api.events_service import EventsService
+from api.fast_path import FastPath
 from api.graphql_view import GraphQLView
 from api.http_guards import RequestBodyLimit
 from api.idempotency import IdempotencyMiddleware
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             auth=auth,
             events=events,
         )
+        _freeze_startup_objects()
         try:
             async with (
                 auth.running(sessionmaker),
@@ -119,6 +121,12 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         persisted=PersistedQueries.configured(
             settings, graphql_schema._schema, registry_schema=schema is None
         ),
+        # Only for the registry's schema, whose extensions the fast path stands in for.
+        fast_path=(
+            FastPath(graphql_schema, settings)
+            if schema is None and settings.graphql_fast_path
+            else None
+        ),
     )
     app = Starlette(
         routes=[
@@ -154,6 +162,20 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
+
+
+_startup_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Moves what startup built (the schema, the models, the pools) out of the garbage
+    collector's sight, once per process: its full collections then walk only what requests
+    allocate. On the verification path that is about a tenth of the CPU."""
+    global _startup_frozen
+    if not _startup_frozen:
+        gc.collect()
+        gc.freeze()
+        _startup_frozen = True
 
 
 def auth_config(settings: Settings) -> AuthConfig:

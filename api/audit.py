@@ -19,12 +19,13 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     OperationDefinitionNode,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
@@ -108,10 +109,17 @@ class RequestAudit:
     mutations: list[AuditEntry] = field(default_factory=list)
     disclosed: dict[int, None] = field(default_factory=dict)
     records_read: dict[int, None] = field(default_factory=dict)
+    logged: list[Disclosed] = field(default_factory=list)
 
     def disclose(self, candidate_ids: Iterable[int]) -> None:
         """Candidate data left in this answer (logged by its resolver where it has a kind)."""
         self.disclosed.update(dict.fromkeys(candidate_ids))
+
+    def log(self, disclosure: Disclosed) -> None:
+        """Candidate data disclosed to an organization: its disclosure-log rows are written in
+        the audit statement, so the answer leaves only once both records are written."""
+        self.disclose(disclosure.candidate_ids)
+        self.logged.append(disclosure)
 
     def read_records(self, candidate_ids: Iterable[int]) -> None:
         """Candidate records read: disclosed, and for an employer, RECORD_READ in their log."""
@@ -121,7 +129,7 @@ class RequestAudit:
 
     async def write(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         *,
         principal: Principal | None,
         request_id: str,
@@ -142,7 +150,7 @@ class RequestAudit:
             )
         if not entries:
             return
-        record_reads = None
+        disclosures = list(self.logged)
         if principal is not None and principal.organization_kind == "EMPLOYER":
             record_reads = Disclosed(
                 candidate_ids=list(self.records_read),
@@ -151,11 +159,12 @@ class RequestAudit:
                 kind="RECORD_READ",
                 request_id=request_id,
             )
+            disclosures.append(record_reads)
         try:
-            async with sessionmaker() as session:
-                # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                await record_audit(session, entries, disclosed=record_reads)
+            # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
             # Never silent: the operator finds what went unrecorded under the request id.
             logger.exception(
@@ -166,6 +175,7 @@ class RequestAudit:
         self.mutations.clear()
         self.disclosed.clear()
         self.records_read.clear()
+        self.logged.clear()
 
 
 class AuditedMutation(FieldExtension):
@@ -225,38 +235,43 @@ class WriteAuditTrail(SchemaExtension):
         if audit is None or not (audit.mutations or audit.disclosed):
             return
         await audit.write(
-            context.sessionmaker,
+            context.resources.engine,
             principal=context.principal,
             request_id=context.request_id,
             action=self._root_fields(),
         )
 
     def _root_fields(self) -> str:
-        """The operation's root field names, e.g. ``candidates`` or ``node,verifyCredential``."""
         document = self.execution_context.graphql_document
         if document is None:
             return "unknown"
-        wanted = self.execution_context.operation_name
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        for definition in document.definitions:
-            if not isinstance(definition, OperationDefinitionNode):
-                continue
-            if wanted is not None and (definition.name is None or definition.name.value != wanted):
-                continue
-            names: dict[str, None] = {}
-            selections = list(definition.selection_set.selections)
-            while selections:
-                selection = selections.pop(0)
-                if isinstance(selection, FieldNode):
-                    if not selection.name.value.startswith("__"):
-                        names[selection.name.value] = None
-                elif isinstance(selection, FragmentSpreadNode):
-                    spread = fragments.get(selection.name.value)
-                    if spread is not None:
-                        selections.extend(spread.selection_set.selections)
-                else:
-                    selections.extend(selection.selection_set.selections)  # type: ignore[attr-defined]
-            return ",".join(names) or "unknown"
-        return "unknown"
+        return root_fields(document, self.execution_context.operation_name)
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> str:
+    """The operation's root field names, e.g. ``candidates`` or ``node,verifyCredential``."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (
+            definition.name is None or definition.name.value != operation_name
+        ):
+            continue
+        names: dict[str, None] = {}
+        selections = list(definition.selection_set.selections)
+        while selections:
+            selection = selections.pop(0)
+            if isinstance(selection, FieldNode):
+                if not selection.name.value.startswith("__"):
+                    names[selection.name.value] = None
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = fragments.get(selection.name.value)
+                if spread is not None:
+                    selections.extend(spread.selection_set.selections)
+            else:
+                selections.extend(selection.selection_set.selections)  # type: ignore[attr-defined]
+        return ",".join(names) or "unknown"
+    return "unknown"

@@ -43,8 +43,20 @@ class Context:
     resources: Resources
     request_id: str
     principal: Principal | None
-    loaders: Loaders
     audit: RequestAudit = field(default_factory=RequestAudit)
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        """Built on first use: most requests (a verification, a mutation) never batch."""
+        if self._loaders is None:
+            self._loaders = Loaders.for_request(
+                self.resources.sessionmaker,
+                day=today(),
+                principal=self.principal,
+                audit=self.audit,
+            )
+        return self._loaders
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:

@@ -117,8 +117,13 @@ class ErrorCodes(SchemaExtension):
             result.errors = [self._coded(error) for error in result.errors]
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
-        if _is_client_error(error):
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-            return error
-        return masked(error, getattr(self.execution_context.context, "request_id", None))
+        return coded(error, getattr(self.execution_context.context, "request_id", None))
+
+
+def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """``error`` with an ``extensions.code``; an unexpected one masked (and logged)."""
+    if _is_client_error(error):
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return error
+    return masked(error, request_id)

@@ -7,7 +7,6 @@ request may cost) and ``api/graphiql`` (the IDE page).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -23,17 +22,14 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from api import graphql_http
-from api.audit import RequestAudit
-from api.context import Context, Resources, today
+from api.context import Context, Resources
 from api.errors import ApiError, masked
+from api.fast_path import FastPath
 from api.graphiql import GraphiQLPage
 from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
 from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
-from api.resolvers.loaders import Loaders
 from api.settings import Settings
-
-logger = logging.getLogger("mssc.errors")
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -44,6 +40,7 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         rate_limiter: RateLimiter | None = None,
         persisted: PersistedQueries | None = None,
+        fast_path: FastPath | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -55,25 +52,19 @@ class GraphQLView(GraphQL[Context, None]):
         self.ide = GraphiQLPage() if settings.graphiql else None
         self.rate_limiter = rate_limiter
         self.persisted = persisted or PersistedQueries.configured(settings, schema._schema)
+        self.fast_path = fast_path
+        if fast_path is not None:
+            fast_path.documents.prepare_all(self.persisted.documents.values())
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
-        principal = getattr(request.state, "principal", None)
-        audit = RequestAudit()
         return Context(
             request=request,
             response=response,
             resources=resources,
             request_id=request.state.request_id,
-            principal=principal,
-            loaders=Loaders.for_request(
-                resources.sessionmaker,
-                day=today(),
-                principal=principal,
-                audit=audit,
-            ),
-            audit=audit,
+            principal=getattr(request.state, "principal", None),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -128,6 +119,18 @@ class GraphQLView(GraphQL[Context, None]):
         allowed = {OperationType.QUERY}
         if method == "POST":
             allowed.add(OperationType.MUTATION)
+        runnable = self.fast_path and self.fast_path.runnable(query, params.operation_name, allowed)
+        if runnable:
+            outcome = await self.fast_path.execute(  # type: ignore[union-attr]
+                *runnable,
+                context=context,
+                variables=params.variables,
+                operation_name=params.operation_name,
+                operation_extensions=params.extensions,
+            )
+            return self._answer(
+                outcome.data, outcome.errors, outcome.extensions, context, sub_response, media_type
+            )
         try:
             result = await self.schema.execute(
                 query,
@@ -154,10 +157,23 @@ class GraphQLView(GraphQL[Context, None]):
             return self.json_response(answer.body, answer.status, media_type, answer.headers)
         except MissingQueryError:
             raise RequestError(400, "No GraphQL query found in the request") from None
+        return self._answer(
+            result.data, result.errors or [], result.extensions, context, sub_response, media_type
+        )
+
+    def _answer(
+        self,
+        data: dict[str, Any] | None,
+        errors: list[GraphQLError],
+        extensions: dict[str, Any] | None,
+        context: Context,
+        sub_response: Response,
+        media_type: str,
+    ) -> Response:
         answer = graphql_http.answer(
-            data=result.data,
-            errors=[_masked(error, context.request_id) for error in result.errors or ()],
-            extensions=result.extensions,
+            data=data,
+            errors=[_masked(error, context.request_id) for error in errors],
+            extensions=extensions,
             media_type=media_type,
         )
         response = self.json_response(answer.body, answer.status, media_type, answer.headers)

@@ -215,6 +215,9 @@ class Settings:
     # Logs: one JSON object a line (``text`` reads better in a terminal); see api/logs.py.
     log_level: str = "INFO"
     log_format: LogFormat = "json"
+    # The GraphQL fast path (issue 8; api/fast_path.py): off, every request takes Strawberry's
+    # full path. Answers are the same either way; only the cost differs.
+    graphql_fast_path: bool = True
     # Persisted queries (issue 8): the manifest (None: api/operations/), allow-list mode, and
     # how many documents clients may register by hash outside it (0: none).
     persisted_queries: Path | None = None
@@ -280,6 +283,7 @@ class Settings:
             webhook_poll_seconds=_float(env, "MSSC_WEBHOOK_POLL_SECONDS", 1.0, minimum=0.01),
             credential_signing_keys=env.get("MSSC_CREDENTIAL_SIGNING_KEYS") or None,
             introspection_for_admins=_flag(env, "MSSC_INTROSPECTION_FOR_ADMINS", False),
+            graphql_fast_path=_flag(env, "MSSC_GRAPHQL_FAST_PATH", True),
             rate_limits=_rate_limits(env),
             hsts_max_age_seconds=_int(
                 env, "MSSC_HSTS_MAX_AGE_SECONDS", 63_072_000 if production else 0

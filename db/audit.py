@@ -1,20 +1,24 @@
 """The audit trail: append-only rows of who did or read what, when, in which request.
 
-Written in one statement per request (with the request's disclosure-log rows, if any, as a
-CTE of the same statement); read by staff newest first, a page at a time, on an index.
+Written in one statement per request (with the request's disclosure-log rows, if any, as
+CTEs of the same statement); read by staff newest first, a page at a time, on an index.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db import models
-from db.disclosures import Disclosed, disclosure_insert
+from db.base import Base
+from db.disclosures import Disclosed, disclosure_insert, disclosure_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,34 +34,74 @@ class AuditEntry:
     record_ids: Sequence[str] = ()
 
 
+_TABLE = Base.metadata.tables[models.AuditEvent.__tablename__]
+_COLUMNS = (
+    "kind",
+    "action",
+    "outcome",
+    "request_id",
+    "organization_id",
+    "client_id",
+    "error_codes",
+    "candidate_ids",
+    "record_ids",
+)
+
+
 async def record_audit(
-    session: AsyncSession,
+    connection: AsyncConnection,
     entries: Sequence[AuditEntry],
     *,
-    disclosed: Disclosed | None = None,
+    disclosed: Sequence[Disclosed] = (),
 ) -> None:
     """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``."""
     if not entries:
         return
-    statement = insert(models.AuditEvent).values(
-        [
-            {
-                "kind": entry.kind,
-                "action": entry.action,
-                "outcome": entry.outcome,
-                "request_id": entry.request_id,
-                "organization_id": entry.organization_id,
-                "client_id": entry.client_id,
-                "error_codes": list(entry.error_codes),
-                "candidate_ids": list(entry.candidate_ids),
-                "record_ids": list(entry.record_ids),
-            }
-            for entry in entries
-        ]
-    )
-    if disclosed is not None and disclosed.candidate_ids:
-        statement = statement.add_cte(disclosure_insert(disclosed).cte("disclosed"))
-    await session.execute(statement)
+    disclosures = [d for d in disclosed if d.candidate_ids]
+    parameters: dict[str, Any] = {}
+    for number, disclosure in enumerate(disclosures):
+        parameters.update(disclosure_parameters(disclosure, f"disclosed_{number}"))
+    if len(entries) == 1:
+        # Every request that discloses writes exactly one row: the statement is compiled once,
+        # and sent as its text, which spares SQLAlchemy's per-execution work (a third of the
+        # cost of the verification's database work) while its events still see it.
+        parameters.update({f"audit_{k}": v for k, v in _row(entries[0]).items()})
+        sql, names = _one_row(len(disclosures))
+        await connection.exec_driver_sql(sql, tuple(parameters[name] for name in names))
+        return
+    statement = insert(_TABLE).values([_row(entry) for entry in entries])
+    await connection.execute(_with_disclosures(statement, len(disclosures)), parameters)
+
+
+@functools.cache
+def _one_row(disclosures: int) -> tuple[str, tuple[str, ...]]:
+    """The one-row INSERT as PostgreSQL's text, and its parameters' names in order."""
+    row = {name: bindparam(f"audit_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS}
+    # inline: no RETURNING of the new id, which nobody reads.
+    statement = _with_disclosures(insert(_TABLE).values(row).inline(), disclosures)
+    compiled = statement.compile(dialect=asyncpg.dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+def _with_disclosures(statement: Insert, disclosures: int) -> Insert:
+    for number in range(disclosures):
+        prefix = f"disclosed_{number}"
+        statement = statement.add_cte(disclosure_insert(prefix).cte(prefix))
+    return statement
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "kind": entry.kind,
+        "action": entry.action,
+        "outcome": entry.outcome,
+        "request_id": entry.request_id,
+        "organization_id": entry.organization_id,
+        "client_id": entry.client_id,
+        "error_codes": list(entry.error_codes),
+        "candidate_ids": list(entry.candidate_ids),
+        "record_ids": list(entry.record_ids),
+    }
 
 
 @dataclass(frozen=True, slots=True)

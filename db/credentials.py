@@ -42,14 +42,17 @@ class StatusRefusal:
     message: str
 
 
-class Expiring(Protocol):
+class HasStatus(Protocol):
+    """A credential as stored, or a row read without the ORM (``db/verification.py``)."""
+
     @property
     def status(self) -> str: ...
+
     @property
     def expires_at(self) -> datetime | None: ...
 
 
-def effective_status(credential: Expiring, now: datetime) -> str:
+def effective_status(credential: HasStatus, now: datetime) -> str:
     if (
         credential.status == "ACTIVE"
         and credential.expires_at is not None

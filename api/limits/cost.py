@@ -331,45 +331,41 @@ def cost_budget_of(context: object) -> Budget | None:
     return budget if isinstance(budget, Budget) else None
 
 
-class QueryCostLimiter(SchemaExtension):
-    """Prices the operation after validation, before execution, and refuses it when it costs
-    more than ``max_cost`` (``TOO_COMPLEX``) or than the caller's budget has left
-    (``RATE_LIMITED``). Reports ``extensions.cost`` on every response."""
+class CostCheck:
+    """One request's price against the maximum and the caller's budget: refuses it when it
+    costs more than ``max_cost`` (``TOO_COMPLEX``) or than the budget has left
+    (``RATE_LIMITED``), and reports ``extensions.cost``."""
 
-    def __init__(self, *, max_cost: int, prices: CostCache | None = None) -> None:
-        self.max_cost = max_cost
-        self.prices = prices or CostCache(maxsize=0)
+    def __init__(self, *, max_cost: int, prices: CostCache, budget: Budget | None) -> None:
+        self.prices = prices
+        self.budget = budget
+        # A query the bucket could never hold is too complex, not merely early.
+        self.limit = max_cost if budget is None else min(max_cost, budget.capacity)
         self.cost: int | None = None
-        self.limit = max_cost
         self.decision: Decision | None = None
-        self.budget: Budget | None = None
 
-    def on_operation(self) -> Iterator[None]:
-        self.budget = cost_budget_of(self.execution_context.context)
-        if self.budget is not None:
-            # A query the bucket could never hold is too complex, not merely early.
-            self.limit = min(self.max_cost, self.budget.capacity)
-        yield
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        context = self.execution_context
-        assert context.graphql_document is not None
+    async def refusal(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        *,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> GraphQLExecutionResult | None:
+        """Prices the operation and charges the budget; the refusal, or None to run it."""
         self.cost = self.prices.cost(
-            context.schema._schema,
-            context.graphql_document,
-            operation_name=context.operation_name,
-            variables=context.variables,
+            schema, document, operation_name=operation_name, variables=variables
         )
         if self.cost > self.limit:
-            context.result = _refused(
+            return _refused(
                 f"Query cost {self.cost} exceeds the maximum of {self.limit}. "
                 "Ask for fewer fields or smaller pages (first).",
                 {"code": "TOO_COMPLEX", "cost": self.cost, "maxCost": self.limit},
             )
-        elif self.budget is not None:
+        if self.budget is not None:
             self.decision = await self.budget.charge(self.cost)
             if not self.decision.allowed:
-                context.result = _refused(
+                return _refused(
                     f"Query cost budget exhausted: this query costs {self.cost} and "
                     f"{int(self.decision.available)} points are available. "
                     f"Retry after {self.decision.retry_after_seconds} seconds.",
@@ -379,9 +375,9 @@ class QueryCostLimiter(SchemaExtension):
                         "retryAfter": self.decision.retry_after_seconds,
                     },
                 )
-        yield
+        return None
 
-    def get_results(self) -> dict[str, Any]:
+    def report(self) -> dict[str, Any]:
         report: dict[str, Any] = {"requestedQueryCost": self.cost, "maxQueryCost": self.limit}
         if self.budget is not None:
             available = self.decision.available if self.decision else self.budget.capacity
@@ -391,6 +387,39 @@ class QueryCostLimiter(SchemaExtension):
                 "restoreRate": self.budget.leak_per_second,
             }
         return {"cost": report}
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Applies a :class:`CostCheck` after validation, before execution."""
+
+    def __init__(self, *, max_cost: int, prices: CostCache | None = None) -> None:
+        self.max_cost = max_cost
+        self.prices = prices or CostCache(maxsize=0)
+        self.check = CostCheck(max_cost=max_cost, prices=self.prices, budget=None)
+
+    def on_operation(self) -> Iterator[None]:
+        self.check = CostCheck(
+            max_cost=self.max_cost,
+            prices=self.prices,
+            budget=cost_budget_of(self.execution_context.context),
+        )
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        refusal = await self.check.refusal(
+            context.schema._schema,
+            context.graphql_document,
+            operation_name=context.operation_name,
+            variables=context.variables,
+        )
+        if refusal is not None:
+            context.result = refusal
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return self.check.report()
 
 
 def _refused(message: str, extensions: dict[str, Any]) -> GraphQLExecutionResult:

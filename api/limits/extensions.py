@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import SchemaExtension
 
 from api.limits.cost import CostCache, QueryCostLimiter
 from api.limits.introspection import IntrospectionPolicy
-from api.limits.rules import ClientErrorPolicy, document_limits
-from api.limits.strings import StorableStringLiterals, StorableVariables
+from api.limits.rules import ClientErrorPolicy, document_limits, limit_rules
+from api.limits.strings import StorableVariables
 from api.settings import Settings
 
 
@@ -19,8 +19,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     hide_suggestions = settings.is_production
     prices = CostCache()  # outlives each request, as the parser and validation caches do
     extensions: list[Callable[[], SchemaExtension]] = [
-        *document_limits(settings.limits),
-        lambda: AddValidationRules([StorableStringLiterals]),
+        *document_limits(settings.limits, limit_rules(settings.limits)),
         StorableVariables,
         lambda: QueryCostLimiter(max_cost=max_cost, prices=prices),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),

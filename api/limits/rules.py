@@ -17,6 +17,7 @@ from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtensi
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from api.limits.strings import StorableStringLiterals
 from api.settings import GraphQLLimits
 
 # The messages of Strawberry's depth and alias limiters and of graphql-core's token limit.
@@ -50,13 +51,22 @@ def directives_rule(max_directives: int) -> type[ValidationRule]:
     return MaxDirectivesRule
 
 
-def document_limits(limits: GraphQLLimits) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories enforcing ``limits`` on the document (cost is separate)."""
-    rules: Sequence[type[ASTValidationRule]] = (
+def limit_rules(limits: GraphQLLimits) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules of ours that every document passes before it runs: ``limits`` on
+    depth, aliases and directives, and string literals PostgreSQL can store."""
+    return (
         depth_rule(limits.max_depth, None),
         aliases_rule(limits.max_aliases),
         directives_rule(limits.max_directives),
+        StorableStringLiterals,
     )
+
+
+def document_limits(
+    limits: GraphQLLimits, rules: Sequence[type[ASTValidationRule]]
+) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories enforcing ``limits`` on the document (cost is separate), with
+    ``rules`` from :func:`limit_rules` (built once: see the module's docstring)."""
     max_tokens = limits.max_tokens
 
     class TokenLimit(SchemaExtension):
@@ -81,10 +91,15 @@ class ClientErrorPolicy(SchemaExtension):
         if result is None or not result.errors:
             return
         for error in result.errors:
-            if self.hide_suggestions and "Did you mean" in error.message:
-                error.message = _SUGGESTION.sub("", error.message)
-            if error.original_error is None and _LIMIT_MESSAGES.search(error.message):
-                error.extensions = {**(error.extensions or {}), "code": "TOO_COMPLEX"}
+            for_clients(error, hide_suggestions=self.hide_suggestions)
+
+
+def for_clients(error: GraphQLError, *, hide_suggestions: bool) -> None:
+    """Codes a limiter's error ``TOO_COMPLEX``; with ``hide_suggestions``, drops "Did you mean"."""
+    if hide_suggestions and "Did you mean" in error.message:
+        error.message = _SUGGESTION.sub("", error.message)
+    if error.original_error is None and _LIMIT_MESSAGES.search(error.message):
+        error.extensions = {**(error.extensions or {}), "code": "TOO_COMPLEX"}
 
 
 class CachedParser(ParserCache):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -15,43 +16,67 @@ from api.schema.registry_inputs import CredentialActionInput, CredentialPayload
 from api.schema.user_error import UserError
 from api.schema.verification import CredentialVerification
 from db import models
+from db.catalog import CatalogSnapshot
 from db.credentials import Action, StatusRefusal, change_status
-from db.disclosures import Disclosed, record_disclosures
+from db.disclosures import Disclosed
 from db.verification import verify_credential
 
 
 async def verify(info: Info, verification_code: str, family_name: str) -> CredentialVerification:
-    principal = info.context.require_principal()
+    context = info.context
+    principal = context.require_principal()
     now = datetime.now(UTC)
-    async with info.context.sessionmaker.begin() as session:
+    async with context.resources.engine.connect() as connection:
         verified = await verify_credential(
-            session, code=verification_code, family_name=family_name, now=now
+            connection, code=verification_code, family_name=family_name, now=now
         )
-        if verified is not None and principal.organization_kind == "EMPLOYER":
-            await record_disclosures(
-                session,
-                Disclosed(
-                    candidate_ids=[verified.candidate.id],
-                    organization_id=principal.organization_id,
-                    client_pk=principal.client_pk,
-                    kind="VERIFICATION",
-                    credential_id=verified.credential.id,
-                    request_id=info.context.request_id,
-                ),
-            )
     if verified is None:
         return CredentialVerification.no_match()
-    info.context.audit.disclose([verified.candidate.id])
-    catalog = await info.context.catalog_today()
-    spec = catalog.credential_type_by_id(verified.credential.credential_type_id)
+    if principal.organization_kind == "EMPLOYER":
+        # Written with the audit row, in one statement, before the answer leaves.
+        context.audit.log(
+            Disclosed(
+                candidate_ids=[verified.candidate_id],
+                organization_id=principal.organization_id,
+                client_pk=principal.client_pk,
+                kind="VERIFICATION",
+                credential_id=verified.credential_id,
+                request_id=context.request_id,
+            )
+        )
+    else:
+        context.audit.disclose([verified.candidate_id])
+    catalog = await context.catalog_today()
     return CredentialVerification(
         valid=verified.status == "ACTIVE",
         status=verified.status,
-        credential_type=CredentialType.from_spec(spec, catalog) if spec else None,
-        holder_name=f"{verified.candidate.given_name} {verified.candidate.family_name}",
-        issued_at=verified.credential.issued_at,
-        expires_at=verified.credential.expires_at,
+        credential_type=_credential_type(catalog, verified.credential_type_id),
+        holder_name=verified.holder_name,
+        issued_at=verified.issued_at,
+        expires_at=verified.expires_at,
     )
+
+
+# A catalog snapshot never changes, so neither do its credential types' answers: built once
+# per snapshot (the very object: a database rebuilt in tests reuses version ids), not on
+# every verification.
+_credential_types: OrderedDict[tuple[int, int], tuple[CatalogSnapshot, CredentialType | None]] = (
+    OrderedDict()
+)
+_CACHED_TYPES = 256
+
+
+def _credential_type(catalog: CatalogSnapshot, type_id: int) -> CredentialType | None:
+    key = (id(catalog), type_id)
+    cached = _credential_types.get(key)
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    spec = catalog.credential_type_by_id(type_id)
+    answer = CredentialType.from_spec(spec, catalog) if spec else None
+    _credential_types[key] = (catalog, answer)
+    if len(_credential_types) > _CACHED_TYPES:
+        _credential_types.popitem(last=False)
+    return answer
 
 
 async def _act(info: Info, input: CredentialActionInput, action: Action) -> CredentialPayload:
