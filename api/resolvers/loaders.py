@@ -19,6 +19,7 @@ from auth.principal import Principal
 from db import models
 from db.center_authorizations import AuthorizationRecord, authorizations_of_centers
 from db.centers import CenterRecord, get_centers
+from db.diagnostics import record_disclosures
 from db.instructors import PublicInstructor, instructors_at_centers
 from db.proctors import proctors_at_centers
 from db.records import (
@@ -33,7 +34,6 @@ from db.records import (
     result_pages,
     visible_candidates,
 )
-from db.verification import record_disclosure
 
 if TYPE_CHECKING:
     from api.schema.records import Candidate
@@ -157,14 +157,15 @@ class Loaders:
 async def log_employer_reads(
     session: AsyncSession, principal: Principal, candidate_ids: list[int], request_id: str | None
 ) -> None:
-    """Every disclosure of a candidate's record to an employer is logged for the candidate."""
-    for candidate_id in candidate_ids:
-        await record_disclosure(
-            session,
-            candidate_id=candidate_id,
-            organization_id=principal.organization_id,
-            client_pk=principal.client_pk,
-            kind="RECORD_READ",
-            request_id=request_id,
-        )
+    """Every disclosure of a candidate's record to an employer is logged for the candidate,
+    in one statement for the whole page."""
+    await record_disclosures(
+        session,
+        candidate_ids,
+        organization_id=principal.organization_id,
+        client_pk=principal.client_pk,
+        kind="RECORD_READ",
+        purpose=None,
+        request_id=request_id,
+    )
     await session.commit()
