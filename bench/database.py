@@ -12,8 +12,9 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -37,7 +38,7 @@ def fresh_database() -> Iterator[str]:
             yield url
 
 
-def run_on_fresh_database(work: Callable[[str], Awaitable[None]]) -> None:
+def run_on_fresh_database(work: Callable[[str], Coroutine[Any, Any, None]]) -> None:
     """``asyncio.run(work(url))`` on a fresh database."""
     with fresh_database() as url:
         asyncio.run(work(url))

@@ -20,6 +20,7 @@ import asyncio
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ async def prepare(url: str, size: int, requests: int, output: Output) -> Prepare
         rng = random.Random(size)
         school = registry.schools[0]
         async with engine.connect() as connection:
-            school_name = (
+            school_name: str = (
                 await connection.execute(
                     text("SELECT name FROM organizations WHERE id = :id"),
                     {"id": school.organization_id},
@@ -85,13 +86,16 @@ async def prepare(url: str, size: int, requests: int, output: Output) -> Prepare
                     {"ids": rng.sample(range(1, registry.credentials + 1), WARM_UP + requests)},
                 )
             ).all()
-            students = (
-                await connection.execute(
-                    text("SELECT external_id FROM candidate_links WHERE organization_id = :org"),
-                    {"org": school.organization_id},
-                )
-            ).scalars()
-            student_ids = list(students)
+            student_ids: list[str] = list(
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT external_id FROM candidate_links WHERE organization_id = :org"
+                        ),
+                        {"org": school.organization_id},
+                    )
+                ).scalars()
+            )
         return Prepared(
             candidates=registry.candidates,
             employer=await new_client(engine, "EMPLOYER"),
@@ -133,10 +137,11 @@ def report(small: Latencies, large: Latencies, output: Output) -> None:
     header = f"{'request':<28} {'candidates':>11} {'p50':>9} {'p99':>9} {'mean':>9}"
     output.log(header)
     output.log("-" * len(header))
-    for name, pick in (
+    picks: list[tuple[str, Callable[[Latencies], list[float]]]] = [
         ("verifyCredential", lambda m: m.verify),
         ("candidate lookup", lambda m: m.lookup),
-    ):
+    ]
+    for name, pick in picks:
         for measured in (small, large):
             timings = pick(measured)
             p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
