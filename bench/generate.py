@@ -332,6 +332,14 @@ class RowMaker:
         )
         percent, passed = module.scores[correct]
         label = f"R{result_id}"
+        activities = (
+            tuple(
+                (activity.number, Decimal(self.rng.randrange(3000, 10001)) / 100)
+                for activity in module.spec.activities
+            )
+            if self.activity_scores
+            else ()
+        )
         digest = ResultSubmission(
             external_id=label,
             module_code=module.spec.code,
@@ -339,6 +347,7 @@ class RowMaker:
             taken_at=taken_at,
             candidate_external_id=student,
             correct_answers=correct,
+            activity_scores=activities,
         ).digest()
         rows["assessment_results"].append(
             (
@@ -357,10 +366,7 @@ class RowMaker:
                 digest,
             )
         )
-        if self.activity_scores:
-            for activity in module.spec.activities:
-                score = Decimal(self.rng.randrange(3000, 10001)) / 100
-                rows["activity_scores"].append((result_id, activity.number, score))
+        rows["activity_scores"].extend((result_id, number, score) for number, score in activities)
         return result_id
 
     def _credential(
