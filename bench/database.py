@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator
@@ -57,7 +58,7 @@ def _embedded_database() -> Iterator[str]:
 
 @contextlib.contextmanager
 def _server_database(server_url: str) -> Iterator[str]:
-    name = f"mssc_bench_{os.getpid()}"
+    name = f"mssc_bench_{os.getpid()}_{secrets.token_hex(3)}"  # several may be open at once
     parts = urlsplit(server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     admin = urlunsplit(parts._replace(path="/postgres"))
     asyncio.run(_administer(admin, f'CREATE DATABASE "{name}"'))

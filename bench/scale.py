@@ -4,7 +4,9 @@
 
 For each size, builds a registry in a fresh database with ``bench.generate`` (about five
 results and 1.7 credentials per candidate), starts the real server (``mssc serve``) on it,
-and times, over GraphQL over HTTP, one request at a time (latency, not throughput):
+and times, over GraphQL over HTTP, one request at a time (latency, not throughput), the
+requests alternating between the two servers so that the machine's other work weighs on both
+alike:
 
 - ``verifyCredential`` by an employer, for credentials drawn at random from the registry;
 - a school's candidate lookup by its own student id (``candidates(externalId:)``) with the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import time
@@ -107,30 +110,49 @@ async def prepare(url: str, size: int, requests: int, output: Output) -> Prepare
         await engine.dispose()
 
 
-async def measure(base: str, prepared: Prepared) -> Latencies:
-    async with (
-        GraphQL.signed_in(base, prepared.employer) as employer,
-        GraphQL.signed_in(base, prepared.school) as school,
-    ):
-        answer = await employer.data(VERIFY, prepared.verifications[0])
-        if not answer["verifyCredential"]["valid"] and answer["verifyCredential"]["status"] is None:
-            raise RuntimeError(f"a generated credential did not verify: {answer}")
-        found = await school.data(LOOKUP, prepared.lookups[0])
-        if len(found["candidates"]["edges"]) != 1:
-            raise RuntimeError(f"a generated student was not found: {found}")
-        verify = await employer.timed(VERIFY, prepared.verifications)
-        lookup = await school.timed(LOOKUP, prepared.lookups)
-    return Latencies(prepared.candidates, verify[WARM_UP:], lookup[WARM_UP:])
+async def _check(employer: GraphQL, school: GraphQL, prepared: Prepared) -> None:
+    answer = (await employer.data(VERIFY, prepared.verifications[0]))["verifyCredential"]
+    if not answer["valid"] and answer["status"] is None:
+        raise RuntimeError(f"a generated credential did not verify: {answer}")
+    found = await school.data(LOOKUP, prepared.lookups[0])
+    if len(found["candidates"]["edges"]) != 1:
+        raise RuntimeError(f"a generated student was not found: {found}")
 
 
-def at_size(size: int, requests: int, output: Output) -> Latencies:
-    began = time.perf_counter()
-    with fresh_database() as url:
-        prepared = asyncio.run(prepare(url, size, requests, output))
-        with api_server(url) as base:
-            latencies = asyncio.run(measure(base, prepared))
-    output.log(f"scale: {size:,} candidates measured in {time.perf_counter() - began:.0f} s")
-    return latencies
+async def measure(bases: tuple[str, str], prepared: tuple[Prepared, Prepared]) -> list[Latencies]:
+    """Requests alternate between the two servers, so that whatever else the machine is doing
+    weighs on both sizes alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        callers = []
+        for base, registry in zip(bases, prepared, strict=True):
+            employer = await stack.enter_async_context(GraphQL.signed_in(base, registry.employer))
+            school = await stack.enter_async_context(GraphQL.signed_in(base, registry.school))
+            await _check(employer, school, registry)
+            callers.append((employer, school))
+        verify: list[list[float]] = [[], []]
+        lookup: list[list[float]] = [[], []]
+        for n in range(len(prepared[0].verifications)):
+            for side, ((employer, _), registry) in enumerate(zip(callers, prepared, strict=True)):
+                verify[side] += await employer.timed(VERIFY, [registry.verifications[n]])
+        for n in range(len(prepared[0].lookups)):
+            for side, ((_, school), registry) in enumerate(zip(callers, prepared, strict=True)):
+                lookup[side] += await school.timed(LOOKUP, [registry.lookups[n]])
+    return [
+        Latencies(registry.candidates, verify[side][WARM_UP:], lookup[side][WARM_UP:])
+        for side, registry in enumerate(prepared)
+    ]
+
+
+def run(sizes: tuple[int, int], requests: int, output: Output) -> list[Latencies]:
+    with fresh_database() as small_url, fresh_database() as large_url:
+        urls = (small_url, large_url)
+        prepared = []
+        for url, size in zip(urls, sizes, strict=True):
+            began = time.perf_counter()
+            prepared.append(asyncio.run(prepare(url, size, requests, output)))
+            output.log(f"scale: {size:,} candidates ready in {time.perf_counter() - began:.0f} s")
+        with api_server(small_url) as small, api_server(large_url) as large:
+            return asyncio.run(measure((small, large), (prepared[0], prepared[1])))
 
 
 def report(small: Latencies, large: Latencies, output: Output) -> None:
@@ -184,8 +206,7 @@ def main() -> None:
     if args.quick:
         args.small, args.large, args.requests = 1_000, 10_000, 50
     output = Output(as_json=args.json)
-    small = at_size(args.small, args.requests, output)
-    large = at_size(args.large, args.requests, output)
+    small, large = run((args.small, args.large), args.requests, output)
     report(small, large, output)
 
 
