@@ -137,7 +137,7 @@ class School:
 
 @dataclass(slots=True)
 class Registry:
-    """What was generated, and a few of its rows for benchmarks to look up."""
+    """What was generated (ids run from 1 to each count), and how long each stage took."""
 
     schools: list[School]
     candidates: int = 0
@@ -219,6 +219,8 @@ def _module(spec: ModuleSpec, snapshot: CatalogSnapshot) -> Module:
 
 @dataclass(slots=True)
 class Chunk:
+    """The rows of consecutive candidates, by table."""
+
     rows: dict[str, list[tuple[Any, ...]]]
 
 
