@@ -14,8 +14,9 @@ judged against the catalog's cut scores, at most three attempts per module fifte
 apart, with ``content_digest`` computed by ``ResultSubmission.digest`` as a real post would;
 a module certificate for each module passed, CPT (valid five years) once the four core
 modules are passed, each with its issuance in the status history; 2% of CPT certifications
-revoked. About five results and 1.7 credentials per candidate, as the 20/20 vision's
-registry would hold (3 million people, 15 million results, 5 million credentials).
+revoked, and those past their five years EXPIRED as the API's expiry sweep records them.
+About five results and 1.7 credentials per candidate, as the 20/20 vision's registry would
+hold (3 million people, 15 million results, 5 million credentials).
 Not written: change-feed events and disclosures (nothing measured here reads them).
 
 How it is fast: rows are generated in Python a chunk at a time and sent with ``COPY``
@@ -386,13 +387,15 @@ class RowMaker:
     ) -> None:
         credential_id = self.next_credential
         self.next_credential += 1
+        # As the API's expiry sweep (db.credentials.expire_due_credentials) would have left it.
+        expired = not revoked and expires_at is not None and expires_at <= self.now
         rows["credentials"].append(
             (
                 credential_id,
                 candidate_id,
                 type_id,
                 verification_code(credential_id),
-                "REVOKED" if revoked else "ACTIVE",
+                "REVOKED" if revoked else "EXPIRED" if expired else "ACTIVE",
                 issued_at,
                 expires_at,
                 self.version_id,
@@ -403,6 +406,8 @@ class RowMaker:
         history.append((credential_id, "ACTIVE", issued_at, f"result R{result_id}"))
         if revoked:
             history.append((credential_id, "REVOKED", issued_at + timedelta(days=90), "bench"))
+        elif expired:
+            history.append((credential_id, "EXPIRED", expires_at, "validity period ended"))
 
 
 # --- loading -------------------------------------------------------------------------------
