@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -37,8 +36,7 @@ from sqlalchemy import TextClause, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from api.settings import normalize_database_url
-from bench.locator import embedded_database, server_database
+from bench.database import run_on_fresh_database
 from db import events as change_events
 from db.bootstrap import prepare_database
 from db.candidates import register_candidate
@@ -253,19 +251,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL")
-    if server:
-
-        async def on_server() -> None:
-            async with server_database(
-                normalize_database_url(server, variable="DATABASE_URL")
-            ) as url:
-                await run(url, args)
-
-        asyncio.run(on_server())
-    else:
-        with embedded_database() as url:
-            asyncio.run(run(url, args))
+    run_on_fresh_database(lambda url: run(url, args))
     sys.stdout.flush()
 
 

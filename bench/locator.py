@@ -1,6 +1,6 @@
 """Locator benchmark: 50,000 centers (ten times today's network), EXPLAIN ANALYZE, measured.
 
-    python -m bench.locator [--centers 50000] [--points 50] [--seed 1]
+    python -m bench.locator [--centers 50000] [--points 50] [--seed 1] [--json] [--quick]
 
 Builds a fresh database (an embedded PostgreSQL in a temporary directory, or a new database
 on the server in DATABASE_URL, dropped afterwards), applies the migrations and the catalog,
@@ -14,64 +14,28 @@ indexes the plans used. Every figure printed is measured on this run.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import math
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.settings import normalize_database_url
+from bench.database import run_on_fresh_database
+from bench.output import Figure, Output, percentile
 from db import models
 from db.bootstrap import prepare_database
 from db.bulk import insert_rows
 from db.demo.places import zip_places
-from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, create_sessionmaker
 from db.locator import CenterSearch, Keyset, count_statement, find_centers, page_statement
 
 PAGE = 20
-
-
-@contextlib.contextmanager
-def embedded_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
-        server = EmbeddedPostgres(Path(directory))
-        url = server.start()
-        try:
-            yield url
-        finally:
-            server.stop()
-
-
-@contextlib.asynccontextmanager
-async def server_database(server_url: str) -> AsyncIterator[str]:
-    name = f"mssc_bench_{os.getpid()}"
-    parts = urlsplit(server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    connection = await asyncpg.connect(admin)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        connection = await asyncpg.connect(admin)
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
 
 
 # --- data --------------------------------------------------------------------------------
@@ -240,12 +204,7 @@ def _count(search: CenterSearch, after: Keyset | None) -> Select[Any]:
     return count_statement(search)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-async def run(url: str, args: argparse.Namespace) -> None:
+async def run(url: str, args: argparse.Namespace, output: Output) -> None:
     rng = random.Random(args.seed)
     day = datetime.now(UTC).date()
     engine = create_engine(url)
@@ -269,7 +228,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
             programs = dict(
                 (await session.execute(select(models.Program.code, models.Program.id))).all()
             )
-        print(
+        output.log(
             f"PostgreSQL {version}; {totals[0]:,} centers, {totals[1]:,} authorizations, "
             f"{totals[2]:,} status changes; built and analyzed in {loaded_in:.1f} s"
         )
@@ -295,8 +254,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
             f"{'exec p95':>9} {'exec max':>9} {'plan med':>9} {'rows med':>8} {'buffers':>8}  "
             "indexes used"
         )
-        print(header)
-        print("-" * len(header))
+        output.log(header)
+        output.log("-" * len(header))
         for scenario in scenarios:
             measured: list[Measurement] = []
             for latitude, longitude in points:
@@ -310,18 +269,23 @@ async def run(url: str, args: argparse.Namespace) -> None:
                     after = hits[-1].keyset
                 measured.append(await explain(engine, scenario.build(search, after)))
             if not measured:
-                print(f"{scenario.name:<42} (no point had enough centers)")
+                output.log(f"{scenario.name:<42} (no point had enough centers)")
                 continue
             executions = [m.execution_ms for m in measured]
             indexes = sorted(set().union(*(m.indexes for m in measured)))
             name = scenario.name + (f" [n={len(measured)}]" if len(measured) < len(points) else "")
-            print(
+            output.log(
                 f"{name:<42} {statistics.median(executions):>8.2f} ms "
                 f"{percentile(executions, 0.95):>6.2f} ms {max(executions):>6.2f} ms "
                 f"{statistics.median(m.planning_ms for m in measured):>6.2f} ms "
                 f"{statistics.median(m.rows for m in measured):>8.0f} "
                 f"{statistics.median(m.buffers for m in measured):>8.0f}  {', '.join(indexes)}"
             )
+            section = f"locator ({totals[0]:,} centers)"
+            median = statistics.median(executions)
+            output.figure(Figure(section, f"{scenario.name}: median", median, "ms"))
+            p95 = percentile(executions, 0.95)
+            output.figure(Figure(section, f"{scenario.name}: p95", p95, "ms"))
         if args.show_plan:
             latitude, longitude = points[0]
             sql = str(
@@ -333,34 +297,26 @@ async def run(url: str, args: argparse.Namespace) -> None:
                 lines = (
                     await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 ).all()
-            print(f"\nplan of 'page 1, 80 km' at {latitude}, {longitude}:")
+            output.log(f"\nplan of 'page 1, 80 km' at {latitude}, {longitude}:")
             for (line,) in lines:
-                print(f"  {line[:160]}")
+                output.log(f"  {line[:160]}")
     finally:
         await engine.dispose()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--centers", type=int, default=50_000)
     parser.add_argument("--points", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show-plan", action="store_true", help="print one plan in full")
+    parser.add_argument("--json", action="store_true", help="figures as JSON lines on stdout")
+    parser.add_argument("--quick", action="store_true", help="2,000 centers, 10 points")
     args = parser.parse_args()
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        server = normalize_database_url(configured, variable="DATABASE_URL")
-
-        async def on_server() -> None:
-            async with server_database(server) as url:
-                await run(url, args)
-
-        print(f"database: a fresh database on {urlsplit(server).hostname}", file=sys.stderr)
-        asyncio.run(on_server())
-    else:
-        print("database: embedded PostgreSQL in a temporary directory", file=sys.stderr)
-        with embedded_database() as url:
-            asyncio.run(run(url, args))
+    if args.quick:
+        args.centers, args.points = min(args.centers, 2_000), min(args.points, 10)
+    output = Output(as_json=args.json)
+    run_on_fresh_database(lambda url: run(url, args, output))
 
 
 if __name__ == "__main__":

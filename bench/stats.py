@@ -13,22 +13,18 @@ median and the slowest of ``--runs`` runs. Every figure printed is measured on t
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import random
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.settings import normalize_database_url
-from bench.locator import embedded_database, load_centers, server_database
+from bench.database import run_on_fresh_database
+from bench.locator import load_centers
 from db import models, stats
 from db.bootstrap import prepare_database
 from db.catalog import read_snapshot
@@ -188,20 +184,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.results > 4 * args.people:
         parser.error("--results may be at most 4 x --people (one attempt per core module)")
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        server = normalize_database_url(configured, variable="DATABASE_URL")
-
-        async def on_server() -> None:
-            async with server_database(server) as url:
-                await run(url, args)
-
-        print(f"database: a fresh database on {urlsplit(server).hostname}", file=sys.stderr)
-        asyncio.run(on_server())
-    else:
-        print("database: embedded PostgreSQL in a temporary directory", file=sys.stderr)
-        with embedded_database() as url:
-            asyncio.run(run(url, args))
+    run_on_fresh_database(lambda url: run(url, args))
 
 
 if __name__ == "__main__":

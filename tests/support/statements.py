@@ -35,3 +35,20 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
         yield sent
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@contextlib.contextmanager
+def statements_with_parameters(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    """Like :func:`statements`, with each statement's parameters (to ``EXPLAIN`` them)."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(*args: Any) -> None:
+        statement: str = args[2]
+        if not any(marker in statement for marker in _BACKGROUND):
+            sent.append((statement, args[3]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
