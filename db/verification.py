@@ -46,7 +46,7 @@ _LOOKUP = (
     .join_from(models.Credential.__table__, models.Candidate.__table__)
     .where(_credential.verification_code == bindparam("code"))
 )
-_LOOKUP_SQL = str(_LOOKUP.compile(dialect=asyncpg.dialect()))  # type: ignore[no-untyped-call]
+LOOKUP_SQL = str(_LOOKUP.compile(dialect=asyncpg.dialect()))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ async def verify_credential(
     canonical = normalize_code(code) or _NO_SUCH_CODE
     pooled = await connection.get_raw_connection()
     driver: asyncpg_driver.Connection = pooled.driver_connection
-    row = await driver.fetchrow(_LOOKUP_SQL, canonical)
+    row = await driver.fetchrow(LOOKUP_SQL, canonical)
     expected = row["family_name_key"] if row else "\0"
     # Constant-time comparison, made whether or not the code matched.
     names_match = hmac.compare_digest(expected.encode(), name_key(family_name).encode())

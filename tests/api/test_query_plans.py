@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 
 from api.schema.node import to_global_id
 from db import models
+from db.verification import LOOKUP_SQL
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center
@@ -96,6 +97,10 @@ async def assert_indexed(
         await api.data(query, variables)
     reads = [(s, p) for s, p in sent if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert reads, "the request sent no SELECT"
+    await assert_plans_indexed(engine, reads)
+
+
+async def assert_plans_indexed(engine: AsyncEngine, reads: list[tuple[str, Any]]) -> None:
     problems = []
     async with engine.connect() as connection:
         await connection.exec_driver_sql("SET enable_seqscan = off")
@@ -218,6 +223,8 @@ async def test_verify_credential(
         '"Family1") { valid status } }',
         {"code": code},
     )
+    # The lookup itself runs below SQLAlchemy's statement events (db/verification.py).
+    await assert_plans_indexed(engine_of_app, [(LOOKUP_SQL, (code,))])
 
 
 @pytest.mark.parametrize(
