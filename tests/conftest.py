@@ -28,6 +28,7 @@ from db.engine import create_engine, create_sessionmaker
 from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
+from tests.support.schools import SchoolClient, school_client
 
 # Data a test run sets up once and keeps: the reference catalog, and the signing keys the
 # session-long app signs with (the JWKS must keep publishing them).
@@ -164,3 +165,11 @@ def make_caller(
 ) -> MakeCaller:
     """``await make_caller(kind="SCHOOL", scopes=None, *, org_name=None) -> Caller``."""
     return caller_factory(http, sessionmaker)
+
+
+@pytest.fixture
+async def school(
+    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
+) -> SchoolClient:
+    """A school over GraphQL, with an authorized center (``OH-001``), ready to post."""
+    return await school_client(graphql, make_caller, sessionmaker)

@@ -29,13 +29,6 @@ query($first: Int!, $after: String, $filter: AuditTrailFilter) {
 
 
 @pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
-
-
-@pytest.fixture
 async def staff(make_caller: MakeCaller) -> Caller:
     return await make_caller("STAFF")
 

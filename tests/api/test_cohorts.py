@@ -14,7 +14,7 @@ from tests.support.auth import MakeCaller
 from tests.support.diagnostics import EXPECTED_REPORT, FIELDS, UNIT_CENTS, Cohort, build_cohort
 from tests.support.employers import disclosures, withdraw
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, school_client
+from tests.support.schools import SchoolClient
 
 CREATE = """
 mutation($name: String!, $ids: [ID!]!) { createCohort(input: {name: $name, candidateIds: $ids}) {
@@ -27,13 +27,6 @@ RERUN = "query($id: ID!) { node(id: $id) { ... on Cohort { diagnostic {" + FIELD
 MEMBERS = """
 mutation($id: ID!, $ids: [ID!]!) { %s(input: {cohortId: $id, candidateIds: $ids}) {
   cohort { name memberCount candidates { familyName } } userErrors { code field message } } }"""
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 @pytest.fixture

@@ -14,13 +14,6 @@ from tests.support.schools import SchoolClient, school_client
 
 
 @pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
-
-
-@pytest.fixture
 async def other_school(
     graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> SchoolClient:

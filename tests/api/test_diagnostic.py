@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schema.node import to_global_id
 from tests.support.auth import MakeCaller
@@ -21,14 +20,7 @@ from tests.support.diagnostics import (
 )
 from tests.support.employers import disclosures, withdraw
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, school_client
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
+from tests.support.schools import SchoolClient
 
 
 @pytest.fixture

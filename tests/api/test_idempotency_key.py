@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,13 +17,6 @@ REGISTER = (
     'mutation($id: String!) { registerCandidate(input: {externalId: $id, givenName: "Ana",'
     ' familyName: "Rivera"}) { candidate { registryNumber } userErrors { code } } }'
 )
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 async def test_same_key_and_body_replays_the_stored_response(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -15,13 +14,6 @@ from tests.support.schools import SchoolClient, item, school_client
 from tests.support.statements import statements
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 async def test_register_is_idempotent_per_external_id(school: SchoolClient) -> None:

@@ -11,24 +11,16 @@ import httpx
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.reports.pdf_report import BAR_COLOR
 from tests.support.auth import MakeCaller
 from tests.support.diagnostics import NOT_ENTITLED, Cohort, build_cohort
 from tests.support.employers import disclosures
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, school_client
+from tests.support.schools import SchoolClient
 
 CSV = "/reports/diagnostic.csv"
 PDF = "/reports/diagnostic.pdf"
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 @pytest.fixture

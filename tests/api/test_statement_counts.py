@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -20,7 +19,7 @@ from api.schema.node import to_global_id
 from db import models
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, item, school_client
+from tests.support.schools import SchoolClient, item
 from tests.support.statements import statements
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
@@ -40,13 +39,6 @@ SCHOOL_FIELDS = CANDIDATE_FIELDS + "consentGrants { organizationName active } di
 
 def candidates(fields: str) -> str:
     return f"{{ candidates(first: 50) {{ totalCount edges {{ node {{ {fields} }} }} }} }}"
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 async def enroll(school: SchoolClient, first: int, count: int) -> None:

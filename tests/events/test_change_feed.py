@@ -23,13 +23,6 @@ from tests.support.schools import SchoolClient, item, school_client
 
 
 @pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
-
-
-@pytest.fixture
 async def staff(graphql: GraphQLClient, make_caller: MakeCaller) -> GraphQLClient:
     return graphql.as_token((await make_caller("STAFF")).token)
 

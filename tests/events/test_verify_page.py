@@ -15,22 +15,14 @@ import httpx
 import pytest
 import segno
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from tests.events.support import act, all_changes
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, item, school_client
+from tests.support.schools import SchoolClient, item
 
 BASE = "http://127.0.0.1:8000"  # the test settings' MSSC_ISSUER
-
-
-@pytest.fixture
-async def school(
-    graphql: GraphQLClient, make_caller: MakeCaller, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SchoolClient:
-    return await school_client(graphql, make_caller, sessionmaker)
 
 
 async def issued_codes(school: SchoolClient) -> dict[str, str]:
