@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,10 +49,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
-from api.settings import normalize_database_url
 from auth import clients
 from auth.scopes import TYPICAL_SCOPES
-from bench.locator import embedded_database, server_database
+from bench.database import run_on_fresh_database
 from db import models
 from db.bootstrap import prepare_database
 from db.candidates import Person, register_candidates
@@ -408,12 +407,6 @@ async def run(url: str, args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
-@contextlib.asynccontextmanager
-async def _on_server(server: str) -> AsyncIterator[str]:
-    async with server_database(server) as url:
-        yield url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=int, default=100_000)
@@ -426,20 +419,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.results = min(args.results, 10_000)
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        server = normalize_database_url(configured, variable="DATABASE_URL")
-
-        async def on_server() -> None:
-            async with _on_server(server) as url:
-                await run(url, args)
-
-        print(f"database: a fresh database on {server.split('@')[-1]}", file=sys.stderr)
-        asyncio.run(on_server())
-    else:
-        print("database: embedded PostgreSQL in a temporary directory", file=sys.stderr)
-        with embedded_database() as url:
-            asyncio.run(run(url, args))
+    run_on_fresh_database(lambda url: run(url, args))
 
 
 if __name__ == "__main__":

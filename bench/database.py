@@ -21,7 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from api.settings import normalize_database_url
+from db.bootstrap import prepare_database
 from db.embedded import EmbeddedPostgres
+from db.engine import create_engine
 
 
 @contextlib.contextmanager
@@ -37,6 +39,22 @@ def fresh_database() -> Iterator[str]:
         print("database: embedded PostgreSQL in a temporary directory", file=sys.stderr)
         with _embedded_database() as url:
             yield url
+
+
+@contextlib.contextmanager
+def migrated_database() -> Iterator[str]:
+    """A fresh database with the registry's schema and catalog (``prepare_database``)."""
+    with fresh_database() as url:
+        asyncio.run(_migrate(url))
+        yield url
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await prepare_database(engine)
+    finally:
+        await engine.dispose()
 
 
 def run_on_fresh_database(work: Callable[[str], Coroutine[Any, Any, None]]) -> None:

@@ -2,7 +2,7 @@
 
     ./dev python -m bench.verification [--duration 20] [--quick] [--json] [--connections 32]
 
-One run: a fresh database (``bench/fresh_database.py``), credentials issued through the API
+One run: a fresh database (``bench/database.py``), credentials issued through the API
 (``postResults``), an employer's real access token, then two servers, each a subprocess on
 uvicorn with uvloop and httptools and one worker:
 
@@ -45,7 +45,7 @@ import httpx
 
 from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
-from bench.fresh_database import fresh_database
+from bench.database import migrated_database
 from db.candidates import register_candidate
 from db.engine import create_engine, create_sessionmaker
 from tests.support.registry import add_center
@@ -366,7 +366,7 @@ def run(args: argparse.Namespace) -> None:
     duration = 5 if args.quick and args.duration is None else args.duration or 20
     warmup = 1 if args.quick else 3
     credentials = 200 if args.quick else args.credentials
-    with fresh_database() as url, tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
+    with migrated_database() as url, tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
         scratch = Path(directory)
         api_port, baseline_port = _free_port(), _free_port()
         issuer = f"http://127.0.0.1:{api_port}"

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message
 
 from api.app import create_app
 from api.settings import Settings
-from bench.fresh_database import fresh_database
+from bench.database import migrated_database
 from bench.verification import seed_through, verification_bodies
 from bench.verification_baseline import create_app as baseline_app
 
@@ -155,7 +155,7 @@ def main() -> None:
     )
     parser.add_argument("--dump", default=None, help="write the raw profile to this file")
     args = parser.parse_args()
-    with fresh_database() as url:
+    with migrated_database() as url:
         asyncio.run(profile(url, args))
 
 

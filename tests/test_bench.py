@@ -6,15 +6,18 @@ Timings are never asserted.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from bench.__main__ import BENCHMARKS
 from bench.generate import external_id, generate_registry
 from db import models
 from db.codes import normalize_code
@@ -22,6 +25,12 @@ from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 
 ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("name", [*BENCHMARKS, "verification_profile", "stats", "events"])
+def test_every_benchmark_imports(name: str) -> None:
+    # The runner only reports a benchmark that fails to start; an import error is caught here.
+    assert callable(importlib.import_module(f"bench.{name}").main)
 
 
 def test_the_runner_prints_one_table_of_the_figures_a_benchmark_measured(server_url: str) -> None:
