@@ -96,6 +96,8 @@ async def changes(
             types=wanted or None,
         )
     page = rows[:first]
+    # Events name the people they concern: a page that reads records discloses them.
+    info.context.audit.disclose(row.event.candidate_id for row in page if row.reads_record)
     edges = [
         ChangeEdge(
             cursor=change_cursor(row.event.sequence),

@@ -151,6 +151,18 @@ async def test_verification_and_report_downloads_are_disclosures(
     assert row["organizationId"] == cohort.employer.caller.organization_id
 
 
+async def test_the_change_feed_discloses_the_people_its_events_name(
+    graphql: GraphQLClient, school: SchoolClient, staff: Caller
+) -> None:
+    registered = await school.register("S-1")
+    candidate_id = registered["candidate"]["id"]
+    data = await school.api.data("{ changes(first: 10) { edges { node { type } } } }")
+    assert [e["node"]["type"] for e in data["changes"]["edges"]] == ["candidate.registered"]
+    (row,) = await trail(graphql, staff, action="changes")
+    assert (row["kind"], row["candidateIds"]) == ("DISCLOSURE", [candidate_id])
+    assert row["clientId"] == school.caller.client_id
+
+
 async def test_filters_and_pages_newest_first(
     school: SchoolClient,
     graphql: GraphQLClient,
