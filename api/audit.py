@@ -162,6 +162,8 @@ class RequestAudit:
             disclosures.append(record_reads)
         try:
             # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
+            # Hence ``engine`` must be in AUTOCOMMIT (``Resources.audit_engine``), or the
+            # row is rolled back when the connection returns to the pool.
             async with engine.connect() as connection:
                 await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
