@@ -162,8 +162,9 @@ class RequestAudit:
             disclosures.append(record_reads)
         try:
             # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
+            # Hence ``engine`` must be in AUTOCOMMIT (``Resources.audit_engine``), or the
+            # row is rolled back when the connection returns to the pool.
             async with engine.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
             # Never silent: the operator finds what went unrecorded under the request id.
@@ -235,7 +236,7 @@ class WriteAuditTrail(SchemaExtension):
         if audit is None or not (audit.mutations or audit.disclosed):
             return
         await audit.write(
-            context.resources.engine,
+            context.resources.audit_engine,
             principal=context.principal,
             request_id=context.request_id,
             action=self._root_fields(),
