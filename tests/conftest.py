@@ -28,7 +28,7 @@ from db.engine import create_engine, create_sessionmaker
 from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
-from tests.support.schools import SchoolClient, school_client
+from tests.support.schools import SchoolClient, item, school_client
 
 # Data a test run sets up once and keeps: the reference catalog, and the signing keys the
 # session-long app signs with (the JWKS must keep publishing them).
@@ -95,8 +95,8 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Only database tests get the (async) cleanup; plain tests stay plain.
-    for item in items:
-        names = getattr(item, "fixturenames", None)
+    for test in items:
+        names = getattr(test, "fixturenames", None)
         if names is not None and "database_url" in names:
             names.append("clean_database")
 
@@ -173,3 +173,13 @@ async def school(
 ) -> SchoolClient:
     """A school over GraphQL, with an authorized center (``OH-001``), ready to post."""
     return await school_client(graphql, make_caller, sessionmaker)
+
+
+@pytest.fixture
+async def credential(school: SchoolClient, make_caller: MakeCaller) -> tuple[str, str]:
+    """(an employer's token, the verification code of Ana Rivera's active credential)."""
+    await school.register("S-1")
+    posted = await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    code: str = posted["outcomes"][0]["credentialsIssued"][0]["verificationCode"]
+    employer = await make_caller("EMPLOYER")
+    return employer.token, code

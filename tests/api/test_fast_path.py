@@ -24,9 +24,7 @@ from api.persisted_queries import SHIPPED_OPERATIONS
 from api.settings import RateBucket, RateLimits, Settings
 from db import models
 from tests.support.apps import principal_headers, production, started
-from tests.support.auth import MakeCaller
-from tests.support.graphql import GraphQLClient
-from tests.support.schools import item, school_client
+from tests.support.schools import item
 
 SHIPPED = {
     path.stem: path.read_text(encoding="utf-8") for path in SHIPPED_OPERATIONS.glob("*.graphql")
@@ -111,21 +109,6 @@ async def both(settings: Settings) -> AsyncIterator[Paths]:
 async def paths(settings: Settings) -> AsyncIterator[Paths]:
     async with both(settings) as paths:
         yield paths
-
-
-@pytest.fixture
-async def credential(
-    graphql: GraphQLClient,
-    make_caller: MakeCaller,
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> tuple[str, str]:
-    """(an employer's token, the verification code of Ana Rivera's active credential)."""
-    school = await school_client(graphql, make_caller, sessionmaker)
-    await school.register("S-1")
-    posted = await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
-    code: str = posted["outcomes"][0]["credentialsIssued"][0]["verificationCode"]
-    employer = await make_caller("EMPLOYER")
-    return employer.token, code
 
 
 def verify(code: str, family_name: str = "Rivera") -> dict[str, Any]:

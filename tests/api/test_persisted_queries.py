@@ -11,16 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from api.persisted_queries import SHIPPED_OPERATIONS, ManifestError
 from api.settings import RateBucket, RateLimits, Settings
 from tests.support.apps import client_for, principal_headers
-from tests.support.auth import MakeCaller
 from tests.support.cli import run_cli
-from tests.support.graphql import GraphQLClient
-from tests.support.schools import item, school_client
 
 VERIFY = (SHIPPED_OPERATIONS / "VerifyCredential.graphql").read_text()
 VIEWER = (SHIPPED_OPERATIONS / "Viewer.graphql").read_text()
@@ -48,21 +44,6 @@ async def post(http: httpx.AsyncClient, body: dict[str, Any], **headers: str) ->
 def code_of(response: httpx.Response) -> str:
     code: str = response.json()["errors"][0]["extensions"]["code"]
     return code
-
-
-@pytest.fixture
-async def credential(
-    graphql: GraphQLClient,
-    make_caller: MakeCaller,
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> tuple[str, str]:
-    """(an employer's token, the verification code of an active credential of Ana Rivera)."""
-    school = await school_client(graphql, make_caller, sessionmaker)
-    await school.register("S-1")
-    posted = await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
-    code: str = posted["outcomes"][0]["credentialsIssued"][0]["verificationCode"]
-    employer = await make_caller("EMPLOYER")
-    return employer.token, code
 
 
 async def test_a_shipped_document_runs_by_document_id_and_by_apollo_hash(
