@@ -144,7 +144,9 @@ async def _give_consent(session: AsyncSession, *, school: str, employer: str, no
     return count
 
 
-async def clients_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
+async def clients_step(
+    sessionmaker: async_sessionmaker[AsyncSession], day: date, *, token_url: str
+) -> list[str]:
     school = sorted(SCHOOL_NETWORKS)[0]
     employer = DEMO_EMPLOYER
     async with sessionmaker.begin() as session:
@@ -166,17 +168,24 @@ async def clients_step(sessionmaker: async_sessionmaker[AsyncSession], day: date
         "demo clients (secrets change on every --demo start):",
         *lines,
         "  token:   curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
-        "http://127.0.0.1:8000/oauth/token",
+        f"{token_url}",
     ]
 
 
-def load_demo(settings: Settings, *, day: date | None = None, candidates: int = CANDIDATES) -> None:
-    """Load every demo step into the database ``settings`` names (already bootstrapped)."""
+def load_demo(
+    settings: Settings,
+    *,
+    day: date | None = None,
+    candidates: int = CANDIDATES,
+    served_at: str = "http://127.0.0.1:8000",
+) -> None:
+    """Load every demo step into the database ``settings`` names (already bootstrapped);
+    ``served_at`` is where the server will answer (for the token command it prints)."""
     as_of = day or datetime.now(UTC).date()
     steps: tuple[DemoStep, ...] = (
         network_step,
         functools.partial(registry_step, candidates=candidates),
-        clients_step,
+        functools.partial(clients_step, token_url=f"{served_at}/oauth/token"),
     )
 
     async def work(engine: AsyncEngine) -> list[str]:

@@ -61,7 +61,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.demo:
             from cli.demo import load_demo
 
-            load_demo(settings)
+            load_demo(settings, served_at=f"http://{args.host}:{args.port}")
         workers = f" with {args.workers} worker processes" if args.workers > 1 else ""
         print(f"mssc: serving on http://{args.host}:{args.port}/graphql{workers}", file=sys.stderr)
         config = uvicorn.Config(

@@ -50,7 +50,11 @@ async def test_serve_demo_loads_the_national_network_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The CLI runs its own event loop; a small registry keeps the test quick.
-    await asyncio.to_thread(functools.partial(load_demo, settings, candidates=250))
+    await asyncio.to_thread(
+        functools.partial(
+            load_demo, settings, candidates=250, served_at="http://registry.test:8123"
+        )
+    )
     log = capsys.readouterr().err.splitlines()
     assert log[0].startswith(
         "mssc: demo network: 1,508 centers (2,052 authorizations), 2,121 instructors, "
@@ -63,6 +67,7 @@ async def test_serve_demo_loads_the_national_network_once(
     # The three clients' lines ("mssc: demo   staff  MSSC Registry Staff: client_id=...").
     assert [line.split()[2] for line in log[3:6]] == ["staff", "school", "employer"]
     assert "Keystone Precision Manufacturing: client_id=mssc_" in log[5]
+    assert log[6].endswith("grant_type=client_credentials http://registry.test:8123/oauth/token")
 
     async with sessionmaker() as session:
         by_state = await authorized_centers_by_state(session, day=today())
