@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from api.context import Info
 from api.resolvers.arguments import given
 from api.resolvers.diagnostics import (
+    NearArgument,
+    PostalCodeArgument,
+    WithinKmArgument,
     diagnostic_purpose,
     program_requirement,
     run_report,
     training_search,
 )
-from api.schema.centers import GeoPointInput
 from api.schema.diagnostics import DiagnosticReport
 from api.schema.records import Candidate
 
@@ -31,17 +33,9 @@ async def cohort_diagnostic(
     root: Cohort,
     info: Info,
     program_code: str | None = "CPT",
-    near: Annotated[
-        GeoPointInput | None,
-        strawberry.argument(description="Where to look for training centers..."),
-    ] = strawberry.UNSET,
-    postal_code: Annotated[
-        str | None, strawberry.argument(description="...or a US ZIP code.")
-    ] = strawberry.UNSET,
-    within_km: Annotated[
-        float | None,
-        strawberry.argument(description="Radius for training centers, up to 5,000 km."),
-    ] = 80.0,
+    near: NearArgument = strawberry.UNSET,
+    postal_code: PostalCodeArgument = strawberry.UNSET,
+    within_km: WithinKmArgument = 80.0,
 ) -> DiagnosticReport:
     principal = info.context.require_principal()
     catalog = await info.context.catalog_today()

@@ -149,21 +149,25 @@ def diagnostic_purpose(requirement: Requirement, *, cohort_name: str | None = No
     return f"diagnostic {requirement.program.code}{where}"
 
 
+# Where the training plan looks for centers: the diagnostic's and a cohort's share them.
+NearArgument = Annotated[
+    GeoPointInput | None,
+    strawberry.argument(description="Where to look for training centers..."),
+]
+PostalCodeArgument = Annotated[str | None, strawberry.argument(description="...or a US ZIP code.")]
+WithinKmArgument = Annotated[
+    float | None,
+    strawberry.argument(description="Radius for training centers, up to 5,000 km."),
+]
+
+
 async def diagnostic(
     info: Info,
     candidate_ids: list[strawberry.ID],
     program_code: str | None = "CPT",
-    near: Annotated[
-        GeoPointInput | None,
-        strawberry.argument(description="Where to look for training centers..."),
-    ] = strawberry.UNSET,
-    postal_code: Annotated[
-        str | None, strawberry.argument(description="...or a US ZIP code.")
-    ] = strawberry.UNSET,
-    within_km: Annotated[
-        float | None,
-        strawberry.argument(description="Radius for training centers, up to 5,000 km."),
-    ] = 80.0,
+    near: NearArgument = strawberry.UNSET,
+    postal_code: PostalCodeArgument = strawberry.UNSET,
+    within_km: WithinKmArgument = 80.0,
 ) -> DiagnosticReport:
     principal = info.context.require_principal()
     pks = parse_candidate_ids(candidate_ids)
