@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from sqlalchemy import func, select, text
 from auth import clients
 from auth.scopes import TYPICAL_SCOPES
 from bench.database import run_on_fresh_database
+from bench.server import fetch_token, free_port
 from db import models
 from db.bootstrap import prepare_database
 from db.candidates import Person, register_candidates
@@ -173,17 +173,10 @@ async def seed(url: str, args: argparse.Namespace) -> list[School]:
     return schools
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def api_server(url: str, data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``mssc serve`` on a free port, ready to answer."""
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "DATABASE_URL": url,
@@ -271,17 +264,6 @@ class Tally:
     errors: list[str]
 
 
-async def token_for(http: httpx.AsyncClient, school: School) -> str:
-    response = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(school.client_id, school.client_secret),
-    )
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
-
-
 async def post_school(http: httpx.AsyncClient, school: School, token: str, tally: Tally) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     for batch in school.batches:
@@ -349,7 +331,10 @@ async def run(url: str, args: argparse.Namespace) -> None:
         tally = Tally(Counter(), 0, [])
         with _profiled(process.pid, args.profile):
             async with httpx.AsyncClient(base_url=base, timeout=300) as http:
-                tokens = [await token_for(http, school) for school in schools]
+                tokens = [
+                    await fetch_token(http, school.client_id, school.client_secret)
+                    for school in schools
+                ]
                 cpu_before = cpu_seconds(process.pid)
                 started = time.perf_counter()
                 await asyncio.gather(

@@ -27,7 +27,7 @@ from auth.scopes import TYPICAL_SCOPES
 from db.engine import create_sessionmaker
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -37,7 +37,7 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def api_server(database_url: str) -> Iterator[str]:
     """Run ``mssc serve`` on ``database_url``; yield its base URL; stop it afterwards."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="mssc-bench-server-") as data_dir:
         environment = {
             **os.environ,
@@ -91,6 +91,18 @@ async def new_client(
     return issued.client_id, issued.client_secret
 
 
+async def fetch_token(http: httpx.AsyncClient, client_id: str, client_secret: str) -> str:
+    """An access token by client credentials from the server ``http`` is bound to."""
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, client_secret),
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
 class GraphQL:
     """A caller of the server's ``/graphql`` with a bearer token."""
 
@@ -102,11 +114,7 @@ class GraphQL:
     @contextlib.asynccontextmanager
     async def signed_in(cls, base: str, client: tuple[str, str]) -> AsyncIterator[GraphQL]:
         async with httpx.AsyncClient(base_url=base, timeout=120) as http:
-            response = await http.post(
-                "/oauth/token", data={"grant_type": "client_credentials"}, auth=client
-            )
-            response.raise_for_status()
-            yield cls(http, response.json()["access_token"])
+            yield cls(http, await fetch_token(http, *client))
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.http.post(

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ import httpx
 from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
 from bench.database import migrated_database
+from bench.server import fetch_token, free_port
 from db.candidates import register_candidate
 from db.engine import create_engine, create_sessionmaker
 from tests.support.registry import add_center
@@ -73,12 +73,6 @@ class Load:
 
 
 # --- servers -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -145,7 +139,7 @@ async def seed_through(url: str, http: httpx.AsyncClient, count: int) -> tuple[s
             )
     finally:
         await engine.dispose()
-    school_token = await _token(http, school)
+    school_token = await fetch_token(http, school.client_id, school.client_secret)
     codes: list[str] = []
     for start in range(0, count, BATCH):
         items = [
@@ -170,18 +164,7 @@ async def seed_through(url: str, http: httpx.AsyncClient, count: int) -> tuple[s
             for outcome in outcomes
             for issued in outcome["credentialsIssued"]
         ]
-    return await _token(http, employer), codes
-
-
-async def _token(http: httpx.AsyncClient, issued: clients.IssuedClient) -> str:
-    answer = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(issued.client_id, issued.client_secret),
-    )
-    answer.raise_for_status()
-    token: str = answer.json()["access_token"]
-    return token
+    return await fetch_token(http, employer.client_id, employer.client_secret), codes
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -368,7 +351,7 @@ def run(args: argparse.Namespace) -> None:
     credentials = 200 if args.quick else args.credentials
     with migrated_database() as url, tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
         scratch = Path(directory)
-        api_port, baseline_port = _free_port(), _free_port()
+        api_port, baseline_port = free_port(), free_port()
         issuer = f"http://127.0.0.1:{api_port}"
         env = {
             **os.environ,
