@@ -33,6 +33,7 @@ from api.schema.node import from_global_id
 from auth.principal import Principal
 from db.audit import AuditEntry, record_audit
 from db.disclosures import Disclosed
+from db.engine import driver_connection
 
 logger = logging.getLogger("mssc.audit")
 
@@ -162,9 +163,7 @@ class RequestAudit:
             disclosures.append(record_reads)
         try:
             # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
-            # Hence ``engine`` must be in AUTOCOMMIT (``Resources.audit_engine``), or the
-            # row is rolled back when the connection returns to the pool.
-            async with engine.connect() as connection:
+            async with driver_connection(engine) as connection:
                 await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
             # Never silent: the operator finds what went unrecorded under the request id.
@@ -236,7 +235,7 @@ class WriteAuditTrail(SchemaExtension):
         if audit is None or not (audit.mutations or audit.disclosed):
             return
         await audit.write(
-            context.resources.audit_engine,
+            context.resources.engine,
             principal=context.principal,
             request_id=context.request_id,
             action=self._root_fields(),

@@ -30,12 +30,6 @@ class Resources:
     catalog: CatalogStore
     auth: AuthService
     events: EventsService
-    # The engine's pool, each connection in AUTOCOMMIT: the audit's one statement needs no
-    # transaction, and setting the level once here spares a call per write.
-    audit_engine: AsyncEngine = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.audit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class CatalogUnavailable(RuntimeError):

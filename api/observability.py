@@ -96,22 +96,27 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope["path"] if scope["path"] in _KNOWN_ROUTES else "other"
+            path = scope["path"]
+            known = path in _KNOWN_ROUTES
+            route = path if known else "other"
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
-            principal = state.get("principal")
-            # No query string, body or headers: they may hold codes, names or tokens.
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                _CODE_IN_PATH.sub("/verify/{code}", scope["path"]),
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": _CODE_IN_PATH.sub("/verify/{code}", scope["path"]),
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "client_id": getattr(principal, "client_id", None),
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                if not known:
+                    path = _CODE_IN_PATH.sub("/verify/{code}", path)
+                principal = state.get("principal")
+                # No query string, body or headers: they may hold codes, names or tokens.
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    path,
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client_id": getattr(principal, "client_id", None),
+                    },
+                )
             request_id_var.reset(reset)

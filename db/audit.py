@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, Insert, bindparam, insert, select
-from sqlalchemy.dialects.postgresql import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.base import Base
@@ -49,37 +50,41 @@ _COLUMNS = (
 
 
 async def record_audit(
-    connection: AsyncConnection,
+    connection: asyncpg.Connection,
     entries: Sequence[AuditEntry],
     *,
     disclosed: Sequence[Disclosed] = (),
 ) -> None:
-    """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``."""
+    """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``.
+
+    On the asyncpg connection itself (``db.engine.driver_connection``), outside any
+    transaction: one statement, committed by itself, so the rows stay whatever the request
+    does next.
+    """
     if not entries:
         return
     disclosures = [d for d in disclosed if d.candidate_ids]
     parameters: dict[str, Any] = {}
     for number, disclosure in enumerate(disclosures):
         parameters.update(disclosure_parameters(disclosure, f"disclosed_{number}"))
-    if len(entries) == 1:
-        # Every request that discloses writes exactly one row: the statement is compiled once,
-        # and sent as its text, which spares SQLAlchemy's per-execution work (a third of the
-        # cost of the verification's database work) while its events still see it.
-        parameters.update({f"audit_{k}": v for k, v in _row(entries[0]).items()})
-        sql, names = _one_row(len(disclosures))
-        await connection.exec_driver_sql(sql, tuple(parameters[name] for name in names))
-        return
-    statement = insert(_TABLE).values([_row(entry) for entry in entries])
-    await connection.execute(_with_disclosures(statement, len(disclosures)), parameters)
+    for number, entry in enumerate(entries):
+        parameters.update({f"audit_{number}_{k}": v for k, v in _row(entry).items()})
+    sql, names = _statement(len(entries), len(disclosures))
+    await connection.execute(sql, *(parameters[name] for name in names))
 
 
-@functools.cache
-def _one_row(disclosures: int) -> tuple[str, tuple[str, ...]]:
-    """The one-row INSERT as PostgreSQL's text, and its parameters' names in order."""
-    row = {name: bindparam(f"audit_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS}
-    # inline: no RETURNING of the new id, which nobody reads.
-    statement = _with_disclosures(insert(_TABLE).values(row).inline(), disclosures)
-    compiled = statement.compile(dialect=asyncpg.dialect())  # type: ignore[no-untyped-call]
+@functools.lru_cache(maxsize=64)
+def _statement(rows: int, disclosures: int) -> tuple[str, tuple[str, ...]]:
+    """The INSERT of ``rows`` rows and ``disclosures`` disclosure CTEs, as PostgreSQL's text
+    (compiled once per shape: nearly every request writes one row), and its parameters' names
+    in order."""
+    values = [
+        {name: bindparam(f"audit_{n}_{name}", type_=_TABLE.c[name].type) for name in _COLUMNS}
+        for n in range(rows)
+    ]
+    # inline: no RETURNING of the new ids, which nobody reads.
+    statement = _with_disclosures(insert(_TABLE).values(values).inline(), disclosures)
+    compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
     return str(compiled), tuple(compiled.positiontup or ())
 
 

@@ -8,10 +8,12 @@ idempotent); the API answers it as ``UNAVAILABLE`` (see ``api/errors.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,12 +21,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 
 @dataclass(frozen=True, slots=True)
 class PoolOptions:
-    pool_size: int = 10
-    max_overflow: int = 5
+    pool_size: int = 15
+    max_overflow: int = 0  # an overflow connection is closed on return: opened per request
     statement_cache_size: int = 512
     statement_timeout_ms: int = 15_000
     pool_timeout_seconds: float = 10.0
@@ -79,6 +82,26 @@ def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
         return dialect.connect(*cargs, **cparams)
     except OSError as error:  # TimeoutError included
         raise DatabaseUnreachable(*error.args) from error
+
+
+@contextlib.asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection itself, for the hottest single statements
+    (the verification lookup, the audit row): same pool, limit and checkout check, without
+    SQLAlchemy's execution layer, which for a one-row statement costs more CPU than asyncpg
+    does. No transaction: asyncpg commits each statement by itself.
+    """
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    except BaseException as error:
+        # Interrupted or failed mid-statement, the connection may still be busy or broken:
+        # the pool drops it and opens another when needed.
+        await greenlet_spawn(pooled.invalidate, error)
+        raise
+    finally:
+        # Returning may close the connection (an overflow one), which awaits the driver.
+        await greenlet_spawn(pooled.close)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,9 +5,9 @@ same, and costs the same work, so the endpoint is no oracle for codes or names.
 
 Verification is the registry's hottest read: one Core statement returning one plain row, no
 ORM entities, no transaction. It is compiled once to PostgreSQL's text and run on the asyncpg
-connection under the pooled one: the same pool, connection limit and checkout check, without
-SQLAlchemy's execution layer, which for a one-row lookup costs as much CPU as the rest of the
-request's database work (``bench/verification_profile.py`` shows it).
+connection of a pooled one (``db.engine.driver_connection``), without SQLAlchemy's execution
+layer, which for a one-row lookup costs as much CPU as the rest of the request's database work
+(``bench/verification_profile.py`` shows it).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg as asyncpg_driver
+import asyncpg
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from db import models
 from db.codes import normalize_code
@@ -46,7 +45,7 @@ _LOOKUP = (
     .join_from(models.Credential.__table__, models.Candidate.__table__)
     .where(_credential.verification_code == bindparam("code"))
 )
-LOOKUP_SQL = str(_LOOKUP.compile(dialect=asyncpg.dialect()))  # type: ignore[no-untyped-call]
+LOOKUP_SQL = str(_LOOKUP.compile(dialect=asyncpg_dialect.dialect()))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +60,10 @@ class Verified:
 
 
 async def verify_credential(
-    connection: AsyncConnection, *, code: str, family_name: str, now: datetime
+    connection: asyncpg.Connection, *, code: str, family_name: str, now: datetime
 ) -> Verified | None:
     canonical = normalize_code(code) or _NO_SUCH_CODE
-    pooled = await connection.get_raw_connection()
-    driver: asyncpg_driver.Connection = pooled.driver_connection
-    row = await driver.fetchrow(LOOKUP_SQL, canonical)
+    row = await connection.fetchrow(LOOKUP_SQL, canonical)
     expected = row["family_name_key"] if row else "\0"
     # Constant-time comparison, made whether or not the code matched.
     names_match = hmac.compare_digest(expected.encode(), name_key(family_name).encode())

@@ -143,7 +143,7 @@ async def _report(request: Request, kind: str) -> Response:
         return _error(error, realm=resources.settings.audience)
     request_id = getattr(request.state, "request_id", "")
     await audit.write(
-        resources.audit_engine, principal=principal, request_id=request_id, action=request.url.path
+        resources.engine, principal=principal, request_id=request_id, action=request.url.path
     )
 
     filename = f"diagnostic-{requirement.program.code}-{report.generated_at:%Y-%m-%d}.{kind}"

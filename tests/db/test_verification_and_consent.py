@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.codes import normalize_code
 from db.consent import create_share_code, grants_for, is_live, redeem_share_code, withdraw_grant
+from db.engine import driver_connection
 from db.verification import verify_credential
 from tests.support.registry import NOW, School, add_organization, make_school
 
@@ -30,7 +31,7 @@ async def test_verification_matches_code_and_folded_family_name(
 ) -> None:
     code = await safety_code(school)
     typed = code.lower().replace("-", " ")
-    async with engine.connect() as connection:
+    async with driver_connection(engine) as connection:
         hit = await verify_credential(
             connection, code=typed, family_name="muller ludenscheidt", now=NOW
         )
