@@ -46,6 +46,7 @@ from api.schema.centers import Center, CenterConnection
 from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
 from api.schema.diagnostics import DiagnosticReport
 from api.schema.events import ChangeConnection
+from api.schema.execution import AcyclicExecutionContext
 from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
@@ -379,4 +380,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=ALL_TYPES,
         extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=AcyclicExecutionContext,
     )
