@@ -17,6 +17,7 @@ Follows the GraphQL-over-HTTP specification (checked by ``graphql-http``'s audit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,14 +100,24 @@ def prefers_html(accept: str | None) -> bool:
 
 
 def check_post_content_type(content_type: str | None) -> None:
+    refusal = _content_type_refusal(content_type or "")
+    if refusal is not None:
+        raise RequestError(415, refusal)
+
+
+@functools.lru_cache(maxsize=256)
+def _content_type_refusal(content_type: str) -> str | None:
+    """Why a POST with this ``Content-Type`` is refused, if it is. Cached: clients send the
+    same few values again and again, and parsing one goes through the ``email`` package."""
     if not content_type:
-        raise RequestError(415, "POST needs Content-Type: application/json")
+        return "POST needs Content-Type: application/json"
     media_type, parameters = parse_content_type(content_type)
     if media_type.lower() != JSON:
-        raise RequestError(415, f"Unsupported Content-Type {media_type!r}; POST application/json")
+        return f"Unsupported Content-Type {media_type!r}; POST application/json"
     charset = parameters.get("charset")
     if charset is not None and charset.lower() not in {"utf-8", "utf8"}:
-        raise RequestError(415, f"Unsupported charset {charset!r}; send UTF-8")
+        return f"Unsupported charset {charset!r}; send UTF-8"
+    return None
 
 
 def params_from_body(body: bytes, decode_json: Callable[[bytes], object]) -> GraphQLParams:

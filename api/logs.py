@@ -149,6 +149,12 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # No line shows the caller's file and line, thread or process: spare every record
+    # finding them (the logging HOWTO's "Optimization"; the access line is on every request).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

@@ -345,7 +345,8 @@ class CatalogStore:
                         models.CatalogVersion.effective_from
                     )
                 )
-                self._versions = list(rows)
+                # Plain tuples: bisect compares them on every request, and Rows compare slowly.
+                self._versions = [(effective_from, id_) for effective_from, id_ in rows]
             self._versions_read_at = time.monotonic()
         index = bisect.bisect_right(self._versions, (day, float("inf"))) - 1
         return self._versions[index][1] if index >= 0 else None

@@ -187,10 +187,27 @@ def test_the_redaction_layer_masks_what_slips_through() -> None:
 
 # Each alone is enough for one of the patterns to change a text.
 _SENSITIVE = (
-    "Bearer abc", "basic dXNlcg==", "eyJhbGciOi.e30.sig", "client_secret=s", "secret: s",
-    "Password=p", "access_token=t", "refresh_token=t", '"token": "t"', "Authorization=a",
-    "familyName=n", "family_name: n", "givenName=n", "given_name=n", "email=e", "dateOfBirth=d",
-    "date_of_birth=d", "[parameters: (1, 2)]", "DETAIL:  Key", "(col)=(value)", "ana@example.org",
+    "Bearer abc",
+    "basic dXNlcg==",
+    "eyJhbGciOi.e30.sig",
+    "client_secret=s",
+    "secret: s",
+    "Password=p",
+    "access_token=t",
+    "refresh_token=t",
+    '"token": "t"',
+    "Authorization=a",
+    "familyName=n",
+    "family_name: n",
+    "givenName=n",
+    "given_name=n",
+    "email=e",
+    "dateOfBirth=d",
+    "date_of_birth=d",
+    "[parameters: (1, 2)]",
+    "DETAIL:  Key",
+    "(col)=(value)",
+    "ana@example.org",
 )
 # Start and end with no word character, so that a neighbour never undoes a pattern's ``\b``.
 _NEUTRAL = (" ", "\n", "=", ":", '"', ",", "(", ")", " POST /graphql 200 ", " Ü ")
