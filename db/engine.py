@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import greenlet_spawn
 
+from db.pool import FirstComeFirstServedPool
+
 
 @dataclass(frozen=True, slots=True)
 class PoolOptions:
@@ -43,6 +45,7 @@ def create_engine(url: str, options: PoolOptions | None = None) -> AsyncEngine:
     }
     engine = create_async_engine(
         url,
+        poolclass=FirstComeFirstServedPool,
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout_seconds,
