@@ -25,7 +25,6 @@ from graphql import (
     FragmentSpreadNode,
     OperationDefinitionNode,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
@@ -33,7 +32,7 @@ from api.schema.node import from_global_id
 from auth.principal import Principal
 from db.audit import AuditEntry, record_audit
 from db.disclosures import Disclosed
-from db.engine import driver_connection
+from db.driver import RequestConnection
 
 logger = logging.getLogger("mssc.audit")
 
@@ -130,7 +129,7 @@ class RequestAudit:
 
     async def write(
         self,
-        engine: AsyncEngine,
+        database: RequestConnection,
         *,
         principal: Principal | None,
         request_id: str,
@@ -163,7 +162,7 @@ class RequestAudit:
             disclosures.append(record_reads)
         try:
             # One statement, so no transaction around it: one round trip, no BEGIN/COMMIT.
-            async with driver_connection(engine) as connection:
+            async with database.use() as connection:
                 await record_audit(connection, entries, disclosed=disclosures)
         except Exception:
             # Never silent: the operator finds what went unrecorded under the request id.
@@ -235,7 +234,7 @@ class WriteAuditTrail(SchemaExtension):
         if audit is None or not (audit.mutations or audit.disclosed):
             return
         await audit.write(
-            context.resources.engine,
+            context.database,
             principal=context.principal,
             request_id=context.request_id,
             action=self._root_fields(),

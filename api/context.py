@@ -18,6 +18,7 @@ from api.settings import Settings
 from auth.principal import Principal
 from auth.service import AuthService
 from db.catalog import CatalogSnapshot, CatalogStore
+from db.driver import RequestConnection
 
 
 @dataclass(slots=True)
@@ -43,6 +44,8 @@ class Context:
     resources: Resources
     request_id: str
     principal: Principal | None
+    # The request's connection for driver-level statements: the view returns it at the end.
+    database: RequestConnection
     audit: RequestAudit = field(default_factory=RequestAudit)
     _loaders: Loaders | None = None
 

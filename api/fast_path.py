@@ -193,7 +193,7 @@ class FastPath:
                 audit = context.audit
                 if audit.mutations or audit.disclosed:
                     await audit.write(
-                        context.resources.engine,
+                        context.database,
                         principal=context.principal,
                         request_id=context.request_id,
                         action=action,

@@ -30,6 +30,7 @@ from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
 from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.settings import Settings
+from db.driver import RequestConnection
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -65,6 +66,7 @@ class GraphQLView(GraphQL[Context, None]):
             resources=resources,
             request_id=request.state.request_id,
             principal=getattr(request.state, "principal", None),
+            database=RequestConnection(resources.engine),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -116,6 +118,19 @@ class GraphQLView(GraphQL[Context, None]):
             return self.json_response(answer.body, answer.status, media_type, answer.headers)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
+        async with context.database:  # returned once the answer is built
+            return await self._execute(request, query, params, context, sub_response, media_type)
+
+    async def _execute(
+        self,
+        request: Request,
+        query: str,
+        params: GraphQLParams,
+        context: Context,
+        sub_response: Response,
+        media_type: str,
+    ) -> Response:
+        method = request.method
         allowed = {OperationType.QUERY}
         if method == "POST":
             allowed.add(OperationType.MUTATION)

@@ -8,12 +8,10 @@ idempotent); the API answers it as ``UNAVAILABLE`` (see ``api/errors.py``).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import greenlet_spawn
 
 from db.pool import FirstComeFirstServedPool
 
@@ -85,26 +82,6 @@ def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
         return dialect.connect(*cargs, **cparams)
     except OSError as error:  # TimeoutError included
         raise DatabaseUnreachable(*error.args) from error
-
-
-@contextlib.asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg connection itself, for the hottest single statements
-    (the verification lookup, the audit row): same pool, limit and checkout check, without
-    SQLAlchemy's execution layer, which for a one-row statement costs more CPU than asyncpg
-    does. No transaction: asyncpg commits each statement by itself.
-    """
-    pooled = await engine.raw_connection()
-    try:
-        yield pooled.driver_connection
-    except BaseException as error:
-        # Interrupted or failed mid-statement, the connection may still be busy or broken:
-        # the pool drops it and opens another when needed.
-        await greenlet_spawn(pooled.invalidate, error)
-        raise
-    finally:
-        # Returning may close the connection (an overflow one), which awaits the driver.
-        await greenlet_spawn(pooled.close)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -41,6 +41,7 @@ from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
 from db.cohorts import Owner, cohorts_of
+from db.driver import RequestConnection
 
 MAX_BODY_BYTES = 256 * 1024
 _STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "BAD_USER_INPUT": 400}
@@ -142,9 +143,10 @@ async def _report(request: Request, kind: str) -> Response:
     except ApiError as error:
         return _error(error, realm=resources.settings.audience)
     request_id = getattr(request.state, "request_id", "")
-    await audit.write(
-        resources.engine, principal=principal, request_id=request_id, action=request.url.path
-    )
+    async with RequestConnection(resources.engine) as database:
+        await audit.write(
+            database, principal=principal, request_id=request_id, action=request.url.path
+        )
 
     filename = f"diagnostic-{requirement.program.code}-{report.generated_at:%Y-%m-%d}.{kind}"
     headers = {

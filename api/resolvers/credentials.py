@@ -19,7 +19,6 @@ from db import models
 from db.catalog import CatalogSnapshot
 from db.credentials import Action, StatusRefusal, change_status
 from db.disclosures import Disclosed
-from db.engine import driver_connection
 from db.verification import verify_credential
 
 
@@ -27,7 +26,7 @@ async def verify(info: Info, verification_code: str, family_name: str) -> Creden
     context = info.context
     principal = context.require_principal()
     now = datetime.now(UTC)
-    async with driver_connection(context.resources.engine) as connection:
+    async with context.database.use() as connection:
         verified = await verify_credential(
             connection, code=verification_code, family_name=family_name, now=now
         )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.codes import normalize_code
 from db.consent import create_share_code, grants_for, is_live, redeem_share_code, withdraw_grant
-from db.engine import driver_connection
+from db.driver import driver_connection
 from db.verification import verify_credential
 from tests.support.registry import NOW, School, add_organization, make_school
 
