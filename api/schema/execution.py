@@ -5,9 +5,9 @@ graphql-core's executor hands resolvers helpers that are its own bound methods
 reaches: the request, its context, the variables, the collected fields, about 80 objects a
 request. Reference counting cannot free a cycle; the garbage collector's full passes do,
 and under load they came every second and stopped the process for about 20 ms each, which
-every request in flight waited out (``bench/verification_profile.py --garbage`` counts what
-a request leaves). Helpers that reach the executor through a weak reference break the cycle,
-so a request's objects are freed as soon as it ends.
+every request in flight waited out. Helpers that reach the executor through a weak reference
+break the cycle, so a request's objects are freed as soon as it ends
+(``tests/api/test_request_garbage.py``).
 """
 
 from __future__ import annotations
