@@ -71,3 +71,6 @@ class FirstComeFirstServedPool(AsyncAdaptedQueuePool):
     """``AsyncAdaptedQueuePool`` with :class:`FirstComeFirstServedQueue`: otherwise the same."""
 
     _queue_class: Any = FirstComeFirstServedQueue
+    # Log as SQLAlchemy's pools do, under "sqlalchemy" (quiet below WARNING by default), not
+    # under this module's name.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.FirstComeFirstServedPool"
