@@ -57,6 +57,19 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+async def settle(url: str) -> None:
+    """After loading data and before measuring: statistics gathered and dirty pages written,
+    so that neither autovacuum nor a checkpoint starts in the middle of a measurement (it
+    would fall on whichever target is measured first)."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await connection.execute("VACUUM (ANALYZE)")
+        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("CHECKPOINT")
+    finally:
+        await connection.close()
+
+
 def run_on_fresh_database(work: Callable[[str], Coroutine[Any, Any, None]]) -> None:
     """``asyncio.run(work(url))`` on a fresh database."""
     with fresh_database() as url:

@@ -44,7 +44,7 @@ import httpx
 
 from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
-from bench.database import migrated_database
+from bench.database import migrated_database, settle
 from bench.server import fetch_token, free_port
 from db.candidates import register_candidate
 from db.engine import create_engine, create_sessionmaker
@@ -347,7 +347,7 @@ def print_table(loads: dict[str, Load], rows: list[dict[str, Any]], connections:
 def run(args: argparse.Namespace) -> None:
     wrk = ensure_wrk()
     duration = 5 if args.quick and args.duration is None else args.duration or 20
-    warmup = 1 if args.quick else 3
+    warmup = 1 if args.quick else 5
     credentials = 200 if args.quick else args.credentials
     with migrated_database() as url, tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
         scratch = Path(directory)
@@ -369,6 +369,7 @@ def run(args: argparse.Namespace) -> None:
             token, codes = asyncio.run(seed(url, api, credentials))
             if len(codes) != credentials:
                 raise RuntimeError(f"{len(codes)} credentials issued of {credentials}")
+            asyncio.run(settle(url))
             baseline_command = [
                 sys.executable,
                 "-m",
