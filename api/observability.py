@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
@@ -33,6 +34,7 @@ _KNOWN_ROUTES = frozenset(
         "/reports/diagnostic.pdf",
     }
 )
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Path segments that carry a verification code: logged as the route, not the code.
 _CODE_IN_PATH = re.compile(r"^/verify/[^/]+")
 
@@ -55,6 +57,23 @@ class Metrics:
             registry=self.registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+        # Each label set's child, found once: prometheus_client looks it up under a lock.
+        self._answered: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[str, Any] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        # Any other method is "OTHER": a client cannot mint a series per made-up method.
+        method = method if method in _KNOWN_METHODS else "OTHER"
+        key = (method, route, status)
+        counter = self._answered.get(key)
+        if counter is None:
+            counter = self._answered[key] = self.requests.labels(method, route, str(status))
+        counter.inc()
+        histogram = self._timed.get(route)
+        if histogram is None:
+            histogram = self._timed[route] = self.latency.labels(route)
+        histogram.observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
@@ -99,8 +118,7 @@ class RequestIdMiddleware:
             path = scope["path"]
             known = path in _KNOWN_ROUTES
             route = path if known else "other"
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(elapsed)
+            self.metrics.answered(scope["method"], route, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 if not known:
                     path = _CODE_IN_PATH.sub("/verify/{code}", path)

@@ -50,21 +50,31 @@ class FirstComeFirstServedQueue(AsyncAdaptedQueue[_T]):
         return await_only(self._wait_turn(seconds=timeout))
 
     async def _wait_turn(self, *, seconds: float | None) -> _T:
-        waiter: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[_T] = loop.create_future()
         self._waiters.append(waiter)
+        # A timer on the future rather than asyncio.timeout() around the await: the same
+        # effect for a fraction of the work, and every checkout under load waits here.
+        expiry = None if seconds is None else loop.call_later(seconds, _expire, waiter)
         try:
-            async with asyncio.timeout(seconds):
-                return await waiter
-        except BaseException as stopped:  # the timeout, or the caller cancelled
-            if waiter.done() and not waiter.cancelled():
+            return await waiter
+        except BaseException as stopped:  # the timer, or the caller cancelled
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # Handed a connection just as the wait ended: pass it on, never lose it.
                 self.put_nowait(waiter.result())
-            else:
-                waiter.cancel()
+            elif waiter in self._waiters:
                 self._waiters.remove(waiter)
             if isinstance(stopped, TimeoutError):
                 raise Empty() from stopped
             raise
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+
+
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class FirstComeFirstServedPool(AsyncAdaptedQueuePool):

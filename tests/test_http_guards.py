@@ -310,3 +310,15 @@ async def test_no_cors_by_default(http: httpx.AsyncClient) -> None:
 def test_settings_read_the_origins() -> None:
     settings = Settings.from_env({"MSSC_CORS_ORIGINS": "https://a.example, https://b.example"})
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+async def test_metrics_count_made_up_methods_as_other(http: httpx.AsyncClient) -> None:
+    """A method is a client's free text: one series per made-up method would let a client
+    grow the metrics without bound."""
+    for method in ("BREW", "WHEN", "BREW"):
+        await http.request(method, "/graphql")
+    await http.post("/graphql", json=QUERY)
+    text = (await http.get("/metrics")).text
+    assert 'mssc_http_requests_total{method="OTHER",route="/graphql",status="405"} 3.0' in text
+    assert 'method="POST",route="/graphql",status="200"' in text
+    assert "BREW" not in text and "WHEN" not in text

@@ -46,7 +46,7 @@ from api.schema.centers import Center, CenterConnection
 from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
 from api.schema.diagnostics import DiagnosticReport
 from api.schema.events import ChangeConnection
-from api.schema.execution import AcyclicExecutionContext
+from api.schema.execution import AcyclicExecutionContext, RememberingNameConverter
 from api.schema.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
@@ -379,6 +379,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         types=ALL_TYPES,
         extensions=schema_extensions(settings),
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, name_converter=RememberingNameConverter()),
         execution_context_class=AcyclicExecutionContext,
     )
