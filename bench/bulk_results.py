@@ -51,7 +51,7 @@ from sqlalchemy import func, select, text
 from auth import clients
 from auth.scopes import TYPICAL_SCOPES
 from bench.database import run_on_fresh_database
-from bench.server import fetch_token, free_port
+from bench.server import api_server, fetch_token
 from db import models
 from db.bootstrap import prepare_database
 from db.candidates import Person, register_candidates
@@ -174,48 +174,6 @@ async def seed(url: str, args: argparse.Namespace) -> list[School]:
 
 
 @contextlib.contextmanager
-def api_server(url: str, data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``mssc serve`` on a free port, ready to answer."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "MSSC_DATA_DIR": str(data_dir),
-        "MSSC_RATE_LIMITS": "false",
-    }
-    environment.pop("REDIS_URL", None)
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port)],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited: {(data_dir / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready in 120 s")
-            time.sleep(0.25)
-        yield process, base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-@contextlib.contextmanager
 def _profiled(pid: int, output: str | None) -> Iterator[None]:
     """With ``--profile``, py-spy samples the server while it is posted to (collapsed stacks)."""
     if output is None:
@@ -326,16 +284,20 @@ async def run(url: str, args: argparse.Namespace) -> None:
     )
     with (
         tempfile.TemporaryDirectory(prefix="mssc-bench-server-") as directory,
-        api_server(url, Path(directory)) as (process, base),
+        api_server(
+            url,
+            log=Path(directory) / "server.log",
+            environment={"REDIS_URL": "", "MSSC_WEBHOOK_WORKER": "1"},
+        ) as server,
     ):
         tally = Tally(Counter(), 0, [])
-        with _profiled(process.pid, args.profile):
-            async with httpx.AsyncClient(base_url=base, timeout=300) as http:
+        with _profiled(server.pid, args.profile):
+            async with httpx.AsyncClient(base_url=server.base, timeout=300) as http:
                 tokens = [
                     await fetch_token(http, school.client_id, school.client_secret)
                     for school in schools
                 ]
-                cpu_before = cpu_seconds(process.pid)
+                cpu_before = cpu_seconds(server.pid)
                 started = time.perf_counter()
                 await asyncio.gather(
                     *(
@@ -344,8 +306,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
                     )
                 )
                 elapsed = time.perf_counter() - started
-                server_cpu = cpu_seconds(process.pid) - cpu_before
-        memory = peak_rss_mb(process.pid)
+                server_cpu = cpu_seconds(server.pid) - cpu_before
+        memory = peak_rss_mb(server.pid)
     stored = await count_credentials(url)
     rate = total / elapsed
     print(

@@ -89,8 +89,8 @@ def main() -> None:
     began = time.perf_counter()
     with fresh_database() as url:
         employer, ids = asyncio.run(prepare(url, args, output))
-        with api_server(url) as base:
-            timings = asyncio.run(measure(base, employer, ids, args.runs))
+        with api_server(url) as server:
+            timings = asyncio.run(measure(server.base, employer, ids, args.runs))
     output.log(f"diagnostic: measured in {time.perf_counter() - began:.0f} s")
     p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
     output.log(

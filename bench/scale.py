@@ -152,7 +152,7 @@ def run(sizes: tuple[int, int], requests: int, output: Output) -> list[Latencies
             prepared.append(asyncio.run(prepare(url, size, requests, output)))
             output.log(f"scale: {size:,} candidates ready in {time.perf_counter() - began:.0f} s")
         with api_server(small_url) as small, api_server(large_url) as large:
-            return asyncio.run(measure((small, large), (prepared[0], prepared[1])))
+            return asyncio.run(measure((small.base, large.base), (prepared[0], prepared[1])))
 
 
 def report(small: Latencies, large: Latencies, output: Output) -> None:

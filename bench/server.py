@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,47 +36,78 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A server subprocess that answers: where, and its process id (for its CPU and memory)."""
+
+    base: str
+    pid: int
+
+
 @contextlib.contextmanager
-def api_server(database_url: str) -> Iterator[str]:
-    """Run ``mssc serve`` on ``database_url``; yield its base URL; stop it afterwards."""
-    port = free_port()
+def running(
+    command: list[str],
+    environment: Mapping[str, str],
+    *,
+    port: int,
+    log: Path | None = None,
+    ready_path: str = "/readyz",
+) -> Iterator[Running]:
+    """``command`` as a subprocess serving on ``port``, once a GET of ``ready_path`` answers
+    below 500; terminated (killed after 30 s) on the way out. Its output goes to ``log``."""
+    with log.open("wb") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(
+            command, env=dict(environment), stdout=output, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(f"{base}{ready_path}", process, log)
+        yield Running(base, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def api_server(
+    database_url: str,
+    *,
+    port: int | None = None,
+    log: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[Running]:
+    """``mssc serve`` on ``database_url``, rate limits off and no webhook worker unless
+    ``environment`` says otherwise."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="mssc-bench-server-") as data_dir:
-        environment = {
+        settings = {
             **os.environ,
             "DATABASE_URL": database_url,
             "MSSC_DATA_DIR": data_dir,
             "MSSC_RATE_LIMITS": "0",
             "MSSC_WEBHOOK_WORKER": "0",
+            **(environment or {}),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_ready(base, process)
-            yield base
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+        with running(command, settings, port=port, log=log) as server:
+            yield server
 
 
-def _wait_until_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path | None) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mssc serve exited with status {process.returncode}")
+            said = log.read_text(errors="replace")[-2000:] if log else "(no log kept)"
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{said}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code < 500:
                 return
         time.sleep(0.2)
-    raise RuntimeError("mssc serve did not become ready in 120 s")
+    raise RuntimeError(f"{process.args!r} did not answer {url} in 120 s")
 
 
 async def new_client(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
@@ -34,8 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ import httpx
 from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
 from bench.database import migrated_database, settle
-from bench.server import fetch_token, free_port
+from bench.server import api_server, fetch_token, free_port, running
 from db.candidates import register_candidate
 from db.engine import create_engine, create_sessionmaker
 from tests.support.registry import add_center
@@ -70,36 +67,6 @@ class Load:
     p99_ms: float
     requests: int
     failures: int
-
-
-# --- servers -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """A server subprocess, until it answers; stopped (by its pid) on the way out."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[2]} exited; see {log}:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.post(f"{base}/graphql", json={}, timeout=1).status_code < 500:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[2]} did not start; see {log}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -352,20 +319,18 @@ def run(args: argparse.Namespace) -> None:
     with migrated_database() as url, tempfile.TemporaryDirectory(prefix="mssc-bench-") as directory:
         scratch = Path(directory)
         api_port, baseline_port = free_port(), free_port()
-        issuer = f"http://127.0.0.1:{api_port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "MSSC_DATA_DIR": str(scratch / "data"),
-            "MSSC_ISSUER": issuer,
+        api_settings = {
+            "MSSC_ISSUER": f"http://127.0.0.1:{api_port}",
             "MSSC_TOKEN_TTL_SECONDS": "7200",
-            "MSSC_WEBHOOK_WORKER": "false",
             # The limiter runs on every request, with buckets too large to refuse any.
+            "MSSC_RATE_LIMITS": "1",
             "MSSC_RATE_CLIENT_REQUESTS": "1000000000/1000000000",
             "MSSC_RATE_CLIENT_COST": "1000000000/1000000000",
         }
-        api_command = [sys.executable, "-m", "cli.main", "serve", "--port", str(api_port)]
-        with running(api_command, env, api_port, scratch / "api.log") as api:
+        with api_server(
+            url, port=api_port, log=scratch / "api.log", environment=api_settings
+        ) as api_process:
+            api = api_process.base
             token, codes = asyncio.run(seed(url, api, credentials))
             if len(codes) != credentials:
                 raise RuntimeError(f"{len(codes)} credentials issued of {credentials}")
@@ -377,7 +342,15 @@ def run(args: argparse.Namespace) -> None:
                 "--port",
                 str(baseline_port),
             ]
-            with running(baseline_command, env, baseline_port, scratch / "baseline.log") as floor:
+            baseline_settings = {**os.environ, **api_settings, "DATABASE_URL": url}
+            with running(
+                baseline_command,
+                baseline_settings,
+                port=baseline_port,
+                log=scratch / "baseline.log",
+                ready_path="/graphql",  # its one route: a GET answers 405 once it is up
+            ) as baseline:
+                floor = baseline.base
                 targets = {
                     "api": (api, verification_bodies(codes, persisted=False)),
                     "api persisted": (api, verification_bodies(codes, persisted=True)),

@@ -41,7 +41,13 @@ from tests.support.bulk_posts import (
 )
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, school_client
-from tests.support.servers import RestartablePostgres, ServeProcess, add_school, fetch_token
+from tests.support.servers import (
+    RestartablePostgres,
+    ServeProcess,
+    add_school,
+    add_staff,
+    fetch_token,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -150,6 +156,33 @@ async def test_while_the_database_is_down_graphql_and_tokens_answer_retryable_50
         async def answers() -> bool:
             response = await http.post("/graphql", json=query, headers=bearer)
             return response.status_code == 200 and "errors" not in response.json()
+
+        assert await eventually(answers, within=30)
+
+
+async def test_while_the_database_is_down_a_verification_answers_a_retryable_503(
+    database: RestartablePostgres,
+    server: ServeProcess,
+    own_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The verification runs on the driver connection under the pool (db/driver.py), not
+    through SQLAlchemy's execution layer: its failures must be told apart the same way."""
+    token = await fetch_token(server.url, await add_staff(own_sessionmaker))
+    query = {
+        "query": "query($code: String!) { verifyCredential(verificationCode: $code, "
+        'familyName: "Rivera") { valid } }',
+        "variables": {"code": "7K3D-9QXM-4T2B-HC"},
+    }
+    bearer = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        assert (await http.post("/graphql", json=query, headers=bearer)).status_code == 200
+        async with database_down(database):
+            refused = await http.post("/graphql", json=query, headers=bearer)
+        assert_unavailable(refused)
+
+        async def answers() -> bool:
+            response = await http.post("/graphql", json=query, headers=bearer)
+            return response.json().get("data") == {"verifyCredential": {"valid": False}}
 
         assert await eventually(answers, within=30)
 
