@@ -23,6 +23,10 @@ from db.diagnostics import MAX_CANDIDATES, entitled_candidates
 from db.errors import RuleViolation
 
 MAX_NAME_LENGTH = 200
+# An organization's cohorts are listed in one field (``cohorts``), priced for the most there
+# can be: without a bound, ``cohorts { diagnostic }`` would run any number of diagnostics for
+# the price of one.
+MAX_COHORTS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ async def create_cohort(
             field=("candidateIds",),
         )
     members = await _check_entitled(session, owner, candidate_ids, field="candidateIds")
+    await _check_room(session, owner)
     cohort_id = await session.scalar(
         insert(models.Cohort)
         .values(organization_id=owner.organization_id, name=cleaned, created_by_client_id=client_pk)
@@ -108,6 +113,25 @@ async def create_cohort(
     )
     cohort = await session.get_one(models.Cohort, cohort_id)
     return _record(cohort)
+
+
+async def _check_room(session: AsyncSession, owner: Owner) -> None:
+    # The organization's row is locked first, so two creations at once cannot both take the
+    # last place.
+    await session.execute(
+        select(models.Organization.id)
+        .where(models.Organization.id == owner.organization_id)
+        .with_for_update()
+    )
+    kept = await session.scalar(
+        select(func.count()).where(models.Cohort.organization_id == owner.organization_id)
+    )
+    if (kept or 0) >= MAX_COHORTS:
+        raise RuleViolation(
+            "INVALID",
+            f"an organization keeps at most {MAX_COHORTS} cohorts; delete one first",
+            field=("name",),
+        )
 
 
 async def _owned(session: AsyncSession, owner: Owner, cohort_id: int) -> models.Cohort:

@@ -32,7 +32,10 @@ class Cohort(Node):
     created_at: datetime.datetime
     member_count: int = strawberry.field(description="Members you may see now.")
     candidates: list[Candidate] = strawberry.field(
-        resolver=cohort_candidates, description="Members you may see now, in the order added."
+        resolver=cohort_candidates,
+        # Priced for the most members a cohort may have.
+        metadata=field_cost(size=MAX_CANDIDATES),
+        description="Members you may see now, in the order added.",
     )
     diagnostic: DiagnosticReport = strawberry.field(
         resolver=cohort_diagnostic,

@@ -77,6 +77,7 @@ from api.schema.webhooks import (
 )
 from api.settings import Settings
 from auth.scopes import Scope
+from db.cohorts import MAX_COHORTS
 
 
 @strawberry.type
@@ -160,7 +161,13 @@ class Query:
     cohorts: list[Cohort] = strawberry.field(
         resolver=cohorts.cohorts,
         extensions=requires(Scope.DIAGNOSTICS_READ),
-        description="Your organization's saved cohorts, by name. Needs diagnostics:read.",
+        # Priced for the most an organization may keep: what is asked of each, that many times.
+        metadata=field_cost(size=MAX_COHORTS),
+        description=(
+            f"Your organization's saved cohorts (at most {MAX_COHORTS}), by name. Priced as "
+            f"{MAX_COHORTS} cohorts: ask for one cohort's members or diagnostic through "
+            "node(id:). Needs diagnostics:read."
+        ),
     )
     stats: RegistryStats = strawberry.field(
         resolver=stats.stats,

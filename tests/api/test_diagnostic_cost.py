@@ -83,9 +83,17 @@ async def test_a_diagnostic_too_large_for_the_limit_is_refused_before_it_runs(
 
 
 def test_a_cohort_diagnostic_is_priced_for_the_largest_cohort() -> None:
-    document = parse("{ cohorts { diagnostic { modules { candidatesCertified } } } }")
-    # cohorts 1 + diagnostic (1 + 1,000 + modules 2): a cohort holds up to 1,000 members.
-    assert query_cost(build_schema()._schema, document) == 1 + (1 + 1_000 + 2)
+    schema = build_schema()._schema
+    one = parse(
+        "query($id: ID!) { node(id: $id) { ... on Cohort { diagnostic { modules { "
+        "candidatesCertified } } } } }"
+    )
+    # node 1 + diagnostic (1 + 1,000 + modules 2): a cohort holds up to 1,000 members.
+    assert query_cost(schema, one, variables={"id": "x"}) == 1 + (1 + 1_000 + 2)
+    every = parse("{ cohorts { diagnostic { modules { candidatesCertified } } } }")
+    # ... and an organization keeps up to 100 cohorts: far past the production limit.
+    assert query_cost(schema, every) == 1 + 100 * (1 + 1_000 + 2)
+    assert query_cost(schema, every) > PRODUCTION_LIMITS.max_cost
 
 
 def test_the_saved_diagnostic_on_1000_candidates_fits_the_production_limit() -> None:

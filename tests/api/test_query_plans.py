@@ -291,13 +291,17 @@ async def test_the_diagnostic_and_cohorts(
         "trainingPlan { items { nearestCenters(first: 2) { center { siteCode } } } } } }",
         {"ids": ids},
     )
-    await employer.data(
+    created = await employer.data(
         'mutation($ids: [ID!]!) { createCohort(input: {name: "Line 1", candidateIds: $ids}) '
-        "{ userErrors { code } } }",
+        "{ cohort { id } userErrors { code } } }",
         {"ids": ids},
     )
+    await assert_indexed(engine_of_app, employer, "{ cohorts { name memberCount } }")
     await assert_indexed(
-        engine_of_app, employer, "{ cohorts { name memberCount candidates { registryNumber } } }"
+        engine_of_app,
+        employer,
+        "query($id: ID!) { node(id: $id) { ... on Cohort { candidates { registryNumber } } } }",
+        {"id": created["createCohort"]["cohort"]["id"]},
     )
 
 
