@@ -143,20 +143,26 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         lifespan=lifespan,
     )
     # Last added runs first: request id → security headers → 503 for a database outage →
-    # body limit → CORS → bearer token → idempotency key → routes. The bearer middleware sits
+    # body limit → CORS (when origins are configured) → bearer token → idempotency key →
+    # routes. The bearer middleware sits
     # inside CORS, so that preflights and the 401s it answers carry CORS headers; the body
     # limit and the security headers apply to every route and to every answer of the
     # middleware inside them.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["authorization", "content-type", "accept", "x-request-id"],
-        expose_headers=["x-request-id", "retry-after"],
-        max_age=600,
-    )
+    if settings.cors_origins:
+        # With no origin allowed (the default) there is nothing for it to do: no answer
+        # carries CORS headers or varies by Origin, and a browser's preflight fails as it
+        # should. Left out, it costs nothing per request (it parses every request's headers
+        # and wraps every answer).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+            max_age=600,
+        )
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(DatabaseUnavailable)
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)

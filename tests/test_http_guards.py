@@ -305,6 +305,12 @@ async def test_cors_allows_configured_origins_only(settings: Settings) -> None:
 async def test_no_cors_by_default(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", json=QUERY, headers={"origin": "https://a.example"})
     assert "access-control-allow-origin" not in response.headers
+    preflight = await http.options(
+        "/graphql",
+        headers={"origin": "https://a.example", "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code >= 400
+    assert not any(name.startswith("access-control-") for name in preflight.headers)
 
 
 def test_settings_read_the_origins() -> None:
