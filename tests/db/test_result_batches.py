@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
-from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -17,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db import models
 from db.credentials import StatusRefusal, change_status
 from db.results import Outcome, ResultSubmission, post_results
-from tests.support.catalogs import published, revised
 from tests.support.registry import NOW, School, day, make_school
 from tests.support.statements import statements
 
@@ -180,20 +176,6 @@ async def test_one_candidate_many_times_in_a_batch(school: School) -> None:
     cpt = outcomes[8].credentials_issued[-1]
     assert (cpt.issued_at, cpt.expires_at) == (day("2026-02-05"), day("2031-02-05"))
     assert set((await credential_types(school)).values()) == {1}
-
-
-@pytest.fixture
-async def logistics_catalog(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
-    """CLA and CLT with cut scores (the seeds have none)."""
-
-    def set_logistics_numbers(data: dict[str, Any]) -> None:
-        data.update(label="2018-logistics", effective_from=date(2018, 1, 1))
-        for module in data["modules"]:
-            if module["code"] in ("CLA", "CLT"):
-                module.update(question_count=80, cut_score_percent=70)
-
-    async with published(sessionmaker, revised(set_logistics_numbers)):
-        yield
 
 
 @pytest.mark.usefixtures("logistics_catalog")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from tests.support.catalogs import published, revised
 from tests.support.registry import School, add_center, day, make_school
 
 
@@ -248,20 +246,6 @@ async def test_a_suspension_before_the_day_takes_the_center_out(
     assert before.status == "CREATED"
     after = await school.post("R-2", "S-1", "QUALITY", "2026-03-02", percent="80")
     assert problems(after) == [("CENTER_NOT_AUTHORIZED", ("centerSiteCode",))]
-
-
-@pytest.fixture
-async def logistics_catalog(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
-    """Administrators set CLA/CLT numbers in a later version (they are not in the seeds)."""
-
-    def set_logistics_numbers(data: dict[str, Any]) -> None:
-        data.update(label="2018-logistics", effective_from=date(2018, 1, 1))
-        for module in data["modules"]:
-            if module["code"] in ("CLA", "CLT"):
-                module.update(question_count=80, cut_score_percent=70)
-
-    async with published(sessionmaker, revised(set_logistics_numbers)):
-        yield
 
 
 @pytest.mark.usefixtures("logistics_catalog")
