@@ -18,15 +18,10 @@ import httpx
 import psutil
 import pytest
 
+from bench.server import free_port
+
 ROOT = Path(__file__).parent.parent
 START_TIMEOUT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def environment(**overrides: str) -> dict[str, str]:

@@ -15,7 +15,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,18 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth import clients
 from auth.scopes import TYPICAL_SCOPES
+from bench.server import free_port
 from db.embedded import EmbeddedPostgres
 from tests.support.registry import add_center
 
 ROOT = Path(__file__).parent.parent.parent
 START_TIMEOUT_SECONDS = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _environment(overrides: dict[str, str]) -> dict[str, str]:
@@ -154,12 +147,7 @@ async def add_school(
 ) -> Client:
     """A school with a client and an authorized partner-school center at ``site_code``."""
     async with sessionmaker.begin() as session:
-        issued = await clients.create_client(
-            session,
-            organization_name=f"School {secrets.token_hex(4)}",
-            organization_kind="SCHOOL",
-            scopes=TYPICAL_SCOPES["SCHOOL"],
-        )
+        issued = await _new_client(session, "SCHOOL", "School")
         await add_center(
             session,
             site_code=site_code,
@@ -171,13 +159,18 @@ async def add_school(
 
 async def add_staff(sessionmaker: async_sessionmaker[AsyncSession]) -> Client:
     async with sessionmaker.begin() as session:
-        issued = await clients.create_client(
-            session,
-            organization_name=f"Registry staff {secrets.token_hex(4)}",
-            organization_kind="STAFF",
-            scopes=TYPICAL_SCOPES["STAFF"],
-        )
+        issued = await _new_client(session, "STAFF", "Registry staff")
     return Client(issued.client_id, issued.client_secret, issued.organization_pk)
+
+
+async def _new_client(session: AsyncSession, kind: str, name: str) -> clients.IssuedClient:
+    """A client of a new organization of ``kind``, with the scopes that kind usually holds."""
+    return await clients.create_client(
+        session,
+        organization_name=f"{name} {secrets.token_hex(4)}",
+        organization_kind=kind,
+        scopes=TYPICAL_SCOPES[kind],
+    )
 
 
 async def fetch_token(base_url: str, client: Client) -> str:
