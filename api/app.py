@@ -72,9 +72,6 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         sessionmaker = create_sessionmaker(engine)
         # The offline ZIP dataset loads on first use; pay that now, not inside a request.
         await asyncio.to_thread(warm_up_zip_codes)
-        # What is loaded by now lives as long as the process: keep the collector from scanning
-        # it again and again (a 500-item postResults allocates enough to trigger full passes).
-        gc.freeze()
         app.state.resources = Resources(
             settings=settings,
             engine=engine,
@@ -83,7 +80,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             auth=auth,
             events=events,
         )
-        _freeze_startup_objects()
+        _settle_garbage_collector()
         try:
             async with (
                 auth.running(sessionmaker),
@@ -180,10 +177,11 @@ _startup_frozen = False
 GC_THRESHOLDS = (20_000, 20, 20)
 
 
-def _freeze_startup_objects() -> None:
-    """Moves what startup built (the schema, the models, the pools) out of the garbage
-    collector's sight, once per process: its full collections then walk only what requests
-    allocate. On the verification path that is about a tenth of the CPU."""
+def _settle_garbage_collector() -> None:
+    """Once per process: moves what startup built (the schema, the models, the pools, the ZIP
+    dataset) out of the garbage collector's sight, so that its full collections walk only what
+    requests allocate (a 500-item postResults allocates enough to trigger them), and sets
+    :data:`GC_THRESHOLDS`."""
     global _startup_frozen
     if not _startup_frozen:
         gc.collect()
