@@ -17,6 +17,22 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class TrackedSend:
+    """An ASGI ``send`` that remembers whether the response has started: a middleware that
+    meets an exception may answer in its own words only if it has not."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class RequestBodyLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -31,7 +47,6 @@ class RequestBodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
 
         async def counted_receive() -> Message:
             nonlocal received
@@ -42,16 +57,11 @@ class RequestBodyLimit:
                     raise _BodyTooLarge
             return message
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, counted_receive, tracked_send)
+            await self.app(scope, counted_receive, tracked)
         except _BodyTooLarge:
-            if started:  # too late for a 413; the server closes the connection
+            if tracked.started:  # too late for a 413; the server closes the connection
                 raise
             await self._refuse(send)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, unavailable_extensions
+from api.http_guards import TrackedSend
 from db.engine import is_transient
 
 logger = logging.getLogger("mssc.errors")
@@ -27,18 +28,11 @@ class DatabaseUnavailable:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as error:
-            if started or not is_transient(error):
+            if tracked.started or not is_transient(error):
                 raise
             request_id = scope.get("state", {}).get("request_id")
             logger.warning(
