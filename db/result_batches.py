@@ -36,10 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
 from db.credentials import (
-    LIVE_STATUSES,
-    add_years,
-    certificates_to_issue,
-    certification_earned,
+    Earned,
+    certificates_earned,
+    certifications_earned,
+    expiry_of,
     module_certificate_types,
 )
 from db.events import EventType, record_event
@@ -72,6 +72,7 @@ class Held:
     credential_type_id: int
     status: str
     issued_at: datetime
+    reissue_allowed_at: datetime | None = None
     changes: list[tuple[datetime, int, str]] = field(default_factory=list)
 
     def status_on(self, moment: datetime) -> str | None:
@@ -87,9 +88,6 @@ class Ledger:
     credentials: list[Held] = field(default_factory=list)
     credential_ids: dict[int, Held] = field(default_factory=dict)
 
-    def live(self) -> list[Held]:
-        return [c for c in self.credentials if c.status in LIVE_STATUSES]
-
 
 @dataclass(slots=True)
 class PlannedCredential:
@@ -102,8 +100,7 @@ class PlannedCredential:
 
     @property
     def expires_at(self) -> datetime | None:
-        years = self.ctype.validity_years
-        return add_years(self.issued_at, years) if years else None
+        return expiry_of(self.ctype, self.issued_at)
 
 
 @dataclass(slots=True)
@@ -155,7 +152,7 @@ _ATTEMPTS = _by_key(
 )
 _CREDENTIALS = _by_key(
     "bigint",
-    "id, candidate_id, credential_type_id, status, issued_at",
+    "id, candidate_id, credential_type_id, status, issued_at, reissue_allowed_at",
     "credentials",
     "candidate_id = wanted.key",
     order="found.id",
@@ -254,7 +251,7 @@ async def _read_ledgers(
     for row in await session.execute(_ATTEMPTS, {"keys": ids}):
         ledgers[row.candidate_id].attempts[row.module_id].append((row.taken_at, row.passed))
     for row in await session.execute(_CREDENTIALS, {"keys": ids}):
-        held = Held(row.credential_type_id, row.status, row.issued_at)
+        held = Held(row.credential_type_id, row.status, row.issued_at, row.reissue_allowed_at)
         ledgers[row.candidate_id].credentials.append(held)
         ledgers[row.candidate_id].credential_ids[row.id] = held
     # The prerequisite rule reads status histories: only of the prerequisites items need.
@@ -307,22 +304,27 @@ def _prerequisite_problem(ledger: Ledger, item: Prepared) -> Problem | None:
 
 
 def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
-    """After a pass: the module's certificate, then any certification it completes."""
-    catalog, candidate_id = item.catalog, item.candidate_id
-    taken_at = item.submission.taken_at
+    """After a pass: the module's certificate, then any certification it completes (the same
+    rules as the per-candidate path, ``db/credentials.py``)."""
     planned = []
 
-    def issue(ctype: CredentialTypeSpec, issued_at: datetime, reason: str) -> None:
-        planned.append(PlannedCredential(candidate_id, ctype, catalog, issued_at, reason))
-        ledger.credentials.append(Held(ctype.id, "ACTIVE", issued_at, [(issued_at, 0, "ACTIVE")]))
+    def issue(earned: Earned) -> None:
+        at = earned.issued_at
+        planned.append(
+            PlannedCredential(item.candidate_id, earned.ctype, item.catalog, at, earned.reason)
+        )
+        ledger.credentials.append(Held(earned.ctype.id, "ACTIVE", at, changes=[(at, 0, "ACTIVE")]))
 
-    reason = f"passed {item.module.code} (result {item.submission.external_id})"
-    for ctype in certificates_to_issue(catalog, item.module.id, ledger.live()):
-        issue(ctype, taken_at, reason)
-    for ctype in catalog.credential_types:
-        earned_at = certification_earned(catalog, ctype, ledger.live())
-        if earned_at is not None:
-            issue(ctype, earned_at, "holds every required module certificate")
+    for earned in certificates_earned(
+        item.catalog,
+        passed_module_id=item.module.id,
+        taken_at=item.submission.taken_at,
+        reason=f"passed {item.module.code} (result {item.submission.external_id})",
+        held=ledger.credentials,
+    ):
+        issue(earned)
+    for earned in certifications_earned(item.catalog, ledger.credentials):
+        issue(earned)
     return planned
 
 

@@ -15,11 +15,10 @@ from db.catalog import CatalogSnapshot
 from db.credentials import (
     Action,
     StatusRefusal,
+    allow_reissue,
     change_status,
     effective_status,
     expire_due_credentials,
-    issue_completed_certifications,
-    live_credentials,
 )
 from tests.support.registry import NOW, School, day, make_school
 
@@ -66,6 +65,24 @@ async def act(
         )
 
 
+async def allow(
+    school: School, candidate_id: int, type_code: str, reason: str = "appeal upheld"
+) -> list[models.Credential] | StatusRefusal:
+    snapshot = await catalog(school)
+    ctype = snapshot.credential_type_by_code(type_code)
+    assert ctype is not None
+    async with school.sessionmaker.begin() as session:
+        return await allow_reissue(
+            session,
+            candidate_id=candidate_id,
+            ctype=ctype,
+            catalog=snapshot,
+            reason=reason,
+            client_pk=None,
+            now=NOW,
+        )
+
+
 async def statuses(school: School, *credentials: models.Credential) -> list[str]:
     async with school.sessionmaker() as session:
         return [(await session.get_one(models.Credential, c.id)).status for c in credentials]
@@ -99,7 +116,9 @@ async def test_suspend_reinstate_revoke_with_history(school: School) -> None:
     ]
 
 
-async def test_revoking_a_core_certificate_suspends_cpt_until_replaced(school: School) -> None:
+async def test_revoking_a_core_certificate_suspends_cpt_until_a_replacement_restores_it(
+    school: School,
+) -> None:
     issued = await earn_cpt(school, "S-1")
     safety, cpt = issued["CPT_SAFETY"], issued["CPT"]
     await act(school, safety, "revoke", "answer sheet irregularity")
@@ -109,12 +128,25 @@ async def test_revoking_a_core_certificate_suspends_cpt_until_replaced(school: S
     # Staff cannot put CPT back while a requirement is missing.
     refused = await act(school, cpt, "reinstate")
     assert refused == StatusRefusal("INVALID", "cannot reinstate: requires active CPT_SAFETY")
-    # Passing Safety again issues a new certificate, and CPT comes back with it.
-    retake = await school.post("S-1-SAFETY-2", "S-1", "SAFETY", "2026-04-01", percent="88")
-    assert retake.status == "CREATED"
-    new_safety = retake.credentials_issued[0]
-    assert [c.id for c in retake.credentials_issued] == [new_safety.id, cpt.id]
-    assert await statuses(school, new_safety, cpt) == ["ACTIVE", "ACTIVE"]
+    # Revocation is final: passing Safety again issues nothing until staff allow a new one.
+    blocked = await school.post("S-1-SAFETY-2", "S-1", "SAFETY", "2026-04-01", percent="88")
+    assert (blocked.status, blocked.credentials_issued) == ("CREATED", [])
+    assert await allow(school, safety.candidate_id, "CPT_SAFETY") == []
+    # The next pass issues the new certificate; CPT is restored with it, not issued again.
+    retake = await school.post(
+        "S-1-SAFETY-3", "S-1", "SAFETY", "2026-06-15", percent="88", now=day("2026-06-15")
+    )
+    [new_safety] = retake.credentials_issued
+    assert new_safety.issued_at == day("2026-06-15")
+    assert await statuses(school, safety, new_safety, cpt) == ["REVOKED", "ACTIVE", "ACTIVE"]
+    async with school.sessionmaker() as session:
+        restored = await session.get_one(models.Credential, cpt.id)
+    assert (restored.issued_at, restored.expires_at) == (cpt.issued_at, cpt.expires_at)
+    assert (await history(school, cpt))[-1] == (
+        "ACTIVE",
+        f"restored: required CPT_SAFETY {new_safety.verification_code} was issued for result "
+        "S-1-SAFETY-3",
+    )
 
 
 async def test_suspending_a_core_certificate_suspends_cpt_and_reinstating_restores_it(
@@ -159,24 +191,17 @@ async def test_merging_two_records_keeps_everything_and_completes_cpt(school: Sc
     for n, module in enumerate(["SAFETY", "PRODUCTION", "MAINTENANCE"]):
         await school.post(f"B-{module}", "B-1", module, f"2026-02-1{n + 1}", percent="90")
     async with school.sessionmaker.begin() as session:
-        duplicates = await merge_candidates(
+        settled = await merge_candidates(
             session,
             surviving_id=first,
             merged_id=second,
             reason="same person",
+            catalog=await catalog(school),
             client_pk=None,
             now=NOW,
         )
-        live = await live_credentials(session, first)
-        completed = await issue_completed_certifications(
-            session,
-            candidate_id=first,
-            catalog=await catalog(school),
-            live=live,
-            issuing_result_id=None,
-        )
-    assert len(duplicates) == 1  # B's later Safety certificate
-    assert len(completed) == 1  # the union holds all four core certificates
+    assert len(settled.duplicates) == 1  # B's later Safety certificate
+    assert len(settled.issued) == 1  # the union holds all four core certificates
     async with school.sessionmaker() as session:
         attempts = await session.execute(
             select(models.AssessmentResult.external_id, models.AssessmentResult.attempt_number)
