@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.database import run_on_fresh_database
 from bench.output import Figure, Output
 from db import models
+from db.assessment_day import assessment_day
 from db.bootstrap import prepare_database
 from db.bulk import insert_rows
 from db.catalog import CatalogSnapshot, ModuleSpec, read_snapshot
@@ -109,6 +110,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "external_id",
         "catalog_version_id",
         "taken_at",
+        "taken_on",
         "correct_answers",
         "score_percent",
         "passed",
@@ -364,6 +366,7 @@ class RowMaker:
                 label,
                 self.version_id,
                 taken_at,
+                assessment_day(taken_at),
                 correct,
                 percent,
                 passed,

@@ -425,6 +425,9 @@ class AssessmentResult(Base):
     proctor_id: Mapped[int | None] = mapped_column(ForeignKey("proctors.id"))
     catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
     taken_at: Mapped[datetime]
+    # The day of the assessment on the center's clock (db/assessment_day.py): the instant above
+    # does not keep the offset it was posted with.
+    taken_on: Mapped[date]
     correct_answers: Mapped[int | None] = mapped_column(SmallInteger)
     score_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     passed: Mapped[bool]

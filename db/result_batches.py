@@ -167,19 +167,22 @@ _INSERT_RESULTS = text(
     """
     INSERT INTO assessment_results (
         candidate_id, module_id, center_id, organization_id, external_id, proctor_id,
-        catalog_version_id, taken_at, correct_answers, score_percent, passed, attempt_number,
-        content_digest, posted_by_client_id)
+        catalog_version_id, taken_at, taken_on, correct_answers, score_percent, passed,
+        attempt_number, content_digest, posted_by_client_id)
     SELECT item.candidate_id, item.module_id, item.center_id, :organization, item.external_id,
-           item.proctor_id, item.catalog_version_id, item.taken_at, item.correct_answers,
-           item.score_percent, item.passed, item.attempt_number, item.content_digest, :client
+           item.proctor_id, item.catalog_version_id, item.taken_at, item.taken_on,
+           item.correct_answers, item.score_percent, item.passed, item.attempt_number,
+           item.content_digest, :client
     FROM unnest(CAST(:candidate_ids AS bigint[]), CAST(:module_ids AS bigint[]),
                 CAST(:center_ids AS bigint[]), CAST(:external_ids AS text[]),
                 CAST(:proctor_ids AS bigint[]), CAST(:catalog_version_ids AS bigint[]),
-                CAST(:taken_ats AS timestamptz[]), CAST(:correct_answers AS smallint[]),
-                CAST(:scores AS numeric[]), CAST(:passed AS boolean[]),
-                CAST(:attempt_numbers AS smallint[]), CAST(:digests AS text[]))
+                CAST(:taken_ats AS timestamptz[]), CAST(:taken_ons AS date[]),
+                CAST(:correct_answers AS smallint[]), CAST(:scores AS numeric[]),
+                CAST(:passed AS boolean[]), CAST(:attempt_numbers AS smallint[]),
+                CAST(:digests AS text[]))
          AS item(candidate_id, module_id, center_id, external_id, proctor_id, catalog_version_id,
-                 taken_at, correct_answers, score_percent, passed, attempt_number, content_digest)
+                 taken_at, taken_on, correct_answers, score_percent, passed, attempt_number,
+                 content_digest)
     ON CONFLICT (organization_id, external_id) DO NOTHING
     RETURNING id, external_id
     """
@@ -381,6 +384,7 @@ async def _insert_results(
             "proctor_ids": [i.submission.proctor_pk for i in items],
             "catalog_version_ids": [i.catalog.version_id for i in items],
             "taken_ats": [i.submission.taken_at for i in items],
+            "taken_ons": [i.taken_on for i in items],
             "correct_answers": [i.submission.correct_answers for i in items],
             "scores": [i.score for i in items],
             "passed": [p.passed for p in planned],

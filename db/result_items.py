@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -159,6 +159,7 @@ class Prepared:
 
     index: int
     submission: ResultSubmission
+    taken_on: date  # the day of the assessment (db/assessment_day.py), computed once
     candidate_id: int
     module: ModuleSpec
     catalog: CatalogSnapshot

@@ -27,7 +27,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    DateTime,
     SQLColumnExpression,
     TableValuedAlias,
     Text,
@@ -53,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from db import models
+from db.assessment_day import assessment_day, end_of_assessment_day
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.center_authorizations import in_force_on
 from db.credentials import (
@@ -189,6 +191,15 @@ def score_of(
     return percent.quantize(HUNDREDTH, ROUND_HALF_UP)
 
 
+AuthorizationAsked = tuple[int, int, date, datetime]
+
+
+def _authorization_asked(center_id: int, program_id: int, taken_at: datetime) -> AuthorizationAsked:
+    """The key of "was the center authorized for the program on the day this was taken?"."""
+    ends_at = end_of_assessment_day(taken_at).astimezone(UTC)
+    return (center_id, program_id, assessment_day(taken_at), ends_at)
+
+
 @dataclass(slots=True)
 class BatchFacts:
     """What a batch needs to know that does not change while it is being recorded."""
@@ -198,7 +209,8 @@ class BatchFacts:
     candidates_by_pk: dict[int, int]  # the poster's candidates → their surviving record
     candidate_emails: dict[int, str | None]
     centers: dict[str, models.Center]
-    authorized: set[tuple[int, int, date]]  # (center, program, day) in force
+    # (center, program, the assessment's day, when that day ends at the center) in force
+    authorized: set[AuthorizationAsked]
     proctor_emails_at: set[tuple[int, str]]  # (center, lower-cased email)
     proctors: dict[int, models.Proctor]
     instructor_emails: set[str]
@@ -244,9 +256,9 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
 
 
 async def _authorized(
-    session: AsyncSession, wanted: set[tuple[int, int, date]]
-) -> set[tuple[int, int, date]]:
-    """Which (center, program, day) had an authorization in force: one statement for all."""
+    session: AsyncSession, wanted: set[AuthorizationAsked]
+) -> set[AuthorizationAsked]:
+    """Which of the asked authorizations were in force: one statement for all."""
     if not wanted:
         return set()
     keys = list(wanted)
@@ -255,21 +267,22 @@ async def _authorized(
             bindparam("centers", [k[0] for k in keys], type_=ARRAY(BigInteger)),
             bindparam("programs", [k[1] for k in keys], type_=ARRAY(BigInteger)),
             bindparam("days", [k[2] for k in keys], type_=ARRAY(Date)),
+            bindparam("ends", [k[3] for k in keys], type_=ARRAY(DateTime(timezone=True))),
         )
-        .table_valued("center_id", "program_id", "day")
+        .table_valued("center_id", "program_id", "day", "ends_at")
         .render_derived()
     )
     authorization = models.CenterAuthorization
     rows = await session.execute(
-        select(asked.c.center_id, asked.c.program_id, asked.c.day).where(
+        select(asked.c.center_id, asked.c.program_id, asked.c.day, asked.c.ends_at).where(
             exists().where(
                 authorization.center_id == asked.c.center_id,
                 authorization.program_id == asked.c.program_id,
-                in_force_on(asked.c.day),
+                in_force_on(asked.c.day, day_ends_at=asked.c.ends_at),
             )
         )
     )
-    return {(row.center_id, row.program_id, row.day) for row in rows}
+    return {(row.center_id, row.program_id, row.day, row.ends_at.astimezone(UTC)) for row in rows}
 
 
 async def read_facts(
@@ -281,7 +294,7 @@ async def read_facts(
 ) -> BatchFacts:
     # The catalogs first: a cold catalog cache opens a connection of its own, which must not
     # wait for the pool while this session holds one.
-    days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
+    days = {assessment_day(s.taken_at) for s in submissions if s.taken_at.tzinfo is not None}
     catalog_by_day = {day: await catalogs.on(day) for day in days}
     existing = await read_recorded(
         session, poster.organization_id, list({s.external_id for s in submissions})
@@ -337,10 +350,10 @@ async def read_facts(
     wanted = set()
     for s in submissions:
         center = centers.get(s.center_site_code.upper())
-        catalog = catalog_by_day.get(s.taken_at.date()) if s.taken_at.tzinfo else None
+        catalog = catalog_by_day.get(assessment_day(s.taken_at)) if s.taken_at.tzinfo else None
         module = resolve_module(catalog, s.module_code) if catalog else None
         if center is not None and isinstance(module, ModuleSpec):
-            wanted.add((center.id, module.program.id, s.taken_at.date()))
+            wanted.add(_authorization_asked(center.id, module.program.id, s.taken_at))
     authorized = await _authorized(session, wanted)
     center_ids = {c.id for c in centers.values()}
     proctor_rows = list(
@@ -417,12 +430,12 @@ def _center(
         return Problem(
             "OUT_OF_SCOPE", field, f"center {center.site_code} is not operated by your organization"
         )
-    day = submission.taken_at.date()
-    if (center.id, module.program.id, day) not in facts.authorized:
+    asked = _authorization_asked(center.id, module.program.id, submission.taken_at)
+    if asked not in facts.authorized:
         return Problem(
             "CENTER_NOT_AUTHORIZED",
             field,
-            f"center {center.site_code} was not authorized for {module.program.code} on {day}",
+            f"center {center.site_code} was not authorized for {module.program.code} on {asked[2]}",
         )
     if poster.organization_kind == "SCHOOL" and not center.partner_school:
         return Problem(
@@ -477,11 +490,10 @@ def prepare(
         return existing_outcome(stored, submission)
     if submission.taken_at > now + CLOCK_SKEW:
         return rejected("INVALID", "takenAt", "takenAt is in the future")
-    catalog = facts.catalogs.get(submission.taken_at.date())
+    taken_on = assessment_day(submission.taken_at)
+    catalog = facts.catalogs.get(taken_on)
     if catalog is None:
-        return rejected(
-            "INVALID", "takenAt", f"no catalog version was in force on {submission.taken_at.date()}"
-        )
+        return rejected("INVALID", "takenAt", f"no catalog version was in force on {taken_on}")
     module = resolve_module(catalog, submission.module_code)
     if isinstance(module, Problem):
         return Outcome(status="REJECTED", problems=[module])
@@ -511,6 +523,7 @@ def prepare(
     return Prepared(
         index=index,
         submission=submission,
+        taken_on=taken_on,
         candidate_id=candidate_id,
         module=module,
         catalog=catalog,
@@ -608,6 +621,7 @@ async def record_for_candidate(
             proctor_id=item.submission.proctor_pk,
             catalog_version_id=item.catalog.version_id,
             taken_at=item.submission.taken_at,
+            taken_on=item.taken_on,
             correct_answers=item.submission.correct_answers,
             score_percent=item.score,
             passed=passed,

@@ -117,7 +117,7 @@ class School:
         external_id: str,
         candidate: str,
         module: str,
-        taken: str,
+        taken: str,  # a day (9:00 UTC that day), or a date-time with its offset
         *,
         percent: str | None = None,
         correct: int | None = None,
@@ -130,7 +130,7 @@ class School:
             candidate_external_id=candidate,
             module_code=module,
             center_site_code=site_code or self.site_code,
-            taken_at=day(taken),
+            taken_at=datetime.fromisoformat(taken) if "T" in taken else day(taken),
             score_percent=Decimal(percent) if percent is not None else None,
             correct_answers=correct,
             activity_scores=tuple((n, Decimal(p)) for n, p in activities),
