@@ -88,6 +88,11 @@ async def statuses(school: School, *credentials: models.Credential) -> list[str]
         return [(await session.get_one(models.Credential, c.id)).status for c in credentials]
 
 
+async def all_credentials(school: School) -> list[models.Credential]:
+    async with school.sessionmaker() as session:
+        return list(await session.scalars(select(models.Credential)))
+
+
 async def history(school: School, credential: models.Credential) -> list[tuple[str, str | None]]:
     async with school.sessionmaker() as session:
         rows = await session.execute(
@@ -158,6 +163,75 @@ async def test_suspending_a_core_certificate_suspends_cpt_and_reinstating_restor
     assert await statuses(school, quality, cpt, safety) == ["SUSPENDED", "SUSPENDED", "ACTIVE"]
     await act(school, quality, "reinstate")
     assert await statuses(school, quality, cpt) == ["ACTIVE", "ACTIVE"]
+
+
+@pytest.mark.parametrize("first", ["CPT_SAFETY", "CPT_QUALITY"])
+async def test_cpt_comes_back_only_once_every_suspended_certificate_is_reinstated(
+    school: School, first: str
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    cpt = issued["CPT"]
+    await act(school, issued["CPT_SAFETY"], "suspend")
+    await act(school, issued["CPT_QUALITY"], "suspend")
+    second = "CPT_QUALITY" if first == "CPT_SAFETY" else "CPT_SAFETY"
+    await act(school, issued[first], "reinstate")
+    assert await statuses(school, issued[first], issued[second], cpt) == [
+        "ACTIVE",
+        "SUSPENDED",
+        "SUSPENDED",
+    ]
+    refused = await act(school, cpt, "reinstate")
+    assert refused == StatusRefusal("INVALID", f"cannot reinstate: requires active {second}")
+    await act(school, issued[second], "reinstate")
+    assert await statuses(school, cpt) == ["ACTIVE"]
+    assert (await history(school, cpt))[-1] == (
+        "ACTIVE",
+        f"restored: required {second} {issued[second].verification_code} was reinstated",
+    )
+
+
+async def test_a_replacement_certificate_does_not_restore_cpt_while_another_is_suspended(
+    school: School,
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    safety, quality, cpt = issued["CPT_SAFETY"], issued["CPT_QUALITY"], issued["CPT"]
+    await act(school, safety, "revoke")
+    await act(school, quality, "suspend")
+    assert await allow(school, safety.candidate_id, "CPT_SAFETY") == []
+    retake = await school.post(
+        "S-1-SAFETY-2", "S-1", "SAFETY", "2026-06-15", percent="88", now=day("2026-06-15")
+    )
+    assert len(retake.credentials_issued) == 1
+    assert await statuses(school, cpt) == ["SUSPENDED"]
+    await act(school, quality, "reinstate")
+    assert await statuses(school, cpt) == ["ACTIVE"]
+
+
+@pytest.mark.usefixtures("logistics_catalog")
+async def test_clt_follows_cla_its_prerequisite(school: School) -> None:
+    await school.register("S-1")
+    [cla] = (
+        await school.post("S-1-CLA", "S-1", "CLA", "2026-02-01", percent="90")
+    ).credentials_issued
+    [clt] = (
+        await school.post("S-1-CLT", "S-1", "CLT", "2026-02-02", percent="90")
+    ).credentials_issued
+    credentials = {c.id: c for c in await all_credentials(school)}
+    cla_row, clt_row = credentials[cla.id], credentials[clt.id]
+    await act(school, cla_row, "suspend")
+    assert await statuses(school, cla_row, clt_row) == ["SUSPENDED", "SUSPENDED"]
+    refused = await act(school, clt_row, "reinstate")
+    assert refused == StatusRefusal("INVALID", "cannot reinstate: requires active CLA")
+    await act(school, cla_row, "reinstate")
+    assert await statuses(school, clt_row) == ["ACTIVE"]
+    # Revoked, then re-earned once staff allow it: CLT is restored with the new CLA.
+    await act(school, cla_row, "revoke")
+    assert await allow(school, cla_row.candidate_id, "CLA") == []
+    again = await school.post(
+        "S-1-CLA-2", "S-1", "CLA", "2026-06-15", percent="90", now=day("2026-06-15")
+    )
+    assert len(again.credentials_issued) == 1
+    assert await statuses(school, clt_row) == ["ACTIVE"]
 
 
 async def test_cpt_suspended_by_staff_stays_suspended_when_a_module_is_reinstated(
