@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -172,30 +172,6 @@ class Prepared:
     def passed(self) -> bool:
         assert self.module.cut_score_percent is not None, "prepare() refuses modules without one"
         return self.score >= self.module.cut_score_percent
-
-
-Attempts = dict[int, list[tuple[datetime, bool]]]  # module → (taken_at, passed)
-
-
-def retake_problem(
-    attempts: Attempts, catalog: CatalogSnapshot, module: ModuleSpec, taken_at: datetime
-) -> Problem | None:
-    """The retake wait: after a failure, the catalog's wait; after several, the long one."""
-    failures = sorted(t for t, passed in attempts.get(module.id, []) if not passed and t < taken_at)
-    if not failures:
-        return None
-    policy = catalog.retake_policy
-    long_wait = len(failures) >= policy.failures_before_long_wait
-    wait_days = policy.long_wait_days if long_wait else policy.wait_days
-    earliest = failures[-1] + timedelta(days=wait_days)
-    if taken_at >= earliest:
-        return None
-    return Problem(
-        "RETAKE_TOO_SOON",
-        ("takenAt",),
-        f"after {len(failures)} failed attempt(s) at {module.code} the wait is {wait_days} "
-        f"days; the earliest retake was {earliest.date()}",
-    )
 
 
 def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[str, object]:

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
+from db.results import Recording
 from tests.support.registry import School, add_center, day, make_school
 
 
 @pytest.fixture
-async def school(sessionmaker: async_sessionmaker[AsyncSession]) -> School:
-    school = await make_school(sessionmaker)
+async def school(sessionmaker: async_sessionmaker[AsyncSession], recording: Recording) -> School:
+    school = await make_school(sessionmaker, recording=recording)
     await school.register("S-1")
     return school
 
@@ -104,7 +105,10 @@ async def test_retake_waits_fifteen_days_then_sixty_after_three_failures(school:
     ).status == "CREATED"
     too_soon = await school.post("F-2", "S-1", "SAFETY", "2026-01-15", percent="50")
     assert problems(too_soon) == [("RETAKE_TOO_SOON", ("takenAt",))]
-    assert "earliest retake was 2026-01-16" in too_soon.problems[0].message
+    assert too_soon.problems[0].message == (
+        "after 1 failed attempt(s) at SAFETY the wait is 15 days: the earliest retake day is "
+        "2026-01-16; this one was taken on 2026-01-15"
+    )
     assert (
         await school.post("F-2", "S-1", "SAFETY", "2026-01-16", percent="50")
     ).status == "CREATED"
