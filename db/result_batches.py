@@ -33,11 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
-from db.credentials import (
-    add_years,
-    certificates_to_issue,
-    certification_earned,
-)
+from db.credentials import certificates_to_issue, certification_earned, expiry_of
 from db.events import EventType, record_event
 from db.ledgers import Held, Ledger, by_key, judge, read_ledgers
 from db.result_items import (
@@ -71,8 +67,7 @@ class PlannedCredential:
 
     @property
     def expires_at(self) -> datetime | None:
-        years = self.ctype.validity_years
-        return add_years(self.issued_at, years) if years else None
+        return expiry_of(self.ctype, self.issued_at)
 
 
 @dataclass(slots=True)
