@@ -86,7 +86,7 @@ class BatchRecord:
 
 _RESULT_COLUMNS = (
     "id, candidate_id, module_id, center_id, organization_id, catalog_version_id, external_id, "
-    "taken_at, score_percent, passed, attempt_number, content_digest"
+    "taken_at, taken_on, score_percent, passed, attempt_number, content_digest"
 )
 
 
@@ -173,6 +173,7 @@ async def read_recorded(
             catalog_version_id=row.catalog_version_id,
             external_id=row.external_id,
             taken_at=row.taken_at,
+            taken_on=row.taken_on,
             score_percent=row.score_percent,
             passed=row.passed,
             attempt_number=row.attempt_number,
@@ -252,7 +253,7 @@ async def _insert_results(
             "taken_ats": [i.submission.taken_at for i in items],
             "taken_ons": [i.taken_on for i in items],
             "correct_answers": [i.submission.correct_answers for i in items],
-            "scores": [i.score for i in items],
+            "scores": [i.score.stored for i in items],
             "passed": [p.passed for p in planned],
             "attempt_numbers": [p.attempt_number for p in planned],
             "digests": [i.digest for i in items],
@@ -339,7 +340,8 @@ def _answer(
         catalog_version_id=item.catalog.version_id,
         external_id=item.submission.external_id,
         taken_at=item.submission.taken_at,
-        score_percent=item.score,
+        taken_on=item.taken_on,
+        score_percent=item.score.stored,
         passed=planned.passed,
         attempt_number=planned.attempt_number,
         content_digest=item.digest,

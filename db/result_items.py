@@ -18,6 +18,7 @@ import orjson
 
 from db import models
 from db.catalog import CatalogSnapshot, ModuleSpec
+from db.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
 
@@ -69,6 +70,7 @@ class RecordedResult:
     catalog_version_id: int
     external_id: str
     taken_at: datetime
+    taken_on: date
     score_percent: Decimal
     passed: bool
     attempt_number: int
@@ -85,6 +87,7 @@ class RecordedResult:
             catalog_version_id=result.catalog_version_id,
             external_id=result.external_id,
             taken_at=result.taken_at,
+            taken_on=result.taken_on,
             score_percent=result.score_percent,
             passed=result.passed,
             attempt_number=result.attempt_number,
@@ -165,13 +168,13 @@ class Prepared:
     catalog: CatalogSnapshot
     center_id: int
     center_site_code: str
-    score: Decimal
+    score: Score
     digest: str
 
     @property
     def passed(self) -> bool:
         assert self.module.cut_score_percent is not None, "prepare() refuses modules without one"
-        return self.score >= self.module.cut_score_percent
+        return self.score.meets(self.module.cut_score_percent)
 
 
 def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[str, object]:
@@ -181,7 +184,7 @@ def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[st
         "moduleCode": item.module.code,
         "centerSiteCode": item.center_site_code,
         "takenAt": item.submission.taken_at.isoformat(),
-        "scorePercent": float(item.score),
+        "scorePercent": float(item.score.stored),
         "passed": passed,
         "attemptNumber": attempt_number,
     }

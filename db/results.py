@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -75,6 +75,7 @@ from db.result_items import (
     existing_outcome,
     rejected,
 )
+from db.scores import Score
 
 __all__ = [
     "IssuedCredential",
@@ -105,7 +106,11 @@ class Recording(StrEnum):
 
 # A posting clock a little ahead of ours is a clock, not a result from the future.
 CLOCK_SKEW = timedelta(minutes=5)
-HUNDREDTH = Decimal("0.01")
+
+
+def _is_percent(value: Decimal) -> bool:
+    # A CSV may say NaN, which does not compare (Decimal raises) and is no score.
+    return value.is_finite() and 0 <= value <= 100
 
 
 def check_shape(submission: ResultSubmission) -> list[Problem]:
@@ -127,7 +132,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "give exactly one of correctAnswers and scorePercent",
             )
         )
-    if submission.score_percent is not None and not 0 <= submission.score_percent <= 100:
+    if submission.score_percent is not None and not _is_percent(submission.score_percent):
         problems.append(Problem("INVALID", ("scorePercent",), "scorePercent must be from 0 to 100"))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
@@ -145,7 +150,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 Problem("INVALID", (*path, "activityNumber"), f"activity {number} is given twice")
             )
         seen.add(number)
-        if not 0 <= percent <= 100:
+        if not _is_percent(percent):
             problems.append(
                 Problem("INVALID", (*path, "scorePercent"), "scorePercent must be from 0 to 100")
             )
@@ -179,9 +184,10 @@ def resolve_module(catalog: CatalogSnapshot, code: str) -> ModuleSpec | Problem:
 
 def score_of(
     module: ModuleSpec, submission: ResultSubmission, catalog: CatalogSnapshot
-) -> Decimal | Problem:
+) -> Score | Problem:
+    """The score exactly as sent, or as the fraction of the module's questions answered."""
     if submission.score_percent is not None:
-        return submission.score_percent.quantize(HUNDREDTH, ROUND_HALF_UP)
+        return Score.of_percent(submission.score_percent)
     assert submission.correct_answers is not None
     if module.question_count is None:
         return Problem(
@@ -196,8 +202,7 @@ def score_of(
             ("correctAnswers",),
             f"module {module.code} has {module.question_count} questions",
         )
-    percent = Decimal(100 * submission.correct_answers) / Decimal(module.question_count)
-    return percent.quantize(HUNDREDTH, ROUND_HALF_UP)
+    return Score.of_answers(submission.correct_answers, module.question_count)
 
 
 AuthorizationAsked = tuple[int, int, date, datetime]
@@ -584,7 +589,7 @@ async def record_for_candidate(
             taken_at=item.submission.taken_at,
             taken_on=item.taken_on,
             correct_answers=item.submission.correct_answers,
-            score_percent=item.score,
+            score_percent=item.score.stored,
             passed=passed,
             attempt_number=attempt_number,
             content_digest=item.digest,

@@ -45,8 +45,9 @@ async def test_a_pass_issues_the_module_certificate(school: School) -> None:
     outcome = await school.post("R-1", "S-1", "SAFETY", "2026-03-02", correct=64)
     assert outcome.status == "CREATED"
     assert outcome.result is not None
+    # 64 of 83 is 77.108433...%: stored to 20 places, never rounded to two.
     assert (outcome.result.score_percent, outcome.result.passed, outcome.result.attempt_number) == (
-        Decimal("77.11"),
+        Decimal("77.10843373493975903614"),
         True,
         1,
     )
@@ -58,11 +59,14 @@ async def test_a_pass_issues_the_module_certificate(school: School) -> None:
 
 
 async def test_a_score_below_the_cut_fails_and_issues_nothing(school: School) -> None:
-    # 63 of 83 is 75.90%, below Safety's 76% cut score.
+    # 63 of 83 is 75.903614...%, below Safety's 76% cut score.
     outcome = await school.post("R-1", "S-1", "SAFETY", "2026-03-02", correct=63)
     assert outcome.status == "CREATED"
     assert outcome.result is not None
-    assert (outcome.result.score_percent, outcome.result.passed) == (Decimal("75.90"), False)
+    assert (outcome.result.score_percent, outcome.result.passed) == (
+        Decimal("75.90361445783132530120"),
+        False,
+    )
     assert outcome.credentials_issued == []
 
 
