@@ -229,7 +229,8 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 
 def expiry_of(ctype: CredentialTypeSpec, issued_at: datetime) -> datetime | None:
-    """When a credential of ``ctype`` issued at ``issued_at`` expires (None: it does not)."""
+    """When a credential of ``ctype`` issued at ``issued_at`` expires; None when it does not.
+    Both recording paths date credentials with it."""
     return add_years(issued_at, ctype.validity_years) if ctype.validity_years else None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.assessment_day import assessment_day, end_of_assessment_day
-from db.results import Outcome
+from db.results import Outcome, Recording
 from tests.support.catalogs import published, revised
 from tests.support.registry import School, add_center, make_school
 
@@ -35,8 +35,8 @@ def codes(outcome: Outcome) -> list[str]:
 
 
 @pytest.fixture
-async def school(sessionmaker: async_sessionmaker[AsyncSession]) -> School:
-    school = await make_school(sessionmaker)
+async def school(sessionmaker: async_sessionmaker[AsyncSession], recording: Recording) -> School:
+    school = await make_school(sessionmaker, recording=recording)
     for n in range(4):
         await school.register(f"S-{n}")
     return school
