@@ -5,9 +5,12 @@ candidate, after every step:
 - a credential once REVOKED stays so, and an EXPIRED one is never live again;
 - no type has two live credentials;
 - no credential of a type is issued while a revoked one blocks it (no staff allowance yet);
+  a new one is dated after every earlier one of its type (an expired CPT does not come back
+  for the same certificates) and not before the staff allowance;
 - a result lists exactly the credentials that appeared with it;
 - an ACTIVE certification holds every requirement ACTIVE (CPT: the four core certificates;
-  CLT: CLA), and one suspended because of a requirement is back once they all are.
+  CLT: CLA), and one suspended because of a requirement is back once they all are; one staff
+  suspended stays so until staff reinstate it.
 
 The oracle is written here from the domain rules, not from ``db/credentials.py``. Derandomized
 and bounded like the fuzz tests (tests/support/fuzzing.py: ``MSSC_FUZZ_EXAMPLES`` runs more).
@@ -23,7 +26,7 @@ from decimal import Decimal
 from typing import Literal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,8 +39,8 @@ from tests.support.registry import School, make_school
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
 MODULES = (*CORE, "GREEN", "CLA", "CLT")
-TYPES = ("CPT_SAFETY", "CPT_QUALITY", "CPT_PRODUCTION", "CPT_MAINTENANCE", "CPT_GREEN", "CPT")
-TYPES += ("CLA", "CLT")
+# Staff act on two of the core certificates (enough for every cascade), CPT, CLA and CLT.
+STAFF_TYPES = ("CPT_SAFETY", "CPT_QUALITY", "CPT", "CLA", "CLT")
 REQUIRES = {"CPT": tuple(f"CPT_{m}" for m in CORE), "CLT": ("CLA",)}
 # An ended credential never becomes live again; an expired one may still be revoked.
 ENDED = {"REVOKED": ("REVOKED",), "EXPIRED": ("EXPIRED", "REVOKED")}
@@ -73,21 +76,25 @@ class YearsPass:
 Operation = Result | CorePasses | Staff | YearsPass
 recordings = st.sampled_from(list(Recording))
 results = st.builds(Result, st.sampled_from(MODULES), st.booleans(), recordings)
+staff = st.builds(
+    Staff,
+    st.sampled_from(["suspend", "reinstate", "revoke", "allow"]),
+    st.sampled_from(STAFF_TYPES),
+)
 operations = st.lists(
     st.one_of(
         results,
         results,
         st.builds(CorePasses, recordings),
-        st.builds(
-            Staff,
-            st.sampled_from(["suspend", "reinstate", "revoke", "allow"]),
-            st.sampled_from(TYPES),
-        ),
+        *[staff] * 5,
         st.just(YearsPass()),
     ),
-    min_size=1,
-    max_size=20,
+    min_size=4,
+    max_size=16,
 )
+# Half the people start with everything (CPT, CLA, CLT), so staff have something to act on.
+CERTIFIED = [CorePasses(Recording.SET_BASED), Result("CLA", True, Recording.SET_BASED)]
+CERTIFIED += [Result("CLT", True, Recording.SET_BASED)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ class Seen:
     id: int
     code: str
     status: str
+    issued_at: datetime
     reissue_allowed_at: datetime | None
     history: tuple[tuple[str, int | None], ...]  # (status, caused by), oldest first
 
@@ -133,7 +141,7 @@ async def seen(school: School, candidate_id: int) -> dict[int, Seen]:
         ):
             changes[change.credential_id].append((change.status, change.caused_by_credential_id))
     return {
-        pk: Seen(pk, code, c.status, c.reissue_allowed_at, tuple(changes[pk]))
+        pk: Seen(pk, code, c.status, c.issued_at, c.reissue_allowed_at, tuple(changes[pk]))
         for pk, (c, code) in credentials.items()
     }
 
@@ -142,14 +150,22 @@ def blocked(state: dict[int, Seen]) -> set[str]:
     return {c.code for c in state.values() if c.status == "REVOKED" and not c.reissue_allowed_at}
 
 
-def check(before: dict[int, Seen], after: dict[int, Seen], *, allowed: str | None) -> None:
+def check(
+    before: dict[int, Seen], after: dict[int, Seen], *, allowed: str | None, reinstated: str | None
+) -> None:
     for pk, earlier in before.items():
         if earlier.status in ENDED:
             assert after[pk].status in ENDED[earlier.status], (earlier, after[pk])
+        staff_hold = earlier.status == "SUSPENDED" and earlier.history[-1][1] is None
+        if staff_hold and earlier.code != reinstated:
+            assert after[pk].status in ("SUSPENDED", "REVOKED"), (earlier, after[pk])
     live = [c.code for c in after.values() if c.status in ("ACTIVE", "SUSPENDED")]
     assert len(live) == len(set(live)), live
     for new in (c for pk, c in after.items() if pk not in before):
         assert new.code not in blocked(before) or new.code == allowed, new
+        for earlier in (c for c in before.values() if c.code == new.code):
+            assert new.issued_at > earlier.issued_at, (new, earlier)
+            assert new.issued_at >= (earlier.reissue_allowed_at or new.issued_at), (new, earlier)
     active = {c.code for c in after.values() if c.status == "ACTIVE"}
     for credential in after.values():
         statuses = [status for status, _ in credential.history]
@@ -242,16 +258,55 @@ people = itertools.count()
 @pytest.mark.usefixtures("logistics_catalog")
 @seeded
 @examples(1.0)
-@given(steps=operations)
+@given(certified=st.booleans(), steps=operations)
+# Sequences found to matter, run first every time: two suspended requirements reinstated one at
+# a time; staff reinstating a dependent while a requirement is missing; a staff hold outliving a
+# requirement's suspension; a revoked requirement and certification, then later passes and
+# allowances; an expired CPT and later passes.
+@example(
+    certified=True,
+    steps=[
+        Staff("suspend", "CPT_SAFETY"),
+        Staff("suspend", "CPT_QUALITY"),
+        Staff("reinstate", "CPT_SAFETY"),
+        Staff("reinstate", "CPT"),
+        Staff("reinstate", "CPT_QUALITY"),
+        Staff("suspend", "CLA"),
+        Staff("reinstate", "CLT"),
+        Staff("reinstate", "CLA"),
+        Staff("suspend", "CPT"),
+        Staff("suspend", "CPT_SAFETY"),
+        Staff("reinstate", "CPT_SAFETY"),
+        Staff("reinstate", "CPT"),
+    ],
+)
+@example(
+    certified=True,
+    steps=[
+        Staff("revoke", "CPT_SAFETY"),
+        Staff("reinstate", "CPT"),
+        Staff("reinstate", "CPT_SAFETY"),
+        Result("SAFETY", True, Recording.PER_CANDIDATE),
+        Staff("allow", "CPT_SAFETY"),
+        Result("SAFETY", True, Recording.SET_BASED),
+        Staff("revoke", "CPT"),
+        CorePasses(Recording.SET_BASED),
+        Staff("allow", "CPT"),
+    ],
+)
+@example(certified=True, steps=[YearsPass(), CorePasses(Recording.PER_CANDIDATE)])
 async def test_revocation_is_final_and_dependents_follow_their_requirements(
-    school: School, steps: list[Operation]
+    school: School, certified: bool, steps: list[Operation]
 ) -> None:
     external_id = f"P-{next(people)}"
     candidate_id = await school.register(external_id)
     person = Person(school, external_id, datetime(2026, 1, 5, 9, tzinfo=UTC))
-    for operation in steps:
+    for operation in [*CERTIFIED, *steps] if certified else steps:
         before = await apply(person, candidate_id, operation)
-        allowed = (
-            operation.code if isinstance(operation, Staff) and operation.action == "allow" else None
+        staff = operation if isinstance(operation, Staff) else None
+        check(
+            before,
+            await seen(school, candidate_id),
+            allowed=staff.code if staff and staff.action == "allow" else None,
+            reinstated=staff.code if staff and staff.action == "reinstate" else None,
         )
-        check(before, await seen(school, candidate_id), allowed=allowed)
