@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from sqlalchemy import and_, select, text, update
@@ -188,10 +188,11 @@ def certificates_earned(
     reason: str,
     held: Sequence[Held],
 ) -> list[Earned]:
-    """After a pass: the module's certificates the candidate is to be issued."""
+    """After a pass: the module's certificates the candidate is to be issued, dated with the
+    assessment (in UTC, as every stored credential reads: both paths answer alike)."""
     earned = []
     for ctype in module_certificate_types(catalog, passed_module_id):
-        issued_at = issue_date(ctype.id, taken_at, held)
+        issued_at = issue_date(ctype.id, taken_at.astimezone(UTC), held)
         if issued_at is not None:
             earned.append(Earned(ctype, issued_at, reason))
     return earned
@@ -230,8 +231,11 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 def expiry_of(ctype: CredentialTypeSpec, issued_at: datetime) -> datetime | None:
     """When a credential of ``ctype`` issued at ``issued_at`` expires; None when it does not.
-    Both recording paths date credentials with it."""
-    return add_years(issued_at, ctype.validity_years) if ctype.validity_years else None
+    Both recording paths date credentials with it: the same instant N years later, counted in
+    UTC whatever offset ``issued_at`` carries (29 February: 28 February)."""
+    if not ctype.validity_years:
+        return None
+    return add_years(issued_at.astimezone(UTC), ctype.validity_years)
 
 
 def _add_history(
