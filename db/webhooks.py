@@ -7,7 +7,9 @@ Each webhook is a consumer of the change feed with its own cursor. The delivery 
    after its cursor that its organization may see (the feed's own SQL entitlement, evaluated
    now) and that it subscribed to, insert one delivery per change with the JSON body rendered
    for that organization, and advance the cursor, in one transaction. The unique
-   (webhook, sequence) pair and the webhook row lock make this exactly-once.
+   (webhook, sequence) pair and the webhook row lock make this exactly-once. Each webhook's
+   share is a savepoint of its own: a change that cannot be rendered holds up the webhooks
+   that would receive it (their cursors stay, in order) and no other.
 2. **deliver** (:func:`claim_due`, then :func:`record_attempt`): lease due deliveries
    (``FOR UPDATE SKIP LOCKED``), commit, send them with no transaction open, and record the
    outcome. A delivery is due only when no earlier delivery to the same endpoint about the
@@ -283,9 +285,8 @@ def readable(error: str) -> str:
     """An error as stored and shown: printable (an exception's text may carry any character,
     and PostgreSQL's text refuses NUL: a failed store would leave the delivery leased and
     retried forever) and at most ``ERROR_LIMIT`` long."""
-    return "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in error)[
-        :ERROR_LIMIT
-    ]
+    printable = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in error)
+    return printable[:ERROR_LIMIT]
 
 
 def backoff(attempt: int, rng: random.Random) -> timedelta:
