@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +33,7 @@ from tests.events.support import Clock, deliveries_by_url, drain, subscribe
 from tests.support.apps import another_process, eventually
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
-from tests.support.registry import make_school
+from tests.support.registry import School, make_school
 from tests.support.schools import SchoolClient, school_client
 
 REGISTERED = ["candidate.registered"]
@@ -254,29 +255,19 @@ async def test_one_webhooks_bad_change_holds_up_only_that_webhook(
         assert await eventually(a_round_succeeded, within=30)
 
 
-async def test_a_failing_maintenance_step_does_not_stop_the_others(
-    sessionmaker: async_sessionmaker[AsyncSession], metrics: BackgroundMetrics
-) -> None:
-    """A credential whose expiry cannot be recorded (here: a constraint refuses it) fails the
-    expiry step; the purge still runs, and the failure is counted."""
-    school = await make_school(sessionmaker)
-    await school.register("S-1")
+@contextlib.asynccontextmanager
+async def expiry_refused(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[School]:
+    """A school's credential due to expire whose expiry cannot be recorded (a constraint
+    refuses it): the kind of row that made the whole step fail."""
+    school = await make_school(sessionmaker, "Expiring School", "OH-009")
+    await school.register("X-1")
     for n, module in enumerate(["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]):
-        await school.post(f"R-{n}", "S-1", module, f"2026-03-0{n + 1}", percent="90")
-    now = datetime.now(UTC)
+        await school.post(f"X-{n}", "X-1", module, f"2026-03-0{n + 1}", percent="90")
     async with sessionmaker.begin() as session:
-        session.add(
-            models.IdempotentRequest(
-                organization_id=school.organization_id,
-                key="stale",
-                request_digest="x",
-                expires_at=now - timedelta(days=1),
-            )
-        )
         await session.execute(
             update(models.Credential)
             .where(models.Credential.expires_at.is_not(None))
-            .values(expires_at=now - timedelta(days=1))
+            .values(expires_at=datetime.now(UTC) - timedelta(days=1))
         )
         await session.execute(
             text(
@@ -284,24 +275,59 @@ async def test_a_failing_maintenance_step_does_not_stop_the_others(
                 "CHECK (status <> 'EXPIRED') NOT VALID"
             )
         )
-    health = metrics.loop("maintenance")
     try:
-        assert await maintenance.run_once(sessionmaker, health=health) == (0, 1)
+        yield school
     finally:
         async with sessionmaker.begin() as session:
             await session.execute(
                 text("ALTER TABLE credentials DROP CONSTRAINT test_refuses_expiry")
             )
+
+
+async def test_a_failing_maintenance_step_does_not_stop_the_others(
+    sessionmaker: async_sessionmaker[AsyncSession], metrics: BackgroundMetrics
+) -> None:
+    health = metrics.loop("maintenance")
+    async with expiry_refused(sessionmaker) as expiring:
+        async with sessionmaker.begin() as session:
+            session.add(
+                models.IdempotentRequest(
+                    organization_id=expiring.organization_id,
+                    key="stale",
+                    request_digest="x",
+                    expires_at=datetime.now(UTC) - timedelta(days=1),
+                )
+            )
+        assert await maintenance.run_once(sessionmaker, health=health) == (0, 1)  # purged
     assert health.last_round_failed
     failures = sample(metrics, "mssc_background_failures_total", loop="maintenance", step="expiry")
     assert failures == 1
-    assert (
-        sample(metrics, "mssc_background_last_success_timestamp_seconds", loop="maintenance")
-        is None
-    )
+    last_success = "mssc_background_last_success_timestamp_seconds"
+    assert sample(metrics, last_success, loop="maintenance") is None
     assert await maintenance.run_once(sessionmaker, health=health) == (1, 0)
     assert not health.last_round_failed
-    assert sample(metrics, "mssc_background_last_success_timestamp_seconds", loop="maintenance")
+    assert sample(metrics, last_success, loop="maintenance")
+
+
+async def test_a_failing_expiry_sweep_does_not_stop_deliveries(
+    school: SchoolClient,
+    receiver: Receiver,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    metrics: BackgroundMetrics,
+) -> None:
+    await subscribe(school.api, receiver.url(), REGISTERED)
+    await school.register("S-1")
+    sender = WebhookSender(allow_loopback=True)
+    try:
+        worker = worker_on(sessionmaker, sender, clock, metrics)
+        async with expiry_refused(sessionmaker):
+            assert await worker.run_once() == 1
+    finally:
+        await sender.aclose()
+    assert len(receiver.received) == 1
+    failures = sample(metrics, "mssc_background_failures_total", loop="webhooks", step="expiry")
+    assert failures == 1
 
 
 async def test_an_error_text_the_database_cannot_store_is_stored_readably(
