@@ -9,8 +9,8 @@ A change to a rule is therefore a change to both paths.
 
 Days are the days of ``db/assessment_day.py``: a failure's wait counts from the day it was taken
 at the center (stored as ``taken_on``), and a credential counts as held on a day when it was
-issued before the day ended at the center and nothing had suspended, revoked or expired it by
-then.
+issued before the day ended at the center and its latest status change before then left it
+ACTIVE (a suspension at any hour of the day counts for the whole day).
 """
 
 from __future__ import annotations
