@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.limits.shape import CEILING
 from tests.support.adversarial import (
     JSON,
     Attack,
@@ -90,6 +91,30 @@ async def test_the_reviews_document_is_refused_at_every_size(
     assert await code_of(http, Attack(f"{levels} levels", review_document(levels))) == (
         "TOO_COMPLEX"
     )
+
+
+async def test_a_price_past_any_integer_is_reported_at_the_ceiling(
+    http: httpx.AsyncClient,
+) -> None:
+    # 100 candidates, each with 3^16 fields: 4.3 billion, more than a GraphQL Int holds.
+    page = fan_out(
+        16,
+        width=3,
+        leaf="id",
+        on="Candidate",
+        operation="{ candidates(first: 100) { edges { node { ...LAST } } } }",
+    )
+    response = await http.post("/graphql", json={"query": page})
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"Query cost {CEILING} exceeds the maximum of 20000. "
+                "Ask for fewer fields or smaller pages (first).",
+                "extensions": {"code": "TOO_COMPLEX", "cost": CEILING, "maxCost": 20_000},
+            }
+        ],
+        "extensions": {"cost": {"requestedQueryCost": CEILING, "maxQueryCost": 20_000}},
+    }
 
 
 # Where a fragment chain is spread: its type, what its first fragment may hold, and the
@@ -191,6 +216,7 @@ async def test_sigterm_stops_the_server_in_the_middle_of_the_family(
     database_url: str, tmp_path: Path
 ) -> None:
     server = ServeProcess(tmp_path, database_url=database_url, **PRODUCTION)
+    attackers: list[asyncio.Task[list[str]]] = []
     try:
         await server.wait_ready()
         attack = Attack("2^20, refused by its cost", fan_out(20))
@@ -209,4 +235,6 @@ async def test_sigterm_stops_the_server_in_the_middle_of_the_family(
         assert codes
         assert set(codes) == {"TOO_COMPLEX"}
     finally:
+        for attacker in attackers:
+            attacker.cancel()
         server.close()

@@ -40,7 +40,6 @@ from api.settings import GraphQLLimits
 # Totals stop growing here: they are compared with limits and printed, never needed exactly
 # beyond it (the largest GraphQL Int).
 CEILING = 2**31 - 1
-TOO_COMPLEX = {"code": "TOO_COMPLEX"}
 
 
 @dataclass(slots=True)
@@ -102,24 +101,23 @@ class Shape:
     """A document read once: what each definition writes, and each fragment expanded."""
 
     def __init__(self, document: DocumentNode) -> None:
-        self.document = document
         self.operations: list[tuple[OperationDefinitionNode, Written]] = []
         self.fragments: dict[str, Written] = {}
-        self.directives = 0
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
-                found = written(definition.selection_set)
-                found.directives += _definition_directives(definition)
-                self.directives += found.directives
-                if isinstance(definition, OperationDefinitionNode):
-                    self.operations.append((definition, found))
-                else:
-                    # A second fragment of the same name is a validation error; keep the first.
-                    self.fragments.setdefault(definition.name.value, found)
-        everything = [found for _, found in self.operations] + list(self.fragments.values())
         self.definitions = len(document.definitions)
-        self.selections = sum(found.selections for found in everything)
-        self.spreads = sum(found.spreads for found in everything)
+        self.selections = self.spreads = self.directives = 0
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+                continue  # a type definition: validation refuses it, and it selects nothing
+            found = written(definition.selection_set)
+            found.directives += _definition_directives(definition)
+            self.selections += found.selections
+            self.spreads += found.spreads
+            self.directives += found.directives
+            if isinstance(definition, OperationDefinitionNode):
+                self.operations.append((definition, found))
+            else:
+                # A second fragment of the same name is a validation error; keep the first.
+                self.fragments.setdefault(definition.name.value, found)
         self._expanded: dict[str, Expanded] = {}
 
     def expanded(self, found: Written) -> Expanded:
@@ -201,4 +199,4 @@ def refusal(document: DocumentNode, limits: GraphQLLimits) -> list[GraphQLError]
 
 
 def _too_complex(message: str, node: Node | None = None) -> GraphQLError:
-    return GraphQLError(message, nodes=node, extensions=TOO_COMPLEX)
+    return GraphQLError(message, nodes=node, extensions={"code": "TOO_COMPLEX"})
