@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import signal
 import subprocess
 from collections.abc import AsyncIterator
@@ -91,6 +92,26 @@ async def test_the_reviews_document_is_refused_at_every_size(
     assert await code_of(http, Attack(f"{levels} levels", review_document(levels))) == (
         "TOO_COMPLEX"
     )
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [Attack("the review's document", review_document()), Attack("2^20 fields", fan_out(20))],
+    ids=lambda attack: attack.name,
+)
+async def test_over_get_and_as_a_persisted_query_too(
+    http: httpx.AsyncClient, attack: Attack
+) -> None:
+    over_get = await http.get("/graphql", params={"query": attack.query})
+    assert over_get.json()["errors"][0]["extensions"]["code"] == "TOO_COMPLEX"
+    # Registered Apollo-style (text and hash), then asked for by its hash alone.
+    persisted = {"version": 1, "sha256Hash": hashlib.sha256(attack.query.encode()).hexdigest()}
+    registered = await http.post(
+        "/graphql", json={"query": attack.query, "extensions": {"persistedQuery": persisted}}
+    )
+    by_hash = await http.post("/graphql", json={"extensions": {"persistedQuery": persisted}})
+    for answer in (registered, by_hash):
+        assert answer.json()["errors"][0]["extensions"]["code"] == "TOO_COMPLEX", answer.text
 
 
 async def test_a_price_past_any_integer_is_reported_at_the_ceiling(
