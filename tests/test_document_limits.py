@@ -119,6 +119,15 @@ async def test_depth_and_aliases_count_every_spread_as_executed(small: httpx.Asy
     assert answer["data"]["__schema"]["types"]
 
 
+async def test_a_spread_of_no_fragment_is_bad_input(settings: Settings) -> None:
+    # Strawberry's depth limiter raised KeyError on it, which answered INTERNAL.
+    async with client_for(production(settings)) as http:
+        for query in ("{ ...Nope }", "{ modules { ...Nope } }"):
+            assert refused(await post(http, query)) == [
+                ("Unknown fragment 'Nope'.", "BAD_USER_INPUT")
+            ]
+
+
 async def test_a_fragment_cycle_is_refused_not_expanded(http: httpx.AsyncClient) -> None:
     cycle = "{ ...A } fragment A on Query { ...B __typename } fragment B on Query { ...A }"
     assert refused(await post(http, cycle)) == [
