@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -260,16 +261,20 @@ def root_fields(document: DocumentNode, operation_name: str | None) -> str:
         ):
             continue
         names: dict[str, None] = {}
-        selections = list(definition.selection_set.selections)
+        # Each fragment is read once however often it is spread: spreads can expand a short
+        # document exponentially, and a second reading adds no name.
+        spread: set[str] = set()
+        selections = deque(definition.selection_set.selections)
         while selections:
-            selection = selections.pop(0)
+            selection = selections.popleft()
             if isinstance(selection, FieldNode):
                 if not selection.name.value.startswith("__"):
                     names[selection.name.value] = None
             elif isinstance(selection, FragmentSpreadNode):
-                spread = fragments.get(selection.name.value)
-                if spread is not None:
-                    selections.extend(spread.selection_set.selections)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None and selection.name.value not in spread:
+                    spread.add(selection.name.value)
+                    selections.extend(fragment.selection_set.selections)
             else:
                 selections.extend(selection.selection_set.selections)  # type: ignore[attr-defined]
         return ",".join(names) or "unknown"

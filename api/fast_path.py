@@ -14,11 +14,13 @@ place and in the same order:
 - the audit write (``api/audit.py``), before the answer leaves;
 - error codes and masking (``api/errors.py``), and "Did you mean" stripping (``rules.py``).
 
-A document is prepared only if it parses under the token limit and validates under every
-rule, including the depth, alias and directive limits and the no-introspection rule, so
-that no caller's rights can change its verdict. Anything else (a new or invalid document, an
-introspection query, an operation the method may not run, a document naming no runnable
-operation) takes Strawberry's path, which answers exactly as before.
+A document is prepared only if it parses under the token limit, passes the shape limits
+(``api/limits/shape.py``: definitions, selections, fragment spreads, directives, depth,
+aliases; checked before any validation rule walks it) and validates under every rule,
+including the no-introspection rule, so that no caller's rights can change its verdict.
+Anything else (a new or invalid document, an introspection query, an operation the method
+may not run, a document naming no runnable operation) takes Strawberry's path, which answers
+exactly as before.
 """
 
 from __future__ import annotations
@@ -53,9 +55,10 @@ from api.context import Context
 from api.errors import coded
 from api.limits.cost import CostCache, CostCheck, cost_budget_of
 from api.limits.rules import for_clients, limit_rules
+from api.limits.shape import refusal
 from api.limits.strings import MESSAGE, storable
 from api.persisted_queries import MAX_CACHED_CHARS
-from api.settings import Settings
+from api.settings import GraphQLLimits, Settings
 
 _BAD_INPUT = {"code": "BAD_USER_INPUT"}
 _OPERATION_TYPES = {
@@ -93,7 +96,7 @@ class PreparedDocuments:
         schema: GraphQLSchema,
         rules: Sequence[type[ASTValidationRule]],
         *,
-        max_tokens: int,
+        limits: GraphQLLimits,
         maxsize: int = 1024,
     ) -> None:
         self.schema = schema
@@ -104,7 +107,7 @@ class PreparedDocuments:
             OneOfInputValidationRule,
             NoSchemaIntrospectionCustomRule,
         )
-        self.max_tokens = max_tokens
+        self.limits = limits
         self.maxsize = maxsize
         self._known: OrderedDict[str, Prepared | None] = OrderedDict()
 
@@ -125,10 +128,10 @@ class PreparedDocuments:
 
     def _prepare(self, text: str) -> Prepared | None:
         try:
-            document = parse(text, max_tokens=self.max_tokens)
+            document = parse(text, max_tokens=self.limits.max_tokens)
         except GraphQLError:
             return None
-        if validate(self.schema, document, self.rules):
+        if refusal(document, self.limits) or validate(self.schema, document, self.rules):
             return None
         return Prepared(document)
 
@@ -145,9 +148,7 @@ class Outcome:
 class FastPath:
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         self.schema = schema
-        self.documents = PreparedDocuments(
-            schema._schema, limit_rules(settings.limits), max_tokens=settings.limits.max_tokens
-        )
+        self.documents = PreparedDocuments(schema._schema, limit_rules(), limits=settings.limits)
         self.max_cost = settings.limits.max_cost
         self.prices = CostCache()
         self.hide_suggestions = settings.is_production

@@ -90,15 +90,28 @@ class AuthLimits:
 
 @dataclass(frozen=True, slots=True)
 class GraphQLLimits:
+    """What one document may hold (as written: tokens, definitions, selections, fragment
+    spreads, directives) and ask for (as executed: depth, aliases, cost)."""
+
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_directives: int = 50
     max_cost: int = 50_000
+    max_definitions: int = 100
+    max_selections: int = 500
+    max_fragment_spreads: int = 100
 
 
 PRODUCTION_LIMITS = GraphQLLimits(
-    max_depth=10, max_aliases=15, max_tokens=1_000, max_directives=20, max_cost=20_000
+    max_depth=10,
+    max_aliases=15,
+    max_tokens=1_000,
+    max_directives=20,
+    max_cost=20_000,
+    max_definitions=30,
+    max_selections=300,
+    max_fragment_spreads=50,
 )
 
 
@@ -110,6 +123,9 @@ def _graphql_limits(env: Mapping[str, str], *, production: bool) -> GraphQLLimit
         max_tokens=_int(env, "MSSC_MAX_TOKENS", base.max_tokens, minimum=10),
         max_directives=_int(env, "MSSC_MAX_DIRECTIVES", base.max_directives),
         max_cost=_int(env, "MSSC_MAX_QUERY_COST", base.max_cost, minimum=1),
+        max_definitions=_int(env, "MSSC_MAX_DEFINITIONS", base.max_definitions, minimum=1),
+        max_selections=_int(env, "MSSC_MAX_SELECTIONS", base.max_selections, minimum=1),
+        max_fragment_spreads=_int(env, "MSSC_MAX_FRAGMENT_SPREADS", base.max_fragment_spreads),
     )
 
 
@@ -203,8 +219,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     vision: VisionTarget = field(default_factory=VisionTarget)
-    # Webhooks: deliver from this process; whether endpoints may be private addresses
-    # (development only: production refuses them, see api/webhook_http.py).
+    # Webhooks: deliver from this process; whether endpoints may use http and this machine's
+    # loopback (development only; never other private addresses: api/webhook_targets.py).
     webhook_worker: bool = True
     webhook_allow_private: bool = True
     webhook_poll_seconds: float = 1.0

@@ -19,7 +19,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-BENCHMARKS = ("verification", "bulk_results", "scale", "locator", "diagnostic")
+BENCHMARKS = (
+    "verification",
+    "bulk_results",
+    "scale",
+    "locator",
+    "diagnostic",
+    "document_limits",
+)
 FIELDS = ("section", "measure", "value", "unit", "target", "met")
 
 

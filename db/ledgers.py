@@ -9,8 +9,8 @@ A change to a rule is therefore a change to both paths.
 
 Days are the days of ``db/assessment_day.py``: a failure's wait counts from the day it was taken
 at the center (stored as ``taken_on``), and a credential counts as held on a day when it was
-issued before the day ended at the center and nothing had suspended, revoked or expired it by
-then.
+issued before the day ended at the center, its latest status change before then left it ACTIVE
+(a suspension at any hour of the day counts for the whole day), and it had not expired by then.
 """
 
 from __future__ import annotations
@@ -48,13 +48,15 @@ class Held:
     issued_at: datetime
     reissue_allowed_at: datetime | None = None
     changes: list[tuple[datetime, int, str]] = field(default_factory=list)
+    expires_at: datetime | None = None
 
     def active_before(self, moment: datetime) -> bool:
-        """Issued before ``moment``, and ACTIVE by the last change before it."""
+        """Issued before ``moment``, ACTIVE by the last change before it, and not expired by
+        then (the expiry's own history row may be written minutes late)."""
         position = bisect.bisect_left(self.changes, (moment,))
-        return (
-            self.issued_at < moment and position > 0 and self.changes[position - 1][2] == "ACTIVE"
-        )
+        latest = self.changes[position - 1][2] if position else None
+        unexpired = self.expires_at is None or self.expires_at >= moment
+        return self.issued_at < moment and latest == "ACTIVE" and unexpired
 
 
 @dataclass(slots=True)
@@ -166,7 +168,7 @@ _ATTEMPTS = by_key(
 )
 _CREDENTIALS = by_key(
     "bigint",
-    "id, candidate_id, credential_type_id, status, issued_at, reissue_allowed_at",
+    "id, candidate_id, credential_type_id, status, issued_at, expires_at, reissue_allowed_at",
     "credentials",
     "candidate_id = wanted.key",
     order="found.id",
@@ -201,7 +203,13 @@ async def read_ledgers(
             Attempt(row.taken_at, row.taken_on, row.passed)
         )
     for row in await session.execute(_CREDENTIALS, {"keys": ids}):
-        held = Held(row.credential_type_id, row.status, row.issued_at, row.reissue_allowed_at)
+        held = Held(
+            row.credential_type_id,
+            row.status,
+            row.issued_at,
+            expires_at=row.expires_at,
+            reissue_allowed_at=row.reissue_allowed_at,
+        )
         ledgers[row.candidate_id].credentials.append(held)
         ledgers[row.candidate_id].credential_ids[row.id] = held
     wanted = {

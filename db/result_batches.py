@@ -193,7 +193,15 @@ def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
         planned.append(
             PlannedCredential(item.candidate_id, earned.ctype, item.catalog, at, earned.reason)
         )
-        ledger.credentials.append(Held(earned.ctype.id, "ACTIVE", at, changes=[(at, 0, "ACTIVE")]))
+        ledger.credentials.append(
+            Held(
+                earned.ctype.id,
+                "ACTIVE",
+                at,
+                changes=[(at, 0, "ACTIVE")],
+                expires_at=expiry_of(earned.ctype, at),
+            )
+        )
 
     for earned in certificates_earned(
         item.catalog,

@@ -25,6 +25,12 @@ aggregates and training plan 1,000 times over::
 
 Fragments and every type condition of an abstract field are counted in full, and
 ``@skip``/``@include`` are ignored: the price is an upper bound, never an underestimate.
+
+A fragment spread many times is priced once for each context it is spread in (its type, the
+root's base cost, the size of the enclosing report), not once per spread: a document of a few
+hundred bytes can spread fragments into 2^29 fields, and its price is computed in time linear
+in its length. Prices stop growing at :data:`~api.limits.shape.CEILING` (2^31 - 1), far above
+any maximum.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.limits.pagination import page_size_for_cost
 from api.limits.rate import Budget, Decision
+from api.limits.shape import CEILING
 
 COST_METADATA_KEY = "mssc.cost"
 FIELD_BASE_COST = 1
@@ -194,6 +201,11 @@ def _effective_variables(
     return values
 
 
+# A fragment's price in one context: its name, the type it applies to, the root's base cost
+# (a mutation's root fields cost more) and the size of the enclosing report, if any.
+_FragmentContext = tuple[str, str, int | None, int | None]
+
+
 class _Calculator:
     def __init__(
         self,
@@ -206,6 +218,7 @@ class _Calculator:
         self.variables = variables
         self.read_variables = False
         self._expanding: set[str] = set()
+        self._fragment_costs: dict[_FragmentContext, int] = {}
         # The sizes of the enclosing ``selection_once`` fields, innermost last.
         self._report_sizes: list[int] = []
 
@@ -219,29 +232,40 @@ class _Calculator:
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field_cost(parent, selection, root_base=root_base)
+                cost = self.field_cost(parent, selection, root_base=root_base)
             elif isinstance(selection, InlineFragmentNode):
                 condition = (
                     self.schema.get_type(selection.type_condition.name.value)
                     if selection.type_condition
                     else parent
                 )
-                total += self.selection_cost(
+                cost = self.selection_cost(
                     condition or parent, selection.selection_set, root_base=root_base
                 )
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                # Validation rejects cycles; the guard keeps a bug elsewhere from recursing forever.
-                if fragment is None or name in self._expanding:
-                    continue
-                self._expanding.add(name)
-                condition = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_cost(
-                    condition or parent, fragment.selection_set, root_base=root_base
-                )
-                self._expanding.discard(name)
+                cost = self.fragment_cost(selection.name.value, parent, root_base=root_base)
+            else:
+                continue
+            total = min(CEILING, total + cost)
         return total
+
+    def fragment_cost(self, name: str, parent: GraphQLNamedType, *, root_base: int | None) -> int:
+        fragment = self.fragments.get(name)
+        # Validation rejects cycles; the guard keeps a bug elsewhere from recursing forever.
+        if fragment is None or name in self._expanding:
+            return 0
+        condition = self.schema.get_type(fragment.type_condition.name.value) or parent
+        report_size = self._report_sizes[-1] if self._report_sizes else None
+        context = (name, condition.name, root_base, report_size)
+        known = self._fragment_costs.get(context)
+        if known is None:
+            self._expanding.add(name)
+            try:
+                known = self.selection_cost(condition, fragment.selection_set, root_base=root_base)
+            finally:
+                self._expanding.discard(name)
+            self._fragment_costs[context] = known
+        return known
 
     def field_cost(
         self, parent: GraphQLNamedType, node: FieldNode, *, root_base: int | None
@@ -268,7 +292,7 @@ class _Calculator:
             finally:
                 if declared.selection_once:
                     self._report_sizes.pop()
-        return base + declared.per_item * size + repeats * children
+        return min(CEILING, base + declared.per_item * size + repeats * children)
 
     def _field_definition(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
         if name == "__typename":

@@ -12,6 +12,8 @@ from api.limits.rules import ClientErrorPolicy, document_limits, limit_rules
 from api.limits.strings import StorableVariables
 from api.settings import Settings
 
+VALIDATION_CACHE_SIZE = 1024
+
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, not instances: an extension holds per-request state."""
@@ -19,7 +21,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     hide_suggestions = settings.is_production
     prices = CostCache()  # outlives each request, as the parser and validation caches do
     extensions: list[Callable[[], SchemaExtension]] = [
-        *document_limits(settings.limits, limit_rules(settings.limits)),
+        *document_limits(settings.limits, limit_rules(), cache_size=VALIDATION_CACHE_SIZE),
         StorableVariables,
         lambda: QueryCostLimiter(max_cost=max_cost, prices=prices),
         lambda: ClientErrorPolicy(hide_suggestions=hide_suggestions),

@@ -1,7 +1,9 @@
-"""Document limits (depth, aliases, directives, tokens) and how their errors read.
+"""Document limits as validation sees them, and how the limits' errors read.
 
-The rule classes are built once per schema: the validation cache is keyed by the rules, so a
-class made per request would never hit it.
+The shape limits (definitions, selections, fragment spreads, directives, depth, aliases) are
+checked by :mod:`api.limits.shape` before any validation rule runs (:class:`ShapeFirstValidation`),
+the token limit by the parser. The rule classes are built once per schema: the validation
+cache is keyed by the rules, so a class made per request would never hit it.
 """
 
 from __future__ import annotations
@@ -9,64 +11,58 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from graphql import GraphQLError
-from graphql.validation import ASTValidationRule, ValidationContext, ValidationRule
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 
+from api.limits.shape import refusal
 from api.limits.strings import StorableStringLiterals
 from api.settings import GraphQLLimits
 
-# The messages of Strawberry's depth and alias limiters and of graphql-core's token limit.
+# Limits whose errors graphql-core words itself: the parser's token and nesting limits, and
+# the validation it aborts (fragments nested too deeply through each other, or more field
+# comparisons than the overlapping-fields rule's budget allows).
 _LIMIT_MESSAGES = re.compile(
-    r"exceeds maximum operation depth of \d+$"
-    r"|^\d+ aliases found\. Allowed: \d+$"
-    r"|^Syntax Error: Document contains more than \d+ tokens\. Parsing aborted\.$"
+    r"^Syntax Error: Document contains more than \d+ tokens\. Parsing aborted\.$"
+    r"|^Syntax Error: Document is nested too deeply\. Parsing aborted\.$"
+    r"|^Validation aborted\.$"
 )
 # graphql-core appends " Did you mean 'a', 'b', or 'c'?" (names cannot contain "?").
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
-def directives_rule(max_directives: int) -> type[ValidationRule]:
-    class MaxDirectivesRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.used = 0
-
-        def enter_directive(self, *_: Any) -> None:
-            self.used += 1
-
-        def leave_document(self, *_: Any) -> None:
-            if self.used > max_directives:
-                self.report_error(
-                    GraphQLError(
-                        f"{self.used} directives found. Allowed: {max_directives}",
-                        extensions={"code": "TOO_COMPLEX"},
-                    )
-                )
-
-    return MaxDirectivesRule
+def limit_rules() -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules of ours that every document passes before it runs: string
+    literals PostgreSQL can store."""
+    return (StorableStringLiterals,)
 
 
-def limit_rules(limits: GraphQLLimits) -> tuple[type[ASTValidationRule], ...]:
-    """The validation rules of ours that every document passes before it runs: ``limits`` on
-    depth, aliases and directives, and string literals PostgreSQL can store."""
-    return (
-        depth_rule(limits.max_depth, None),
-        aliases_rule(limits.max_aliases),
-        directives_rule(limits.max_directives),
-        StorableStringLiterals,
-    )
+class ShapeFirstValidation(ValidationCache):
+    """Strawberry's validation (cached), once the document's shape has passed ``limits``:
+    no validation rule walks a document the shape limits refuse."""
+
+    def __init__(self, limits: GraphQLLimits, *, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        refused = refusal(context.graphql_document, self.limits)
+        if not refused:
+            yield from super().on_validate()
+            return
+        context.pre_execution_errors = refused
+        yield
 
 
 def document_limits(
-    limits: GraphQLLimits, rules: Sequence[type[ASTValidationRule]]
+    limits: GraphQLLimits, rules: Sequence[type[ASTValidationRule]], *, cache_size: int
 ) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories enforcing ``limits`` on the document (cost is separate), with
-    ``rules`` from :func:`limit_rules` (built once: see the module's docstring)."""
+    """Extension factories enforcing ``limits`` on the document (cost is separate) and
+    validating it with ``rules`` from :func:`limit_rules` (built once: see the module's
+    docstring), ``cache_size`` documents' verdicts cached."""
     max_tokens = limits.max_tokens
 
     class TokenLimit(SchemaExtension):
@@ -74,11 +70,15 @@ def document_limits(
             self.execution_context.parse_options["max_tokens"] = max_tokens
             yield
 
-    return [lambda: AddValidationRules(list(rules)), TokenLimit]
+    return [
+        lambda: AddValidationRules(list(rules)),
+        TokenLimit,
+        lambda: ShapeFirstValidation(limits, maxsize=cache_size),
+    ]
 
 
 class ClientErrorPolicy(SchemaExtension):
-    """Codes the limiters' errors ``TOO_COMPLEX``; with ``hide_suggestions``, removes every
+    """Codes graphql-core's limit errors ``TOO_COMPLEX``; with ``hide_suggestions``, removes every
     "Did you mean …" from every message (unknown fields, arguments, types, enum values, input
     fields, in the document or in variables), so a probe learns nothing about the schema."""
 
@@ -95,7 +95,7 @@ class ClientErrorPolicy(SchemaExtension):
 
 
 def for_clients(error: GraphQLError, *, hide_suggestions: bool) -> None:
-    """Codes a limiter's error ``TOO_COMPLEX``; with ``hide_suggestions``, drops "Did you mean"."""
+    """Codes a limit's error ``TOO_COMPLEX``; with ``hide_suggestions``, drops "Did you mean"."""
     if hide_suggestions and "Did you mean" in error.message:
         error.message = _SUGGESTION.sub("", error.message)
     if error.original_error is None and _LIMIT_MESSAGES.search(error.message):

@@ -21,13 +21,19 @@ MESSAGE = "Strings may not contain U+0000 or unpaired surrogate code points."
 
 
 def storable(value: object) -> bool:
-    """True when every string in ``value`` (a JSON value: keys included) can be stored."""
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is None
-    if isinstance(value, dict):
-        return all(storable(key) and storable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(storable(item) for item in value)
+    """True when every string in ``value`` (a JSON value: keys included) can be stored.
+    Iterative: JSON may nest deeper than Python may recurse."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item) is not None:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -383,12 +382,12 @@ class _Schema(strawberry.Schema):
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # Factories, not instances: an extension holds per-request state. The parser and
-    # validation caches live at module level, so they still outlast each request.
+    # validation caches live at module level, so they still outlast each request (the
+    # validation, shape limits first, comes with the limits).
     return [
         ErrorCodes,
         WriteAuditTrail,
         lambda: CachedParser(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
         *limit_extensions(settings),
     ]
 

@@ -12,8 +12,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import models
 from db.assessment_day import assessment_day
 from db.credentials import change_status
 from db.results import Outcome, Recording
@@ -192,6 +194,31 @@ async def test_a_suspended_cla_is_not_held_on_the_day_of_its_suspension(
     assert day_before.status == "CREATED", day_before.problems
     same_day = await school.post(
         "L-3", "S-1", "CLT", at(suspended_on, FIRST_INSTANT, offset), percent="85"
+    )
+    assert codes(same_day) == ["PREREQUISITE_MISSING"]
+
+
+@pytest.mark.usefixtures("logistics_catalog")
+@pytest.mark.parametrize("offset", OFFSETS)
+async def test_a_cla_that_expires_is_not_held_on_the_day_it_expires(
+    school: School, offset: str
+) -> None:
+    cla = await school.post("L-1", "S-1", "CLA", "2026-03-01", percent="85")
+    [certificate] = cla.credentials_issued
+    expires_on = date(2026, 4, 10)
+    async with school.sessionmaker.begin() as session:
+        # A catalog where CLA is valid for a while (the reference one keeps it for good).
+        await session.execute(
+            update(models.Credential)
+            .where(models.Credential.id == certificate.id)
+            .values(expires_at=datetime.fromisoformat(at(expires_on, "12:00:00", offset)))
+        )
+    day_before = await school.post(
+        "L-2", "S-1", "CLT", at(expires_on - timedelta(days=1), LAST_INSTANT, offset), percent="85"
+    )
+    assert day_before.status == "CREATED", day_before.problems
+    same_day = await school.post(
+        "L-3", "S-1", "CLT", at(expires_on, FIRST_INSTANT, offset), percent="85"
     )
     assert codes(same_day) == ["PREREQUISITE_MISSING"]
 
