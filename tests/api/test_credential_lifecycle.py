@@ -218,3 +218,33 @@ async def test_cpt_comes_back_once_both_suspended_certificates_are_reinstated(
     ]
     await act(staff, "reinstateCredential", quality)
     assert [c["status"] for c in (await credentials(staff, candidate))["CPT"]] == ["ACTIVE"]
+
+
+async def test_a_merge_holds_for_review_what_a_revocation_blocks(
+    school: SchoolClient, staff: GraphQLClient
+) -> None:
+    revoked = (await school.register("A-1"))["candidate"]["id"]
+    await school.post(item("A-SAFETY", "A-1", "SAFETY", "2026-02-01", 90))
+    [safety] = (await credentials(staff, revoked))["CPT_SAFETY"]
+    await act(staff, "revokeCredential", safety)
+    other = (await school.register("B-1"))["candidate"]["id"]
+    await school.post(
+        *(item(f"B-{m}", "B-1", m, f"2026-03-0{n + 1}", 90) for n, m in enumerate(CORE))
+    )
+    merged = await staff.data(
+        "mutation($a: ID!, $b: ID!) { mergeCandidates(input: {survivingCandidateId: $a,"
+        ' mergedCandidateId: $b, reason: "same person"}) {'
+        " credentialsIssued { type { code } } userErrors { code } } }",
+        {"a": revoked, "b": other},
+    )
+    assert merged == {"mergeCandidates": {"credentialsIssued": [], "userErrors": []}}
+    held = await credentials(staff, revoked)
+    assert [c["status"] for c in held["CPT_SAFETY"]] == ["REVOKED", "SUSPENDED"]
+    assert held["CPT_SAFETY"][1]["history"][-1] == {
+        "status": "SUSPENDED",
+        "reason": f"held for review: {safety['verificationCode']} of this type was revoked",
+    }
+    assert [c["status"] for c in held["CPT"]] == ["SUSPENDED"]
+    # Staff decide: the held certificate back, and CPT with it.
+    await act(staff, "reinstateCredential", held["CPT_SAFETY"][1])
+    assert [c["status"] for c in (await credentials(staff, revoked))["CPT"]] == ["ACTIVE"]

@@ -5,11 +5,12 @@ both sides of midnight in any offset, on a retry, and across 29 February."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.credentials import effective_status
 from db.results import Recording
 from tests.support.registry import School, make_school
 
@@ -59,3 +60,6 @@ async def test_cpt_is_dated_with_the_fourth_certificate_and_expires_five_years_l
         datetime(2028, 2, 28, 20, tzinfo=UTC),
         datetime(2033, 2, 28, 20, tzinfo=UTC),
     )
+    # Valid up to that instant, expired from it.
+    assert effective_status(cpt, cpt.expires_at - timedelta(microseconds=1)) == "ACTIVE"
+    assert effective_status(cpt, cpt.expires_at) == "EXPIRED"

@@ -20,6 +20,7 @@ from db.credentials import (
     effective_status,
     expire_due_credentials,
 )
+from db.results import Recording
 from tests.support.registry import NOW, School, day, make_school
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]
@@ -247,13 +248,15 @@ async def test_cpt_suspended_by_staff_stays_suspended_when_a_module_is_reinstate
 async def test_expiry_reads_at_once_and_is_recorded_by_the_job(school: School) -> None:
     cpt = (await earn_cpt(school, "S-1"))["CPT"]
     assert cpt.expires_at == day("2031-02-04")
-    after = cpt.expires_at + timedelta(seconds=1)
-    assert effective_status(cpt, NOW) == "ACTIVE"
-    assert effective_status(cpt, after) == "EXPIRED"
+    due = cpt.expires_at
+    assert effective_status(cpt, due - timedelta(microseconds=1)) == "ACTIVE"
+    assert effective_status(cpt, due) == "EXPIRED"
     async with school.sessionmaker.begin() as session:
-        assert await expire_due_credentials(session, now=after) == 1
+        assert await expire_due_credentials(session, now=due - timedelta(microseconds=1)) == 0
     async with school.sessionmaker.begin() as session:
-        assert await expire_due_credentials(session, now=after) == 0
+        assert await expire_due_credentials(session, now=due) == 1
+    async with school.sessionmaker.begin() as session:
+        assert await expire_due_credentials(session, now=due + timedelta(days=1)) == 0
     assert (await history(school, cpt))[-1] == ("EXPIRED", "validity period ended")
 
 
@@ -299,9 +302,9 @@ async def test_merging_two_records_keeps_everything_and_completes_cpt(school: Sc
 
 @pytest.mark.parametrize("round_", range(8))
 async def test_parallel_results_issue_cpt_exactly_once(
-    sessionmaker: async_sessionmaker[AsyncSession], round_: int
+    sessionmaker: async_sessionmaker[AsyncSession], recording: Recording, round_: int
 ) -> None:
-    school = await make_school(sessionmaker)
+    school = await make_school(sessionmaker, recording=recording)
     await school.register("S-1")
     # The four core passes arrive at once, each on its own connection and transaction.
     outcomes = await asyncio.gather(

@@ -197,9 +197,9 @@ async def test_an_expired_cpt_is_not_issued_again_from_the_same_certificates(
     candidate_id = await earn_cpt(school, "S-1")
     [cpt] = (await held(school, candidate_id))["CPT"]
     assert cpt.expires_at is not None
-    later = cpt.expires_at + timedelta(days=1)
     async with school.sessionmaker.begin() as session:
-        assert await expire_due_credentials(session, now=later) == 1
+        assert await expire_due_credentials(session, now=cpt.expires_at) == 1
+    later = cpt.expires_at + timedelta(days=1)
     green = await school.post(
         "S-1-GREEN", "S-1", "GREEN", later.date().isoformat(), percent="95", now=later
     )
