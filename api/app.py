@@ -140,12 +140,12 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         lifespan=lifespan,
     )
     # Last added runs first: request id → security headers → masked errors (503 for a
-    # database outage, 500 for anything else, both still with the request id and the security
-    # headers) → body limit → CORS (when origins are configured) → bearer token → idempotency key →
-    # routes. The bearer middleware sits
-    # inside CORS, so that preflights and the 401s it answers carry CORS headers; the body
-    # limit and the security headers apply to every route and to every answer of the
-    # middleware inside them.
+    # database outage, 500 for anything else: inside the first two, so both answers still carry
+    # the request id and the security headers) → body limit → CORS (when origins are
+    # configured) → bearer token → idempotency key → routes. The bearer middleware sits inside
+    # CORS, so that preflights and the 401s it answers carry CORS headers; the body limit and
+    # the security headers apply to every route and to every answer of the middleware inside
+    # them.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     if settings.cors_origins:

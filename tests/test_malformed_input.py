@@ -117,6 +117,12 @@ BODIES: list[tuple[bytes, bytes]] = [
 ]
 
 
+WELL_FORMED_BODIES: list[tuple[bytes, bytes]] = [
+    (b"application/x-www-form-urlencoded", b"grant_type=client_credentials&token=abc"),
+    (b"application/json", b'{"query": "{ __typename }", "candidateIds": []}'),
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Probe:
     method: str
@@ -176,6 +182,10 @@ def probes(route: Route) -> Iterator[Probe]:
         if method in ("POST", "PUT"):
             for content_type, body in BODIES:
                 yield Probe(method, base, {"content-type": content_type}, body)
+            # The same headers on a well-formed body, so that they are read, not refused with it.
+            for content_type, body in WELL_FORMED_BODIES:
+                for headers in HEADERS:
+                    yield Probe(method, base, {"content-type": content_type, **headers}, body)
 
 
 def check(response: httpx.Response, probe: Probe) -> None:
