@@ -12,7 +12,8 @@ knows one could lock its owner out. They are counted
 
 So a correct secret from an address that has not failed is never refused. The address is the
 one the ASGI server reports: the peer, or, from a trusted proxy only, the forwarded one
-(``FORWARDED_ALLOW_IPS``; see the README's Security section).
+(``FORWARDED_ALLOW_IPS``; see the README's Security section); an IPv6 address counts as its
+/64 (:func:`address_group`).
 
 Share-code redemption (:class:`FailureBudget`): failures per caller, whatever the code.
 
@@ -23,6 +24,7 @@ Redis outage lets requests through, with a warning: the counters must not stop t
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -165,12 +167,30 @@ class FailureLimiter:
             logger.warning("rate-limit counter unavailable: %s", error)
 
 
+def address_group(address: str | None) -> str:
+    """What one caller's address counts as: an IPv4 address, or an IPv6 address's /64.
+
+    A /64 is one subscriber's network (RFC 6177): whoever has one address in it may use any
+    of 2^64, so counting single IPv6 addresses would let one caller rotate freely. An
+    IPv4-mapped IPv6 address is its IPv4 address.
+    """
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class _Keys:
     """The counters' keys. Client ids and addresses are the caller's to choose: hashed, so a
     key's size is bounded."""
 
     def __init__(self, client_id: str | None, address: str | None) -> None:
-        where = _digest(address or "")
+        where = _digest(address_group(address))
         self.address = f"{_PREFIX}:address:{where}"
         self.client = None if not client_id else f"{_PREFIX}:client:{_digest(client_id)}"
         self.pair = None if not client_id else f"{_PREFIX}:pair:{_digest(client_id)}:{where}"

@@ -46,8 +46,8 @@ def _from(http: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
 
 
 def _address() -> str:
-    # Fresh for each use: with Redis, counts outlive the test run.
-    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    # Fresh for each use (a /64 of its own): with Redis, counts outlive the test run.
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
 
 
 async def _status(http: httpx.AsyncClient, caller: Caller, secret: str | None = None) -> int:
@@ -109,6 +109,34 @@ async def test_past_the_ceiling_only_addresses_that_have_failed_are_refused(
         assert await _status(failed_elsewhere, school) == 429
         assert await _status(new_bot, school) == 429
         assert await _status(new_bot, other) == 200  # the ceiling is this client's only
+
+
+async def test_an_ipv6_caller_cannot_rotate_addresses_within_its_network(
+    limited: httpx.AsyncClient, make_caller: MakeCaller
+) -> None:
+    school = await make_caller("SCHOOL")
+    network = f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    for n in range(LIMITS.failures_per_client_address):
+        async with _from(limited, f"{network}::{n + 1:x}") as attacker:
+            assert await _status(attacker, school, "wrong") == 401
+
+    async with (
+        _from(limited, f"{network}:ffff:ffff:ffff:ffff") as same_network,
+        _from(limited, _address()) as next_network,
+    ):
+        assert await _status(same_network, school) == 429
+        assert await _status(next_network, school) == 200
+
+
+async def test_an_ipv4_mapped_address_is_its_ipv4_address(
+    limited: httpx.AsyncClient, make_caller: MakeCaller
+) -> None:
+    school = await make_caller("SCHOOL")
+    async with _from(limited, "198.51.100.12") as attacker:
+        for _ in range(LIMITS.failures_per_client_address):
+            assert await _status(attacker, school, "wrong") == 401
+    async with _from(limited, "::ffff:198.51.100.12") as mapped:
+        assert await _status(mapped, school) == 429
 
 
 async def test_an_address_is_locked_after_failures_across_client_ids(
