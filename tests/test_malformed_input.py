@@ -153,9 +153,9 @@ def routes_of(app: Starlette) -> list[Route]:
 
 def _methods(route: Route) -> list[str]:
     # The GraphQL route answers every method itself (None): probe the ones it serves and one
-    # it refuses. Every other route: its methods and one it does not have.
+    # it refuses. Every other route: its methods and two it does not have.
     methods = sorted(route.methods or {"GET", "POST"})
-    return [*methods, "PUT"]
+    return [*methods, "PUT", "OPTIONS"]
 
 
 def _paths(route: Route) -> Iterator[str]:
