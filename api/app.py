@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api import maintenance
+from api.background import BackgroundMetrics
 from api.context import Resources
 from api.events_service import EventsService
 from api.fast_path import FastPath
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     database_url = settings.database_url
     metrics = Metrics()
+    background = BackgroundMetrics(metrics.registry)
     auth = AuthService(auth_config(settings))
     events = EventsService(settings)
     rate_limiter = RateLimiter.from_settings(settings)
@@ -84,8 +86,8 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         try:
             async with (
                 auth.running(sessionmaker),
-                maintenance.running(sessionmaker),
-                events.running(sessionmaker),
+                maintenance.running(sessionmaker, health=background.loop("maintenance")),
+                events.running(sessionmaker, health=background.loop("webhooks")),
             ):
                 yield
         finally:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import BaseRoute
 
+from api.background import LoopHealth
 from api.settings import Settings
 from api.webhook_http import WebhookSender
 from api.webhook_worker import WebhookWorker
@@ -35,14 +36,16 @@ class EventsService:
         return [*credential_routes(), *verify_routes()]
 
     @contextlib.asynccontextmanager
-    async def running(self, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    async def running(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, health: LoopHealth | None = None
+    ) -> AsyncIterator[None]:
         await self.credential_keys.start(sessionmaker)
         if not self.settings.webhook_worker:
             yield
             return
-        sender = WebhookSender(allow_private=self.settings.webhook_allow_private)
+        sender = WebhookSender(allow_loopback=self.settings.webhook_allow_private)
         worker = WebhookWorker(
-            sessionmaker, sender, poll_seconds=self.settings.webhook_poll_seconds
+            sessionmaker, sender, poll_seconds=self.settings.webhook_poll_seconds, health=health
         )
         try:
             async with worker.running():

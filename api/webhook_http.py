@@ -6,36 +6,47 @@ it over the raw bytes it received, compares in constant time, rejects a ``t`` mo
 ``REPLAY_WINDOW_SECONDS`` away from its clock, and drops an ``Mssc-Event-Id`` it has already
 processed (delivery is at least once). The README has the recipe.
 
-Forgery (SSRF). A webhook URL is a request the registry makes on someone's behalf, so in
-production it may reach only public addresses: a URL naming a private, loopback, link-local,
-shared, reserved or multicast address is refused when registered, and at every delivery the
-host name is resolved, *every* address it resolves to is checked, and the connection is made
-to the checked address itself (a DNS answer that changes between check and connect cannot
-redirect it). Redirects are never followed, environment proxies never used.
+Forgery (SSRF). Which URLs and addresses a webhook may reach is decided in
+``api/webhook_targets.py``. Here, at every delivery, the URL is checked again, the host name is
+resolved, *every* address it resolves to is checked, and the connection is made to a checked
+address itself, so a DNS answer that changes between check and connect (rebinding) cannot
+redirect it. Redirects are never followed, environment proxies never used.
+
+Failure. Whatever the endpoint does (refuses, resets, never answers, trickles its headers,
+answers a body without end, fails TLS), :meth:`WebhookSender.send` returns within
+``SEND_DEADLINE_SECONDS`` with an :class:`Attempt` that says what went wrong; the body of an
+answer is never read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
-import ipaddress
 import socket
 import time
 import typing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from ipaddress import ip_address
 
 import httpcore
 import httpx
 
+from api.webhook_targets import IPAddress, check_url, may_reach
+
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_HEADER = "Mssc-Signature"
+# Each step (connect, write, each read) of one exchange...
 TIMEOUT_SECONDS = 10.0
-MAX_URL_LENGTH = 2048
+# ...and the whole of it, name resolution and TLS included: an endpoint that answers a byte
+# at a time never holds a send longer than this (the worker's lease counts on it).
+SEND_DEADLINE_SECONDS = 15.0
 USER_AGENT = "mssc-registry-webhooks/1"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Lookups run in threads of their own, so that a slow DNS server cannot take the threads the
+# API's own work (reports, keys) runs in.
+RESOLVER_THREADS = 4
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -69,65 +80,44 @@ class ForbiddenAddress(Exception):
     """The webhook's host is, or resolves to, an address the registry must not call."""
 
 
-def is_public(address: IPAddress) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
-    return address.is_global and not address.is_multicast
+class SystemResolver:
+    """The host's resolver (``getaddrinfo``: hosts file, then DNS), in threads of its own."""
+
+    def __init__(self) -> None:
+        self._threads = ThreadPoolExecutor(RESOLVER_THREADS, thread_name_prefix="webhook-dns")
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().run_in_executor(self._threads, lookup)
+        return [str(info[4][0]) for info in infos]
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
 
-def check_url(url: str, *, allow_private: bool) -> str | None:
-    """Why ``url`` cannot be a webhook endpoint, or None when it can (before DNS)."""
-    if len(url) > MAX_URL_LENGTH:
-        return f"url must be at most {MAX_URL_LENGTH} characters"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "url is not a valid URL"
-    schemes = ("https", "http") if allow_private else ("https",)
-    if parts.scheme not in schemes:
-        return "url must use https"
-    if not parts.hostname:
-        return "url must name a host"
-    if parts.username is not None or parts.password is not None:
-        return "url must not carry credentials; the signature authenticates the registry"
-    if parts.fragment:
-        return "url must not have a fragment"
-    if port == 0:
-        return "url has no usable port"
-    if allow_private:
-        return None
-    host = parts.hostname.rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return "url must not point to this machine"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None  # a name: checked against every address it resolves to, at each delivery
-    return None if is_public(address) else "url must point to a public address"
+Resolver = typing.Callable[[str, int], typing.Awaitable[list[str]]]
 
 
 class GuardedNetwork(httpcore.AsyncNetworkBackend):
     """Resolves, checks every address, and connects to a checked address."""
 
-    def __init__(self, *, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    def __init__(self, *, allow_loopback: bool, resolver: Resolver) -> None:
+        self.allow_loopback = allow_loopback
+        self._resolver = resolver
         self._inner = httpcore.AnyIOBackend()
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
-        loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            answers = await self._resolver(host, port)
         except socket.gaierror as error:
             raise httpcore.ConnectError(f"cannot resolve {host}: {error.strerror}") from None
-        addresses = []
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        addresses: list[IPAddress] = []
+        for answer in answers:
+            address = ip_address(answer)
             if address not in addresses:
                 addresses.append(address)
-        refused = [a for a in addresses if not is_public(a)]
-        if refused and not self.allow_private:
+        refused = [a for a in addresses if not may_reach(a, allow_loopback=self.allow_loopback)]
+        if refused:
             raise ForbiddenAddress(
                 f"{host} resolves to a non-public address ({refused[0]}); not delivered"
             )
@@ -178,7 +168,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     to the checked address.
     """
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, network: GuardedNetwork) -> None:
         super().__init__(trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
@@ -188,7 +178,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             http1=True,
             http2=False,
             retries=0,
-            network_backend=GuardedNetwork(allow_private=allow_private),
+            network_backend=network,
         )
 
 
@@ -200,10 +190,27 @@ class Attempt:
 
 
 class WebhookSender:
-    def __init__(self, *, allow_private: bool, timeout: float = TIMEOUT_SECONDS) -> None:
-        self.allow_private = allow_private
+    """Sends deliveries. ``allow_loopback`` (development) lets them reach this machine.
+
+    ``resolver`` answers name lookups (the system's by default; tests script DNS answers).
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_loopback: bool,
+        timeout: float = TIMEOUT_SECONDS,
+        deadline: float = SEND_DEADLINE_SECONDS,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.allow_loopback = allow_loopback
+        self.deadline = deadline
+        self._system_resolver: SystemResolver | None = None
+        if resolver is None:
+            resolver = self._system_resolver = SystemResolver()
+        network = GuardedNetwork(allow_loopback=allow_loopback, resolver=resolver)
         self._client = httpx.AsyncClient(
-            transport=GuardedTransport(allow_private=allow_private),
+            transport=GuardedTransport(network),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
@@ -212,6 +219,8 @@ class WebhookSender:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._system_resolver is not None:
+            self._system_resolver.close()
 
     async def send(
         self,
@@ -224,7 +233,9 @@ class WebhookSender:
         attempt: int,
         timestamp: int | None = None,
     ) -> Attempt:
-        problem = check_url(url, allow_private=self.allow_private)
+        """One POST and what came of it. Network and endpoint failures are an :class:`Attempt`;
+        anything else (a bug, a malformed row) raises, for the worker to record."""
+        problem = check_url(url, allow_loopback=self.allow_loopback)
         if problem is not None:
             return Attempt(False, None, problem)
         moment = int(time.time()) if timestamp is None else timestamp
@@ -236,14 +247,15 @@ class WebhookSender:
             SIGNATURE_HEADER: signature_header(secret, moment, body),
         }
         try:
-            # Only the status matters; the body is never read.
-            async with self._client.stream("POST", url, content=body, headers=headers) as reply:
-                status = reply.status_code
+            async with asyncio.timeout(self.deadline):
+                # Only the status matters; the body is never read.
+                async with self._client.stream("POST", url, content=body, headers=headers) as reply:
+                    status = reply.status_code
         except ForbiddenAddress as error:
             return Attempt(False, None, str(error))
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             return Attempt(False, None, "timed out")
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return Attempt(False, None, f"{type(error).__name__}: {error}"[:300])
         if 200 <= status < 300:
             return Attempt(True, status, None)

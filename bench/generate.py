@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.database import run_on_fresh_database
 from bench.output import Figure, Output
 from db import models
+from db.assessment_day import assessment_day
 from db.bootstrap import prepare_database
 from db.bulk import insert_rows
 from db.catalog import CatalogSnapshot, ModuleSpec, read_snapshot
@@ -58,6 +59,7 @@ from db.demo.places import zip_places
 from db.engine import create_engine, create_sessionmaker
 from db.names import name_key
 from db.results import ResultSubmission
+from db.scores import Score
 
 CANDIDATES_PER_SCHOOL = 1_000
 CHUNK = 20_000  # candidates generated and sent at a time
@@ -109,6 +111,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "external_id",
         "catalog_version_id",
         "taken_at",
+        "taken_on",
         "correct_answers",
         "score_percent",
         "passed",
@@ -204,10 +207,8 @@ def _module(spec: ModuleSpec, snapshot: CatalogSnapshot) -> Module:
     assert spec.cut_score_percent is not None
     scores = []
     for correct in range(spec.question_count + 1):
-        percent = (Decimal(100 * correct) / Decimal(spec.question_count)).quantize(
-            Decimal("0.01"), ROUND_HALF_UP
-        )
-        scores.append((percent, percent >= spec.cut_score_percent))
+        score = Score.of_answers(correct, spec.question_count)
+        scores.append((score.stored, score.meets(spec.cut_score_percent)))
     [certificate] = [
         t
         for t in snapshot.credential_types
@@ -364,6 +365,7 @@ class RowMaker:
                 label,
                 self.version_id,
                 taken_at,
+                assessment_day(taken_at),
                 correct,
                 percent,
                 passed,

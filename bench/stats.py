@@ -74,15 +74,16 @@ async def load_registry(engine: AsyncEngine, *, people: int, results: int, day: 
         await session.execute(
             text(
                 "INSERT INTO assessment_results (candidate_id, module_id, center_id, "
-                "organization_id, external_id, catalog_version_id, taken_at, score_percent, "
-                "passed, attempt_number, content_digest) "
+                "organization_id, external_id, catalog_version_id, taken_at, taken_on, "
+                "score_percent, passed, attempt_number, content_digest) "
                 "SELECT 1 + g % :people, (CAST(:modules AS bigint[]))[1 + (g / :people) % 4], "
                 "1 + (hashint4(g) & 2147483647) % :centers, :org, 'B' || g, :version, "
-                "CAST(:now AS timestamptz) - ((hashint4(g + 1) & 2147483647) % 3650) "
-                "* interval '1 day', s.score, "
+                "t.taken_at, (t.taken_at AT TIME ZONE 'UTC')::date, s.score, "
                 "s.score >= (CAST(:cuts AS numeric[]))[1 + (g / :people) % 4], 1, 'bench' "
                 "FROM generate_series(0, :results - 1) g, "
-                "LATERAL (SELECT 40 + (hashint4(g + 2) & 2147483647) % 60 AS score) s"
+                "LATERAL (SELECT 40 + (hashint4(g + 2) & 2147483647) % 60 AS score) s, "
+                "LATERAL (SELECT CAST(:now AS timestamptz) - ((hashint4(g + 1) & 2147483647) "
+                "% 3650) * interval '1 day' AS taken_at) t"
             ),
             parameters,
         )

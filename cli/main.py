@@ -143,15 +143,19 @@ def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def run_maintenance(args: argparse.Namespace, settings: Settings) -> None:
+    from api.background import LoopHealth
     from api.maintenance import run_once
     from db.engine import create_sessionmaker
 
+    health = LoopHealth("maintenance")
     with database_for(settings) as settings:
         bootstrap(settings)
         expired, purged = run_with_engine(
-            settings, lambda engine: run_once(create_sessionmaker(engine))
+            settings, lambda engine: run_once(create_sessionmaker(engine), health=health)
         )
     print(f"{expired} credentials expired, {purged} idempotency keys purged")
+    if health.last_round_failed:
+        raise SystemExit("mssc: a maintenance step failed (see the log)")
 
 
 def _positive(raw: str) -> int:

@@ -21,7 +21,7 @@ from db.engine import create_sessionmaker
 
 
 async def run_worker(engine: AsyncEngine, settings: Settings) -> None:
-    sender = WebhookSender(allow_private=settings.webhook_allow_private)
+    sender = WebhookSender(allow_loopback=settings.webhook_allow_private)
     worker = WebhookWorker(
         create_sessionmaker(engine), sender, poll_seconds=settings.webhook_poll_seconds
     )

@@ -2,9 +2,12 @@
 
 The rule every reader shares: an authorization is *in force on day D* when its period covers D
 and the status in force on D is ACTIVE. The status in force on D is that of the latest
-change effective by the end of D (UTC, the registry's calendar), so a suspension effective at
-any time on D already applies to the whole of D. Every authorization starts with an ACTIVE
-change effective at the start of its first day; with no change effective yet, it is not in force.
+change effective by the end of D, so a suspension effective at any time on D already applies to
+the whole of D. D ends at midnight on the clock of whoever asks: for an assessment, at the
+center (``db/assessment_day.py``: the day and its end in the offset the result was posted
+with); for the registry's own views (the locator, staff pages, dashboards), in UTC. Every
+authorization starts with an ACTIVE change effective at the start of its first day (UTC); with
+no change effective yet, it is not in force.
 
 Changes are appended in effective order: a change cannot take effect before the last recorded
 one, so each transition is checked against the status it follows. ``status`` on the
@@ -64,8 +67,10 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-# A day given in Python, or a column of days (to judge many days in one statement).
+# A day given in Python, or a column of days (to judge many days in one statement); and the
+# instant a day ends, likewise.
 Day = date | SQLColumnExpression[date]
+Moment = datetime | SQLColumnExpression[datetime]
 
 
 def _end_of(day: Day) -> datetime | ColumnElement[datetime]:
@@ -78,11 +83,17 @@ def _end_of(day: Day) -> datetime | ColumnElement[datetime]:
 # --- the rule, as SQL expressions ---------------------------------------------------------
 
 
-def status_on(authorization_id: SQLColumnExpression[int], day: Day) -> ScalarSelect[str]:
-    """The status in force on ``day`` (NULL before the first change takes effect)."""
+def status_on(
+    authorization_id: SQLColumnExpression[int], day: Day, *, day_ends_at: Moment | None = None
+) -> ScalarSelect[str]:
+    """The status in force on ``day`` (NULL before the first change takes effect).
+
+    ``day_ends_at``: when the day ends on the clock of whoever asks; midnight UTC by default.
+    """
+    ends_at = _end_of(day) if day_ends_at is None else day_ends_at
     return (
         select(Change.status)
-        .where(Change.authorization_id == authorization_id, Change.effective_at < _end_of(day))
+        .where(Change.authorization_id == authorization_id, Change.effective_at < ends_at)
         .order_by(Change.effective_at.desc(), Change.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -96,9 +107,10 @@ def covers(day: Day) -> ColumnElement[bool]:
     )
 
 
-def in_force_on(day: Day) -> ColumnElement[bool]:
-    """True for the rows of ``center_authorizations`` in force on ``day``."""
-    return and_(covers(day), status_on(Authorization.id, day) == "ACTIVE")
+def in_force_on(day: Day, *, day_ends_at: Moment | None = None) -> ColumnElement[bool]:
+    """True for the rows of ``center_authorizations`` in force on ``day`` (which ends at
+    ``day_ends_at``; midnight UTC by default)."""
+    return and_(covers(day), status_on(Authorization.id, day, day_ends_at=day_ends_at) == "ACTIVE")
 
 
 def center_authorized_on(

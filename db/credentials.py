@@ -171,6 +171,12 @@ def add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
+def expiry_of(ctype: CredentialTypeSpec, issued_at: datetime) -> datetime | None:
+    """When a credential of ``ctype`` issued at ``issued_at`` expires; None when it does not.
+    Both recording paths date credentials with it."""
+    return add_years(issued_at, ctype.validity_years) if ctype.validity_years else None
+
+
 def _add_history(
     session: AsyncSession,
     credential: models.Credential,
@@ -234,7 +240,7 @@ async def issue_credential(
     ``issued_at`` is when the requirement was met (the day of the qualifying assessment),
     not when the result reached us: a certificate is valid from the day it was earned.
     """
-    expires_at = add_years(issued_at, ctype.validity_years) if ctype.validity_years else None
+    expires_at = expiry_of(ctype, issued_at)
     statement = (
         insert(models.Credential)
         .values(

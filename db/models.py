@@ -425,8 +425,12 @@ class AssessmentResult(Base):
     proctor_id: Mapped[int | None] = mapped_column(ForeignKey("proctors.id"))
     catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
     taken_at: Mapped[datetime]
+    # The day of the assessment on the center's clock (db/assessment_day.py): the instant above
+    # does not keep the offset it was posted with.
+    taken_on: Mapped[date]
     correct_answers: Mapped[int | None] = mapped_column(SmallInteger)
-    score_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # Exactly as judged (db/scores.py): no scale, so nothing is rounded on the way in.
+    score_percent: Mapped[Decimal] = mapped_column(Numeric())
     passed: Mapped[bool]
     attempt_number: Mapped[int] = mapped_column(SmallInteger)
     # Digest of the posted content: an identical re-post is UNCHANGED, a different one CONFLICT.
@@ -459,7 +463,7 @@ class ActivityScore(Base):
 
     result_id: Mapped[int] = mapped_column(ForeignKey("assessment_results.id"), primary_key=True)
     activity_number: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    score_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    score_percent: Mapped[Decimal] = mapped_column(Numeric())  # exactly as sent
 
     __table_args__ = (CheckConstraint("score_percent BETWEEN 0 AND 100", name="score_percent"),)
 

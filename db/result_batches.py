@@ -4,10 +4,10 @@
 
 1. every candidate's row is locked in one statement, in primary-key order (two batches that
    share candidates take their locks in the same order, so they queue instead of deadlocking);
-2. what the rules need from the candidates' other results and credentials is read in three
-   statements (a fourth when a CLT needs its CLA's status history), so the retake wait, the
-   prerequisite, attempt numbers and credentials are judged in memory, item by item, exactly
-   as the per-candidate path judges them;
+2. what the rules need from the candidates' other results and credentials (their ledgers,
+   ``db/ledgers.py``) is read in two statements (a third when a CLT needs its CLA's status
+   history), so the prerequisite, the retake wait, attempt numbers and credentials are judged
+   in memory, item by item, by the same functions the per-candidate path calls;
 3. results, activity scores, credentials and their first history rows are written with one
    ``INSERT ... SELECT FROM unnest(...)`` each; the change events go out with the commit
    (``db/events.py``: one counter increment for the whole batch).
@@ -23,28 +23,20 @@ a new certificate may reinstate it, which needs its status history.
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
-from db.credentials import (
-    LIVE_STATUSES,
-    add_years,
-    certificates_to_issue,
-    certification_earned,
-    module_certificate_types,
-)
+from db.credentials import certificates_to_issue, certification_earned, expiry_of
 from db.events import EventType, record_event
+from db.ledgers import Held, Ledger, by_key, judge, read_ledgers
 from db.result_items import (
-    Attempts,
     IssuedCredential,
     Outcome,
     Poster,
@@ -53,7 +45,6 @@ from db.result_items import (
     RecordedResult,
     event_facts,
     existing_outcome,
-    retake_problem,
 )
 
 
@@ -63,32 +54,6 @@ class Collision(Exception):
     def __init__(self, candidate_ids: set[int]) -> None:
         super().__init__(f"{len(candidate_ids)} candidate(s) collided with a concurrent post")
         self.candidate_ids = candidate_ids
-
-
-@dataclass(slots=True)
-class Held:
-    """A credential as the rules see it; ``changes`` are (at, order, status), oldest first."""
-
-    credential_type_id: int
-    status: str
-    issued_at: datetime
-    changes: list[tuple[datetime, int, str]] = field(default_factory=list)
-
-    def status_on(self, moment: datetime) -> str | None:
-        position = bisect.bisect_right(self.changes, (moment, float("inf"), ""))
-        return self.changes[position - 1][2] if position else None
-
-
-@dataclass(slots=True)
-class Ledger:
-    """One candidate's attempts and credentials, read under their lock and kept current."""
-
-    attempts: Attempts = field(default_factory=lambda: defaultdict(list))
-    credentials: list[Held] = field(default_factory=list)
-    credential_ids: dict[int, Held] = field(default_factory=dict)
-
-    def live(self) -> list[Held]:
-        return [c for c in self.credentials if c.status in LIVE_STATUSES]
 
 
 @dataclass(slots=True)
@@ -102,8 +67,7 @@ class PlannedCredential:
 
     @property
     def expires_at(self) -> datetime | None:
-        years = self.ctype.validity_years
-        return add_years(self.issued_at, years) if years else None
+        return expiry_of(self.ctype, self.issued_at)
 
 
 @dataclass(slots=True)
@@ -122,23 +86,11 @@ class BatchRecord:
 
 _RESULT_COLUMNS = (
     "id, candidate_id, module_id, center_id, organization_id, catalog_version_id, external_id, "
-    "taken_at, score_percent, passed, attempt_number, content_digest"
+    "taken_at, taken_on, score_percent, passed, attempt_number, content_digest"
 )
 
 
-# Reads look each wanted key up on an index: ``unnest`` with a LATERAL subquery that
-# ``OFFSET 0`` keeps from being flattened into a join. A filter ``= ANY(...)``, or a plain join,
-# lets the planner scan a whole table (or all of an organization's results) and compare every
-# row with the list when its statistics lag behind a growing table.
-def _by_key(key_type: str, columns: str, table: str, condition: str, order: str = "") -> TextClause:
-    return text(
-        f"SELECT found.* FROM unnest(CAST(:keys AS {key_type}[])) AS wanted(key) "  # noqa: S608 (constants)
-        f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE {condition} OFFSET 0) AS found"
-        + (f" ORDER BY {order}" if order else "")
-    )
-
-
-_RECORDED = _by_key(
+_RECORDED = by_key(
     "text",
     _RESULT_COLUMNS,
     "assessment_results",
@@ -147,42 +99,26 @@ _RECORDED = _by_key(
 _LOCK = text(
     "SELECT id FROM candidates WHERE id = ANY(CAST(:keys AS bigint[])) ORDER BY id FOR UPDATE"
 )
-_ATTEMPTS = _by_key(
-    "bigint",
-    "candidate_id, module_id, taken_at, passed",
-    "assessment_results",
-    "candidate_id = wanted.key",
-)
-_CREDENTIALS = _by_key(
-    "bigint",
-    "id, candidate_id, credential_type_id, status, issued_at",
-    "credentials",
-    "candidate_id = wanted.key",
-    order="found.id",
-)
-_STATUS_CHANGES = _by_key(
-    "bigint",
-    "credential_id, at, id, status",
-    "credential_status_changes",
-    "credential_id = wanted.key",
-)
 _INSERT_RESULTS = text(
     """
     INSERT INTO assessment_results (
         candidate_id, module_id, center_id, organization_id, external_id, proctor_id,
-        catalog_version_id, taken_at, correct_answers, score_percent, passed, attempt_number,
-        content_digest, posted_by_client_id)
+        catalog_version_id, taken_at, taken_on, correct_answers, score_percent, passed,
+        attempt_number, content_digest, posted_by_client_id)
     SELECT item.candidate_id, item.module_id, item.center_id, :organization, item.external_id,
-           item.proctor_id, item.catalog_version_id, item.taken_at, item.correct_answers,
-           item.score_percent, item.passed, item.attempt_number, item.content_digest, :client
+           item.proctor_id, item.catalog_version_id, item.taken_at, item.taken_on,
+           item.correct_answers, item.score_percent, item.passed, item.attempt_number,
+           item.content_digest, :client
     FROM unnest(CAST(:candidate_ids AS bigint[]), CAST(:module_ids AS bigint[]),
                 CAST(:center_ids AS bigint[]), CAST(:external_ids AS text[]),
                 CAST(:proctor_ids AS bigint[]), CAST(:catalog_version_ids AS bigint[]),
-                CAST(:taken_ats AS timestamptz[]), CAST(:correct_answers AS smallint[]),
-                CAST(:scores AS numeric[]), CAST(:passed AS boolean[]),
-                CAST(:attempt_numbers AS smallint[]), CAST(:digests AS text[]))
+                CAST(:taken_ats AS timestamptz[]), CAST(:taken_ons AS date[]),
+                CAST(:correct_answers AS smallint[]), CAST(:scores AS numeric[]),
+                CAST(:passed AS boolean[]), CAST(:attempt_numbers AS smallint[]),
+                CAST(:digests AS text[]))
          AS item(candidate_id, module_id, center_id, external_id, proctor_id, catalog_version_id,
-                 taken_at, correct_answers, score_percent, passed, attempt_number, content_digest)
+                 taken_at, taken_on, correct_answers, score_percent, passed, attempt_number,
+                 content_digest)
     ON CONFLICT (organization_id, external_id) DO NOTHING
     RETURNING id, external_id
     """
@@ -237,6 +173,7 @@ async def read_recorded(
             catalog_version_id=row.catalog_version_id,
             external_id=row.external_id,
             taken_at=row.taken_at,
+            taken_on=row.taken_on,
             score_percent=row.score_percent,
             passed=row.passed,
             attempt_number=row.attempt_number,
@@ -244,66 +181,6 @@ async def read_recorded(
         )
         for row in rows
     }
-
-
-async def _read_ledgers(
-    session: AsyncSession, groups: Mapping[int, Sequence[Prepared]]
-) -> dict[int, Ledger]:
-    ids = list(groups)
-    ledgers = {candidate_id: Ledger() for candidate_id in ids}
-    for row in await session.execute(_ATTEMPTS, {"keys": ids}):
-        ledgers[row.candidate_id].attempts[row.module_id].append((row.taken_at, row.passed))
-    for row in await session.execute(_CREDENTIALS, {"keys": ids}):
-        held = Held(row.credential_type_id, row.status, row.issued_at)
-        ledgers[row.candidate_id].credentials.append(held)
-        ledgers[row.candidate_id].credential_ids[row.id] = held
-    # The prerequisite rule reads status histories: only of the prerequisites items need.
-    wanted = {
-        credential_id
-        for candidate_id, items in groups.items()
-        for prerequisite in _prerequisites(items)
-        for credential_id, held in ledgers[candidate_id].credential_ids.items()
-        if held.credential_type_id == prerequisite
-    }
-    if wanted:
-        by_id = {i: h for ledger in ledgers.values() for i, h in ledger.credential_ids.items()}
-        for row in await session.execute(_STATUS_CHANGES, {"keys": list(wanted)}):
-            by_id[row.credential_id].changes.append((row.at, row.id, row.status))
-        for credential_id in wanted:
-            by_id[credential_id].changes.sort()
-    return ledgers
-
-
-def _prerequisites(items: Sequence[Prepared]) -> set[int]:
-    return {
-        ctype.prerequisite_id
-        for item in items
-        for ctype in module_certificate_types(item.catalog, item.module.id)
-        if ctype.prerequisite_id is not None
-    }
-
-
-def _prerequisite_problem(ledger: Ledger, item: Prepared) -> Problem | None:
-    """CLT only for a candidate who held CLA (ACTIVE) on the day taken."""
-    taken_at = item.submission.taken_at
-    for ctype in module_certificate_types(item.catalog, item.module.id):
-        if ctype.prerequisite_id is None:
-            continue
-        if any(
-            held.credential_type_id == ctype.prerequisite_id
-            and held.issued_at <= taken_at
-            and held.status_on(taken_at) == "ACTIVE"
-            for held in ledger.credentials
-        ):
-            continue
-        prerequisite = item.catalog.credential_type_by_id(ctype.prerequisite_id)
-        code = prerequisite.code if prerequisite else "its prerequisite"
-        return Problem(
-            "PREREQUISITE_MISSING",
-            ("moduleCode",),
-            f"{ctype.code} requires holding {code} on the day taken ({taken_at.date()})",
-        )
-    return None
 
 
 def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
@@ -348,18 +225,13 @@ def _plan(
             if external_id in first_by_external_id:
                 repeats[item.index] = item
                 continue
-            problem = _prerequisite_problem(ledger, item) or retake_problem(
-                ledger.attempts, item.catalog, item.module, item.submission.taken_at
-            )
-            if problem is not None:
-                outcomes[item.index] = Outcome(status="REJECTED", problems=[problem])
+            verdict = judge(ledger, item)
+            if isinstance(verdict, Problem):
+                outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
                 continue
             first_by_external_id[external_id] = item
-            passed = item.passed
-            attempts = ledger.attempts[item.module.id]
-            attempts.append((item.submission.taken_at, passed))
-            credentials = _earn(ledger, item) if passed else []
-            planned.append(PlannedResult(item, passed, len(attempts), credentials))
+            credentials = _earn(ledger, item) if verdict.passed else []
+            planned.append(PlannedResult(item, verdict.passed, verdict.attempt_number, credentials))
     return planned, repeats
 
 
@@ -379,8 +251,9 @@ async def _insert_results(
             "proctor_ids": [i.submission.proctor_pk for i in items],
             "catalog_version_ids": [i.catalog.version_id for i in items],
             "taken_ats": [i.submission.taken_at for i in items],
+            "taken_ons": [i.taken_on for i in items],
             "correct_answers": [i.submission.correct_answers for i in items],
-            "scores": [i.score for i in items],
+            "scores": [i.score.stored for i in items],
             "passed": [p.passed for p in planned],
             "attempt_numbers": [p.attempt_number for p in planned],
             "digests": [i.digest for i in items],
@@ -467,7 +340,8 @@ def _answer(
         catalog_version_id=item.catalog.version_id,
         external_id=item.submission.external_id,
         taken_at=item.submission.taken_at,
-        score_percent=item.score,
+        taken_on=item.taken_on,
+        score_percent=item.score.stored,
         passed=planned.passed,
         attempt_number=planned.attempt_number,
         content_digest=item.digest,
@@ -523,7 +397,7 @@ async def record_batch(
         poster.organization_id,
         [item.submission.external_id for items in groups.values() for item in items],
     )
-    ledgers = await _read_ledgers(session, groups)
+    ledgers = await read_ledgers(session, groups)
     deferred = {
         candidate_id
         for candidate_id, ledger in ledgers.items()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -18,6 +18,7 @@ import orjson
 
 from db import models
 from db.catalog import CatalogSnapshot, ModuleSpec
+from db.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
 
@@ -69,6 +70,7 @@ class RecordedResult:
     catalog_version_id: int
     external_id: str
     taken_at: datetime
+    taken_on: date
     score_percent: Decimal
     passed: bool
     attempt_number: int
@@ -85,6 +87,7 @@ class RecordedResult:
             catalog_version_id=result.catalog_version_id,
             external_id=result.external_id,
             taken_at=result.taken_at,
+            taken_on=result.taken_on,
             score_percent=result.score_percent,
             passed=result.passed,
             attempt_number=result.attempt_number,
@@ -159,42 +162,19 @@ class Prepared:
 
     index: int
     submission: ResultSubmission
+    taken_on: date  # the day of the assessment (db/assessment_day.py), computed once
     candidate_id: int
     module: ModuleSpec
     catalog: CatalogSnapshot
     center_id: int
     center_site_code: str
-    score: Decimal
+    score: Score
     digest: str
 
     @property
     def passed(self) -> bool:
         assert self.module.cut_score_percent is not None, "prepare() refuses modules without one"
-        return self.score >= self.module.cut_score_percent
-
-
-Attempts = dict[int, list[tuple[datetime, bool]]]  # module → (taken_at, passed)
-
-
-def retake_problem(
-    attempts: Attempts, catalog: CatalogSnapshot, module: ModuleSpec, taken_at: datetime
-) -> Problem | None:
-    """The retake wait: after a failure, the catalog's wait; after several, the long one."""
-    failures = sorted(t for t, passed in attempts.get(module.id, []) if not passed and t < taken_at)
-    if not failures:
-        return None
-    policy = catalog.retake_policy
-    long_wait = len(failures) >= policy.failures_before_long_wait
-    wait_days = policy.long_wait_days if long_wait else policy.wait_days
-    earliest = failures[-1] + timedelta(days=wait_days)
-    if taken_at >= earliest:
-        return None
-    return Problem(
-        "RETAKE_TOO_SOON",
-        ("takenAt",),
-        f"after {len(failures)} failed attempt(s) at {module.code} the wait is {wait_days} "
-        f"days; the earliest retake was {earliest.date()}",
-    )
+        return self.score.meets(self.module.cut_score_percent)
 
 
 def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[str, object]:
@@ -204,7 +184,7 @@ def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[st
         "moduleCode": item.module.code,
         "centerSiteCode": item.center_site_code,
         "takenAt": item.submission.taken_at.isoformat(),
-        "scorePercent": float(item.score),
+        "scorePercent": float(item.score.stored),
         "passed": passed,
         "attemptNumber": attempt_number,
     }

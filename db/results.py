@@ -27,14 +27,16 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    DateTime,
     SQLColumnExpression,
     TableValuedAlias,
     Text,
@@ -53,18 +55,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from db import models
+from db.assessment_day import assessment_day, end_of_assessment_day
 from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.center_authorizations import in_force_on
-from db.credentials import (
-    issue_earned_credentials,
-    lock_candidate,
-    module_certificate_types,
-    status_on,
-)
+from db.credentials import issue_earned_credentials, lock_candidate
 from db.events import EventType, record_event
+from db.ledgers import judge, read_ledgers
 from db.result_batches import Collision, read_recorded, record_batch
 from db.result_items import (
-    Attempts,
     IssuedCredential,
     Outcome,
     Poster,
@@ -76,8 +74,8 @@ from db.result_items import (
     event_facts,
     existing_outcome,
     rejected,
-    retake_problem,
 )
+from db.scores import Score
 
 __all__ = [
     "IssuedCredential",
@@ -86,15 +84,33 @@ __all__ = [
     "Prepared",
     "Problem",
     "RecordedResult",
+    "Recording",
     "ResultSubmission",
     "Status",
     "post_result",
     "post_results",
 ]
 
+
+class Recording(StrEnum):
+    """How ``post_results`` records what it accepted.
+
+    SET_BASED is the registry's way: set-based, with the per-candidate path for the candidates
+    it leaves. PER_CANDIDATE sends every candidate down the per-candidate path, so that the
+    rules (``db/ledgers.py``) can be exercised on either path with any input.
+    """
+
+    SET_BASED = "set-based"
+    PER_CANDIDATE = "per-candidate"
+
+
 # A posting clock a little ahead of ours is a clock, not a result from the future.
 CLOCK_SKEW = timedelta(minutes=5)
-HUNDREDTH = Decimal("0.01")
+
+
+def _is_percent(value: Decimal) -> bool:
+    # A CSV may say NaN, which does not compare (Decimal raises) and is no score.
+    return value.is_finite() and 0 <= value <= 100
 
 
 def check_shape(submission: ResultSubmission) -> list[Problem]:
@@ -116,7 +132,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "give exactly one of correctAnswers and scorePercent",
             )
         )
-    if submission.score_percent is not None and not 0 <= submission.score_percent <= 100:
+    if submission.score_percent is not None and not _is_percent(submission.score_percent):
         problems.append(Problem("INVALID", ("scorePercent",), "scorePercent must be from 0 to 100"))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
@@ -134,7 +150,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 Problem("INVALID", (*path, "activityNumber"), f"activity {number} is given twice")
             )
         seen.add(number)
-        if not 0 <= percent <= 100:
+        if not _is_percent(percent):
             problems.append(
                 Problem("INVALID", (*path, "scorePercent"), "scorePercent must be from 0 to 100")
             )
@@ -168,9 +184,10 @@ def resolve_module(catalog: CatalogSnapshot, code: str) -> ModuleSpec | Problem:
 
 def score_of(
     module: ModuleSpec, submission: ResultSubmission, catalog: CatalogSnapshot
-) -> Decimal | Problem:
+) -> Score | Problem:
+    """The score exactly as sent, or as the fraction of the module's questions answered."""
     if submission.score_percent is not None:
-        return submission.score_percent.quantize(HUNDREDTH, ROUND_HALF_UP)
+        return Score.of_percent(submission.score_percent)
     assert submission.correct_answers is not None
     if module.question_count is None:
         return Problem(
@@ -185,8 +202,16 @@ def score_of(
             ("correctAnswers",),
             f"module {module.code} has {module.question_count} questions",
         )
-    percent = Decimal(100 * submission.correct_answers) / Decimal(module.question_count)
-    return percent.quantize(HUNDREDTH, ROUND_HALF_UP)
+    return Score.of_answers(submission.correct_answers, module.question_count)
+
+
+AuthorizationAsked = tuple[int, int, date, datetime]
+
+
+def _authorization_asked(center_id: int, program_id: int, taken_at: datetime) -> AuthorizationAsked:
+    """The key of "was the center authorized for the program on the day this was taken?"."""
+    ends_at = end_of_assessment_day(taken_at).astimezone(UTC)
+    return (center_id, program_id, assessment_day(taken_at), ends_at)
 
 
 @dataclass(slots=True)
@@ -198,7 +223,8 @@ class BatchFacts:
     candidates_by_pk: dict[int, int]  # the poster's candidates → their surviving record
     candidate_emails: dict[int, str | None]
     centers: dict[str, models.Center]
-    authorized: set[tuple[int, int, date]]  # (center, program, day) in force
+    # (center, program, the assessment's day, when that day ends at the center) in force
+    authorized: set[AuthorizationAsked]
     proctor_emails_at: set[tuple[int, str]]  # (center, lower-cased email)
     proctors: dict[int, models.Proctor]
     instructor_emails: set[str]
@@ -244,9 +270,9 @@ async def _resolve_merges(session: AsyncSession, ids: set[int]) -> dict[int, int
 
 
 async def _authorized(
-    session: AsyncSession, wanted: set[tuple[int, int, date]]
-) -> set[tuple[int, int, date]]:
-    """Which (center, program, day) had an authorization in force: one statement for all."""
+    session: AsyncSession, wanted: set[AuthorizationAsked]
+) -> set[AuthorizationAsked]:
+    """Which of the asked authorizations were in force: one statement for all."""
     if not wanted:
         return set()
     keys = list(wanted)
@@ -255,21 +281,22 @@ async def _authorized(
             bindparam("centers", [k[0] for k in keys], type_=ARRAY(BigInteger)),
             bindparam("programs", [k[1] for k in keys], type_=ARRAY(BigInteger)),
             bindparam("days", [k[2] for k in keys], type_=ARRAY(Date)),
+            bindparam("ends", [k[3] for k in keys], type_=ARRAY(DateTime(timezone=True))),
         )
-        .table_valued("center_id", "program_id", "day")
+        .table_valued("center_id", "program_id", "day", "ends_at")
         .render_derived()
     )
     authorization = models.CenterAuthorization
     rows = await session.execute(
-        select(asked.c.center_id, asked.c.program_id, asked.c.day).where(
+        select(asked.c.center_id, asked.c.program_id, asked.c.day, asked.c.ends_at).where(
             exists().where(
                 authorization.center_id == asked.c.center_id,
                 authorization.program_id == asked.c.program_id,
-                in_force_on(asked.c.day),
+                in_force_on(asked.c.day, day_ends_at=asked.c.ends_at),
             )
         )
     )
-    return {(row.center_id, row.program_id, row.day) for row in rows}
+    return {(row.center_id, row.program_id, row.day, row.ends_at.astimezone(UTC)) for row in rows}
 
 
 async def read_facts(
@@ -281,7 +308,7 @@ async def read_facts(
 ) -> BatchFacts:
     # The catalogs first: a cold catalog cache opens a connection of its own, which must not
     # wait for the pool while this session holds one.
-    days = {s.taken_at.date() for s in submissions if s.taken_at.tzinfo is not None}
+    days = {assessment_day(s.taken_at) for s in submissions if s.taken_at.tzinfo is not None}
     catalog_by_day = {day: await catalogs.on(day) for day in days}
     existing = await read_recorded(
         session, poster.organization_id, list({s.external_id for s in submissions})
@@ -337,10 +364,10 @@ async def read_facts(
     wanted = set()
     for s in submissions:
         center = centers.get(s.center_site_code.upper())
-        catalog = catalog_by_day.get(s.taken_at.date()) if s.taken_at.tzinfo else None
+        catalog = catalog_by_day.get(assessment_day(s.taken_at)) if s.taken_at.tzinfo else None
         module = resolve_module(catalog, s.module_code) if catalog else None
         if center is not None and isinstance(module, ModuleSpec):
-            wanted.add((center.id, module.program.id, s.taken_at.date()))
+            wanted.add(_authorization_asked(center.id, module.program.id, s.taken_at))
     authorized = await _authorized(session, wanted)
     center_ids = {c.id for c in centers.values()}
     proctor_rows = list(
@@ -417,12 +444,12 @@ def _center(
         return Problem(
             "OUT_OF_SCOPE", field, f"center {center.site_code} is not operated by your organization"
         )
-    day = submission.taken_at.date()
-    if (center.id, module.program.id, day) not in facts.authorized:
+    asked = _authorization_asked(center.id, module.program.id, submission.taken_at)
+    if asked not in facts.authorized:
         return Problem(
             "CENTER_NOT_AUTHORIZED",
             field,
-            f"center {center.site_code} was not authorized for {module.program.code} on {day}",
+            f"center {center.site_code} was not authorized for {module.program.code} on {asked[2]}",
         )
     if poster.organization_kind == "SCHOOL" and not center.partner_school:
         return Problem(
@@ -477,11 +504,10 @@ def prepare(
         return existing_outcome(stored, submission)
     if submission.taken_at > now + CLOCK_SKEW:
         return rejected("INVALID", "takenAt", "takenAt is in the future")
-    catalog = facts.catalogs.get(submission.taken_at.date())
+    taken_on = assessment_day(submission.taken_at)
+    catalog = facts.catalogs.get(taken_on)
     if catalog is None:
-        return rejected(
-            "INVALID", "takenAt", f"no catalog version was in force on {submission.taken_at.date()}"
-        )
+        return rejected("INVALID", "takenAt", f"no catalog version was in force on {taken_on}")
     module = resolve_module(catalog, submission.module_code)
     if isinstance(module, Problem):
         return Outcome(status="REJECTED", problems=[module])
@@ -511,6 +537,7 @@ def prepare(
     return Prepared(
         index=index,
         submission=submission,
+        taken_on=taken_on,
         candidate_id=candidate_id,
         module=module,
         catalog=catalog,
@@ -519,51 +546,6 @@ def prepare(
         score=score,
         digest=submission.digest(),
     )
-
-
-async def _read_attempts(session: AsyncSession, candidate_id: int) -> Attempts:
-    attempts: Attempts = defaultdict(list)
-    rows = await session.execute(
-        select(
-            models.AssessmentResult.module_id,
-            models.AssessmentResult.taken_at,
-            models.AssessmentResult.passed,
-        ).where(models.AssessmentResult.candidate_id == candidate_id)
-    )
-    for module_id, taken_at, passed in rows:
-        attempts[module_id].append((taken_at, passed))
-    return attempts
-
-
-async def _prerequisite_problem(
-    session: AsyncSession,
-    catalog: CatalogSnapshot,
-    module: ModuleSpec,
-    candidate_id: int,
-    taken_at: datetime,
-) -> Problem | None:
-    for ctype in module_certificate_types(catalog, module.id):
-        if ctype.prerequisite_id is None:
-            continue
-        held = await session.scalars(
-            select(models.Credential.id).where(
-                models.Credential.candidate_id == candidate_id,
-                models.Credential.credential_type_id == ctype.prerequisite_id,
-                models.Credential.issued_at <= taken_at,
-            )
-        )
-        for credential_id in held:
-            if await status_on(session, credential_id, taken_at) == "ACTIVE":
-                break
-        else:
-            prerequisite = catalog.credential_type_by_id(ctype.prerequisite_id)
-            code = prerequisite.code if prerequisite else "its prerequisite"
-            return Problem(
-                "PREREQUISITE_MISSING",
-                ("moduleCode",),
-                f"{ctype.code} requires holding {code} on the day taken ({taken_at.date()})",
-            )
-    return None
 
 
 async def record_for_candidate(
@@ -584,21 +566,18 @@ async def record_for_candidate(
     raced = await read_recorded(
         session, poster.organization_id, [p.submission.external_id for p in items]
     )
-    attempts = await _read_attempts(session, candidate_id)
+    [ledger] = (await read_ledgers(session, {candidate_id: items})).values()
     outcomes: dict[int, Outcome] = {}
     for item in items:
         stored = raced.get(item.submission.external_id)
         if stored is not None:
             outcomes[item.index] = existing_outcome(stored, item.submission)
             continue
-        problem = await _prerequisite_problem(
-            session, item.catalog, item.module, candidate_id, item.submission.taken_at
-        ) or retake_problem(attempts, item.catalog, item.module, item.submission.taken_at)
-        if problem is not None:
-            outcomes[item.index] = Outcome(status="REJECTED", problems=[problem])
+        verdict = judge(ledger, item)
+        if isinstance(verdict, Problem):
+            outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
             continue
-        passed = item.passed
-        attempt_number = len(attempts[item.module.id]) + 1
+        passed, attempt_number = verdict.passed, verdict.attempt_number
         result = models.AssessmentResult(
             candidate_id=candidate_id,
             module_id=item.module.id,
@@ -608,8 +587,9 @@ async def record_for_candidate(
             proctor_id=item.submission.proctor_pk,
             catalog_version_id=item.catalog.version_id,
             taken_at=item.submission.taken_at,
+            taken_on=item.taken_on,
             correct_answers=item.submission.correct_answers,
-            score_percent=item.score,
+            score_percent=item.score.stored,
             passed=passed,
             attempt_number=attempt_number,
             content_digest=item.digest,
@@ -617,7 +597,6 @@ async def record_for_candidate(
         )
         session.add(result)
         await session.flush()
-        attempts[item.module.id].append((item.submission.taken_at, passed))
         session.add_all(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
@@ -641,6 +620,10 @@ async def record_for_candidate(
                 earned_at=item.submission.taken_at,
                 now=now,
             )
+            if issued:
+                # The next items are judged with what this one issued (a CLA before a CLT).
+                await session.flush()
+                [ledger] = (await read_ledgers(session, {candidate_id: items})).values()
         outcomes[item.index] = Outcome(
             status="CREATED",
             result=RecordedResult.of(result),
@@ -741,8 +724,11 @@ async def _record(
     *,
     poster: Poster,
     now: datetime,
+    recording: Recording,
 ) -> dict[int, Outcome]:
     """Set-based first; the per-candidate path for the candidates it leaves or collides on."""
+    if recording is Recording.PER_CANDIDATE:
+        return await _record_one_by_one(sessionmaker, groups, poster=poster, now=now)
     outcomes: dict[int, Outcome] = {}
     slow: dict[int, list[Prepared]] = {}
     remaining = dict(groups)
@@ -777,6 +763,7 @@ async def post_results(
     poster: Poster,
     submissions: Sequence[ResultSubmission | Outcome],
     now: datetime,
+    recording: Recording = Recording.SET_BASED,
 ) -> list[Outcome]:
     """Judge and record many items; answer in input order.
 
@@ -800,7 +787,9 @@ async def post_results(
             else:
                 groups[prepared.candidate_id].append(prepared)
         if groups:
-            outcomes.update(await _record(sessionmaker, groups, poster=poster, now=now))
+            outcomes.update(
+                await _record(sessionmaker, groups, poster=poster, now=now, recording=recording)
+            )
     # Retries (UNCHANGED) answer with the credentials their first post issued.
     unchanged = [
         outcome
@@ -823,9 +812,15 @@ async def post_result(
     poster: Poster,
     submission: ResultSubmission,
     now: datetime,
+    recording: Recording = Recording.SET_BASED,
 ) -> Outcome:
     """One item: a batch of one."""
     [outcome] = await post_results(
-        sessionmaker, catalogs=catalogs, poster=poster, submissions=[submission], now=now
+        sessionmaker,
+        catalogs=catalogs,
+        poster=poster,
+        submissions=[submission],
+        now=now,
+        recording=recording,
     )
     return outcome

@@ -7,7 +7,9 @@ Each webhook is a consumer of the change feed with its own cursor. The delivery 
    after its cursor that its organization may see (the feed's own SQL entitlement, evaluated
    now) and that it subscribed to, insert one delivery per change with the JSON body rendered
    for that organization, and advance the cursor, in one transaction. The unique
-   (webhook, sequence) pair and the webhook row lock make this exactly-once.
+   (webhook, sequence) pair and the webhook row lock make this exactly-once. Each webhook's
+   share is a savepoint of its own: a change that cannot be rendered holds up the webhooks
+   that would receive it (their cursors stay, in order) and no other.
 2. **deliver** (:func:`claim_due`, then :func:`record_attempt`): lease due deliveries
    (``FOR UPDATE SKIP LOCKED``), commit, send them with no transaction open, and record the
    outcome. A delivery is due only when no earlier delivery to the same endpoint about the
@@ -127,11 +129,21 @@ def audience_of(webhook: models.Webhook, organization_kind: str) -> Audience:
     )
 
 
-async def fan_out(session: AsyncSession, *, now: datetime, batch: int = 500) -> int:
-    """Queue deliveries for the changes behind each webhook's cursor; return how many.
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    queued: int
+    # Webhooks whose share could not be queued this time (a change that would not render, a
+    # statement that failed), with the error: their cursors stay, and the next round tries
+    # again; the others went on.
+    failures: list[tuple[int, Exception]]
+
+
+async def fan_out(session: AsyncSession, *, now: datetime, batch: int = 500) -> FanOut:
+    """Queue deliveries for the changes behind each webhook's cursor.
 
     Every change up to the counter's committed value is visible (see ``db/events.py``), so a
-    cursor moved to it never skips one that commits later.
+    cursor moved to it never skips one that commits later. Each webhook's share is queued in
+    a savepoint of its own, so one that fails holds up only itself.
     """
     high_water = await last_sequence(session)
     rows = await session.execute(
@@ -142,40 +154,55 @@ async def fan_out(session: AsyncSession, *, now: datetime, batch: int = 500) -> 
         .with_for_update(of=models.Webhook, skip_locked=True)
     )
     queued = 0
+    failures: list[tuple[int, Exception]] = []
     for webhook, kind in rows:
-        audience = audience_of(webhook, kind)
-        changes = await read_changes(
-            session,
-            audience,
-            after=webhook.cursor,
-            up_to=high_water,
-            first=batch,
-            types=webhook.event_types,
-        )
-        if changes:
-            await session.execute(
-                insert(models.WebhookDelivery)
-                .values(
-                    [
-                        {
-                            "webhook_id": webhook.id,
-                            "sequence": row.event.sequence,
-                            "candidate_id": row.event.candidate_id,
-                            "event_type": row.event.type,
-                            "body": orjson.dumps(render_event(row, audience)),
-                            "status": "PENDING",
-                            "next_attempt_at": now,
-                            "give_up_at": now + RETRY_WINDOW,
-                        }
-                        for row in changes
-                    ]
+        webhook_id = webhook.id  # a rolled-back savepoint expires the row
+        try:
+            async with session.begin_nested():
+                queued += await _queue_changes(
+                    session, webhook, kind, now=now, up_to=high_water, batch=batch
                 )
-                .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
+        except Exception as error:  # reported to the caller, who logs it
+            failures.append((webhook_id, error))
+    return FanOut(queued, failures)
+
+
+async def _queue_changes(
+    session: AsyncSession,
+    webhook: models.Webhook,
+    organization_kind: str,
+    *,
+    now: datetime,
+    up_to: int,
+    batch: int,
+) -> int:
+    audience = audience_of(webhook, organization_kind)
+    changes = await read_changes(
+        session, audience, after=webhook.cursor, up_to=up_to, first=batch, types=webhook.event_types
+    )
+    if changes:
+        await session.execute(
+            insert(models.WebhookDelivery)
+            .values(
+                [
+                    {
+                        "webhook_id": webhook.id,
+                        "sequence": row.event.sequence,
+                        "candidate_id": row.event.candidate_id,
+                        "event_type": row.event.type,
+                        "body": orjson.dumps(render_event(row, audience)),
+                        "status": "PENDING",
+                        "next_attempt_at": now,
+                        "give_up_at": now + RETRY_WINDOW,
+                    }
+                    for row in changes
+                ]
             )
-            queued += len(changes)
-        webhook.cursor = changes[-1].event.sequence if len(changes) == batch else high_water
+            .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
+        )
+    webhook.cursor = changes[-1].event.sequence if len(changes) == batch else up_to
     await session.flush()
-    return queued
+    return len(changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +281,14 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
     )
 
 
+def readable(error: str) -> str:
+    """An error as stored and shown: printable (an exception's text may carry any character,
+    and PostgreSQL's text refuses NUL: a failed store would leave the delivery leased and
+    retried forever) and at most ``ERROR_LIMIT`` long."""
+    printable = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in error)
+    return printable[:ERROR_LIMIT]
+
+
 def backoff(attempt: int, rng: random.Random) -> timedelta:
     """Wait before attempt ``attempt + 1``: doubling from 30 s to at most 6 h, with jitter
     (50-100% of that) so that endpoints coming back up are not hit by every retry at once."""
@@ -283,7 +318,7 @@ async def record_attempt(
         delivery.delivered_at = now
         delivery.last_error = None
     else:
-        delivery.last_error = (error or "failed")[:ERROR_LIMIT]
+        delivery.last_error = readable(error or "failed")
         if now >= delivery.give_up_at:
             delivery.status = "FAILED"
         else:

@@ -118,3 +118,39 @@ async def test_import_refuses_a_file_without_the_columns(
     path.write_text("externalId,moduleCode\nR-1,SAFETY\n")
     with pytest.raises(CliFailure, match="missing column"):
         await import_results(engine, path=path, client_id=client_id)
+
+
+async def test_import_judges_the_score_as_written(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    school: School,
+    tmp_path: Path,
+) -> None:
+    client_id = await add_client(sessionmaker, school, ["results:write"])
+    rows = [
+        row("R-1", "S-1", "SAFETY", "75.995"),
+        row("R-2", "S-2", "SAFETY", "76.000"),
+        row("R-3", "S-3", "QUALITY", "NaN"),
+        {**row("R-4", "S-4", "SAFETY", "80"), "activityScores": "1:75.995;2:NaN"},
+    ]
+    path = write_csv(tmp_path / "term.csv", rows)
+    counts = await import_results(engine, path=path, client_id=client_id)
+    assert dict(counts) == {"CREATED": 2, "REJECTED": 2}
+    async with sessionmaker() as session:
+        stored = {
+            row.external_id: (str(row.score_percent), row.passed)
+            for row in await session.execute(
+                select(
+                    models.AssessmentResult.external_id,
+                    models.AssessmentResult.score_percent,
+                    models.AssessmentResult.passed,
+                )
+            )
+        }
+    assert stored == {"R-1": ("75.995", False), "R-2": ("76.000", True)}
+    with (tmp_path / "term.rejected.csv").open() as handle:
+        reasons = [(r["externalId"], r["code"], r["field"]) for r in csv.DictReader(handle)]
+    assert reasons == [
+        ("R-3", "INVALID", "scorePercent"),
+        ("R-4", "INVALID", "activityScores.1.scorePercent"),
+    ]

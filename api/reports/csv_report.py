@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from db.diagnostics import Diagnostic
+from db.scores import shown
 
 COLUMNS = (
     "section",
@@ -66,7 +67,9 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
                 "module_code": module.module.code,
                 "module_name": _text(module.module.name),
                 "status": module.status,
-                "best_score_percent": module.best_score_percent,
+                "best_score_percent": (
+                    None if module.best_score_percent is None else shown(module.best_score_percent)
+                ),
                 "gap_activities": " ".join(str(a.number) for a in module.gap_activities),
             }
     for gap in report.modules:

@@ -133,7 +133,7 @@ def render_pdf(
     for gap in report.modules:
         cut = gap.module.cut_score_percent
         header = f"{gap.module.name} ({gap.module.code})" + (
-            f", cut score {cut:.0f}%" if cut is not None else ", no cut score set"
+            f", cut score {cut.normalize():f}%" if cut is not None else ", no cut score set"
         )
         page.text(header, size=font, height=row_height, style="B")
         for activity in gap.activities:

@@ -26,7 +26,7 @@ from api.schema.webhooks import (
     WebhookInput,
     WebhookPayload,
 )
-from api.webhook_http import check_url
+from api.webhook_targets import check_url
 from db import models
 from db.webhooks import (
     CreatedWebhook,
@@ -99,7 +99,7 @@ async def create_webhook_mutation(info: Info, input: CreateWebhookInput) -> Crea
     principal = info.context.require_principal()
     audience = require_audience(info)
     settings = info.context.resources.settings
-    problem = check_url(input.url.strip(), allow_private=settings.webhook_allow_private)
+    problem = check_url(input.url.strip(), allow_loopback=settings.webhook_allow_private)
     if problem is not None:
         return CreateWebhookPayload(
             webhook=None, secret=None, user_errors=_error("INVALID", "url", problem)

@@ -114,7 +114,20 @@ class AssessmentResult(Node):
         description="The posting system's id for this attempt (shown to that organization)."
     )
     taken_at: datetime.datetime
-    score_percent: float
+    taken_on: datetime.date = strawberry.field(
+        description=(
+            "The day the assessment was taken at the center: the date of takenAt in the offset "
+            "it was posted with. The catalog version, the center's authorization, the "
+            "prerequisite and the retake wait were judged on this day."
+        )
+    )
+    score_percent: float = strawberry.field(
+        description=(
+            "The score as judged: the percent sent, exactly, or 100 * correctAnswers / the "
+            "module's question count (to the precision of a Float). passed compares it with "
+            "the cut score exactly (75.995 fails a 76 cut); round it only to display it."
+        )
+    )
     passed: bool
     attempt_number: int
 
@@ -135,6 +148,7 @@ class AssessmentResult(Node):
             catalog_version_pk=result.catalog_version_id,
             external_id=result.external_id if own else None,
             taken_at=result.taken_at,
+            taken_on=result.taken_on,
             score_percent=float(result.score_percent),
             passed=result.passed,
             attempt_number=result.attempt_number,

@@ -78,6 +78,7 @@ async def _population(
                     external_id=f"R-{n}",
                     catalog_version_id=version,
                     taken_at=now - timedelta(days=40),
+                    taken_on=(now - timedelta(days=40)).date(),
                     score_percent=Decimal(60 + n % 30),
                     passed=60 + n % 30 >= 76,
                     attempt_number=1,

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.results import Recording
 from tests.support.catalogs import published, revised
+
+
+@pytest.fixture(params=list(Recording), ids=[r.value for r in Recording])
+def recording(request: pytest.FixtureRequest) -> Recording:
+    """Each recording path in turn: a rules test taking this fixture holds both paths to it."""
+    return Recording(request.param)
 
 
 @pytest.fixture

@@ -270,6 +270,7 @@ async def test_a_collision_in_the_middle_of_a_batch_loses_nothing_else(
                 external_id="A-2",
                 catalog_version_id=earlier.result.catalog_version_id,
                 taken_at=day("2026-03-02"),
+                taken_on=day("2026-03-02").date(),
                 score_percent=Decimal(50),
                 passed=False,
                 attempt_number=2,

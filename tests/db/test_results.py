@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
+from db.results import Recording
 from tests.support.registry import School, add_center, day, make_school
 
 
 @pytest.fixture
-async def school(sessionmaker: async_sessionmaker[AsyncSession]) -> School:
-    school = await make_school(sessionmaker)
+async def school(sessionmaker: async_sessionmaker[AsyncSession], recording: Recording) -> School:
+    school = await make_school(sessionmaker, recording=recording)
     await school.register("S-1")
     return school
 
@@ -44,8 +45,9 @@ async def test_a_pass_issues_the_module_certificate(school: School) -> None:
     outcome = await school.post("R-1", "S-1", "SAFETY", "2026-03-02", correct=64)
     assert outcome.status == "CREATED"
     assert outcome.result is not None
+    # 64 of 83 is 77.108433...%: stored to 20 places, never rounded to two.
     assert (outcome.result.score_percent, outcome.result.passed, outcome.result.attempt_number) == (
-        Decimal("77.11"),
+        Decimal("77.10843373493975903614"),
         True,
         1,
     )
@@ -57,11 +59,14 @@ async def test_a_pass_issues_the_module_certificate(school: School) -> None:
 
 
 async def test_a_score_below_the_cut_fails_and_issues_nothing(school: School) -> None:
-    # 63 of 83 is 75.90%, below Safety's 76% cut score.
+    # 63 of 83 is 75.903614...%, below Safety's 76% cut score.
     outcome = await school.post("R-1", "S-1", "SAFETY", "2026-03-02", correct=63)
     assert outcome.status == "CREATED"
     assert outcome.result is not None
-    assert (outcome.result.score_percent, outcome.result.passed) == (Decimal("75.90"), False)
+    assert (outcome.result.score_percent, outcome.result.passed) == (
+        Decimal("75.90361445783132530120"),
+        False,
+    )
     assert outcome.credentials_issued == []
 
 
@@ -104,7 +109,10 @@ async def test_retake_waits_fifteen_days_then_sixty_after_three_failures(school:
     ).status == "CREATED"
     too_soon = await school.post("F-2", "S-1", "SAFETY", "2026-01-15", percent="50")
     assert problems(too_soon) == [("RETAKE_TOO_SOON", ("takenAt",))]
-    assert "earliest retake was 2026-01-16" in too_soon.problems[0].message
+    assert too_soon.problems[0].message == (
+        "after 1 failed attempt(s) at SAFETY the wait is 15 days: the earliest retake day is "
+        "2026-01-16; this one was taken on 2026-01-15"
+    )
     assert (
         await school.post("F-2", "S-1", "SAFETY", "2026-01-16", percent="50")
     ).status == "CREATED"

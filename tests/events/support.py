@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from api.webhook_worker import WebhookWorker
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, item
 
@@ -81,3 +83,77 @@ async def earn_cpt(school: SchoolClient, external_id: str) -> dict[str, str]:
 async def act(staff: GraphQLClient, action: str, credential_id: str, reason: str) -> None:
     data = await staff.data(ACT % action, {"id": credential_id, "reason": reason})
     assert data[action]["userErrors"] == [], data
+
+
+CREATE = """
+mutation($url: String!, $types: [String!]!) {
+  createWebhook(input: {url: $url, eventTypes: $types}) {
+    webhook { id url eventTypes active }
+    secret
+    userErrors { code field message }
+  }
+}"""
+
+DELIVERIES = """
+query($status: String) {
+  webhooks {
+    id url
+    deliveries(status: $status) {
+      edges { node { id sequence eventType status attempts lastStatusCode lastError deliveredAt } }
+    }
+  }
+}"""
+
+ALL_TYPES = [
+    "candidate.registered",
+    "candidate.merged",
+    "result.accepted",
+    "credential.issued",
+    "credential.status_changed",
+    "consent.granted",
+    "consent.withdrawn",
+]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+async def subscribe(api: GraphQLClient, url: str, types: list[str] | None = None) -> str:
+    created = await api.data(CREATE, {"url": url, "types": types or ALL_TYPES})
+    payload = created["createWebhook"]
+    assert payload["userErrors"] == [], payload
+    secret: str = payload["secret"]
+    assert secret.startswith("whsec_")
+    return secret
+
+
+async def drain(worker: WebhookWorker, rounds: int = 20) -> int:
+    attempts = 0
+    for _ in range(rounds):
+        made = await worker.run_once()
+        attempts += made
+        if made == 0:
+            return attempts
+    raise AssertionError("the worker kept finding work")
+
+
+async def deliveries(api: GraphQLClient, status: str | None = None) -> list[dict[str, Any]]:
+    data = await api.data(DELIVERIES, {"status": status})
+    return [edge["node"] for hook in data["webhooks"] for edge in hook["deliveries"]["edges"]]
+
+
+async def deliveries_by_url(api: GraphQLClient) -> dict[str, list[dict[str, Any]]]:
+    """Each webhook's deliveries, newest first, by the webhook's URL."""
+    data = await api.data(DELIVERIES, {"status": None})
+    return {
+        hook["url"]: [edge["node"] for edge in hook["deliveries"]["edges"]]
+        for hook in data["webhooks"]
+    }

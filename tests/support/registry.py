@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import register_candidate
+from db.candidates import Person, register_candidate, register_candidates
 from db.catalog import CatalogStore
-from db.results import Outcome, Poster, ResultSubmission, post_result
+from db.results import Outcome, Poster, Recording, ResultSubmission, post_result, post_results
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -90,6 +90,7 @@ class School:
     catalogs: CatalogStore
     organization_id: int
     site_code: str
+    recording: Recording = Recording.SET_BASED
 
     @property
     def poster(self) -> Poster:
@@ -112,12 +113,56 @@ class School:
             assert registration.candidate is not None
             return registration.candidate.id
 
+    async def register_many(self, external_ids: list[str]) -> dict[str, int]:
+        async with self.sessionmaker.begin() as session:
+            return await register_candidates(
+                session,
+                organization_id=self.organization_id,
+                people=[Person(external_id, "Ana", "Rivera") for external_id in external_ids],
+            )
+
+    def submission(
+        self,
+        external_id: str,
+        candidate: str,
+        module: str,
+        taken: str,  # a day (9:00 UTC that day), or a date-time with its offset
+        *,
+        percent: str | Decimal | None = None,
+        correct: int | None = None,
+        site_code: str | None = None,
+        activities: tuple[tuple[int, str], ...] = (),
+    ) -> ResultSubmission:
+        return ResultSubmission(
+            external_id=external_id,
+            candidate_external_id=candidate,
+            module_code=module,
+            center_site_code=site_code or self.site_code,
+            taken_at=datetime.fromisoformat(taken) if "T" in taken else day(taken),
+            score_percent=Decimal(percent) if percent is not None else None,
+            correct_answers=correct,
+            activity_scores=tuple((n, Decimal(p)) for n, p in activities),
+        )
+
+    async def post_many(
+        self, submissions: list[ResultSubmission], *, now: datetime = NOW
+    ) -> list[Outcome]:
+        """One batch, recorded the school's way (``recording``)."""
+        return await post_results(
+            self.sessionmaker,
+            catalogs=self.catalogs,
+            poster=self.poster,
+            submissions=submissions,
+            now=now,
+            recording=self.recording,
+        )
+
     async def post(
         self,
         external_id: str,
         candidate: str,
         module: str,
-        taken: str,
+        taken: str,  # a day (9:00 UTC that day), or a date-time with its offset
         *,
         percent: str | None = None,
         correct: int | None = None,
@@ -125,15 +170,15 @@ class School:
         activities: tuple[tuple[int, str], ...] = (),
         now: datetime = NOW,
     ) -> Outcome:
-        submission = ResultSubmission(
-            external_id=external_id,
-            candidate_external_id=candidate,
-            module_code=module,
-            center_site_code=site_code or self.site_code,
-            taken_at=day(taken),
-            score_percent=Decimal(percent) if percent is not None else None,
-            correct_answers=correct,
-            activity_scores=tuple((n, Decimal(p)) for n, p in activities),
+        submission = self.submission(
+            external_id,
+            candidate,
+            module,
+            taken,
+            percent=percent,
+            correct=correct,
+            site_code=site_code,
+            activities=activities,
         )
         return await post_result(
             self.sessionmaker,
@@ -141,6 +186,7 @@ class School:
             poster=self.poster,
             submission=submission,
             now=now,
+            recording=self.recording,
         )
 
 
@@ -148,8 +194,10 @@ async def make_school(
     sessionmaker: async_sessionmaker[AsyncSession],
     name: str = "Dayton Tech",
     site_code: str = "OH-001",
+    *,
+    recording: Recording = Recording.SET_BASED,
 ) -> School:
     async with sessionmaker.begin() as session:
         organization_id = await add_organization(session, name)
         await add_center(session, site_code=site_code, organization_id=organization_id)
-    return School(sessionmaker, CatalogStore(sessionmaker), organization_id, site_code)
+    return School(sessionmaker, CatalogStore(sessionmaker), organization_id, site_code, recording)

@@ -1,0 +1,54 @@
+"""Scores: judged exactly, stored exactly, rounded only where they are shown.
+
+A score arrives as a number of correct answers out of the module's question count, or as a
+percent. A percent is the decimal the client wrote: GraphQL reads a JSON number as a float
+whose shortest round-tripping decimal (``repr``) is the text sent, so 75.995 is 75.995, never
+75.99499999999999744... or 76.00; the CSV import reads the text itself. Correct answers are the
+fraction 100 * correct / questions. ``Score.meets`` compares either with the cut score exactly:
+75.995 % fails a 76 % cut, and so do 63 of 83 answers (75.903... %).
+
+``Score.stored`` is what the ``numeric`` columns keep: a percent exactly as sent, and a fraction
+of answers (which rarely has a finite decimal expansion) to ``STORED_PLACES`` decimal places,
+rounded down. Both compare with any cut score exactly as the fraction does: a cut has at most
+two decimals (``db/catalog_document.py``), so a fraction 100c/q that is not equal to it differs
+from it by at least 1/(100q), far more than the rounding, and one that is equal to it has a
+finite expansion, stored as it is. The fraction itself stays recoverable from
+``correct_answers`` and the question count of the result's catalog version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+
+STORED_PLACES = 20
+SHOWN = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A percent score: ``exact`` for judging, ``stored`` for the database and answers."""
+
+    exact: Fraction
+    stored: Decimal
+
+    @classmethod
+    def of_percent(cls, percent: Decimal) -> Score:
+        return cls(Fraction(percent), percent)
+
+    @classmethod
+    def of_answers(cls, correct: int, questions: int) -> Score:
+        exact = Fraction(100 * correct, questions)
+        scaled = exact.numerator * 10**STORED_PLACES // exact.denominator  # rounded down
+        return cls(exact, Decimal(scaled).scaleb(-STORED_PLACES))
+
+    def meets(self, cut: Decimal) -> bool:
+        """At or above the cut score: passed."""
+        return self.exact >= Fraction(cut)
+
+
+def shown(percent: Decimal) -> Decimal:
+    """A score for people to read: two decimals, rounded down, so that a score shown never
+    reaches a cut score it missed (75.995 reads 75.99, not 76.00)."""
+    return percent.quantize(SHOWN, ROUND_DOWN)
