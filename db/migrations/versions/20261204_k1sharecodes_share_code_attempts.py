@@ -1,7 +1,7 @@
 """Wrong family names against a share code are counted: a handful spend the code.
 
-Revision ID: g1sharecodes
-Revises: f2indexes
+Revision ID: k1sharecodes
+Revises: j2exact
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "g1sharecodes"
-down_revision: str | None = "f2indexes"
+revision: str = "k1sharecodes"
+down_revision: str | None = "j2exact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
