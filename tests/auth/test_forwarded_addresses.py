@@ -2,7 +2,8 @@
 
 Uvicorn decides (``cli.main.proxy_options``): the peer's address, or, from a proxy named in
 ``FORWARDED_ALLOW_IPS``, the rightmost address in ``X-Forwarded-For`` that is not a proxy's.
-A caller cannot choose its address by writing the header, unless it is one of those proxies.
+A caller cannot choose its address by writing the header, unless it is one of those proxies,
+nor escape its counts by moving within its IPv6 /64.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from api.settings import AuthLimits, Settings, SettingsError
+from api.settings import AuthLimits, RateBucket, RateLimits, Settings, SettingsError
 from cli.main import proxy_options
 from tests.support.apps import live_server, started
 from tests.support.auth import MakeCaller
@@ -90,3 +91,23 @@ def test_no_proxy_is_trusted_by_default() -> None:
 
     assert settings.trusted_proxies == ()
     assert proxy_options(settings)["proxy_headers"] is False
+
+
+async def test_anonymous_budgets_count_an_ipv6_caller_by_its_network(settings: Settings) -> None:
+    few = replace(
+        settings,
+        rate_limits=replace(RateLimits(), anonymous_requests=RateBucket(3, 0.001)),
+    )
+    query = {"query": "{ __typename }"}
+    async with started(few) as app:
+
+        async def status(address: str) -> int:
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://r.test") as http:
+                return (await http.post("/graphql", json=query)).status_code
+
+        rotated = [await status(f"2001:db8:7:7::{n + 1:x}") for n in range(4)]
+        elsewhere = await status("2001:db8:7:8::1")
+
+    assert rotated == [200, 200, 200, 429]
+    assert elsewhere == 200
