@@ -152,8 +152,8 @@ def routes_of(app: Starlette) -> list[Route]:
 
 
 def _methods(route: Route) -> list[str]:
-    # The GraphQL route answers every method itself (None): probe the ones it serves and one
-    # it refuses. Every other route: its methods and two it does not have.
+    # The GraphQL route answers every method itself (None): probe the ones it serves. Every
+    # route also gets two methods it does not serve.
     methods = sorted(route.methods or {"GET", "POST"})
     return [*methods, "PUT", "OPTIONS"]
 
