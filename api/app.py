@@ -30,13 +30,13 @@ from api.graphql_view import GraphQLView
 from api.http_guards import RequestBodyLimit
 from api.idempotency import IdempotencyMiddleware
 from api.limits.rate import RateLimiter
+from api.masked_errors import MaskedErrors
 from api.observability import Metrics, RequestIdMiddleware
 from api.persisted_queries import PersistedQueries
 from api.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
-from api.unavailable import DatabaseUnavailable
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
@@ -141,12 +141,13 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
         ],
         lifespan=lifespan,
     )
-    # Last added runs first: request id → security headers → 503 for a database outage →
-    # body limit → CORS (when origins are configured) → bearer token → idempotency key →
-    # routes. The bearer middleware sits
-    # inside CORS, so that preflights and the 401s it answers carry CORS headers; the body
-    # limit and the security headers apply to every route and to every answer of the
-    # middleware inside them.
+    # Last added runs first: request id → security headers → masked errors (503 for a
+    # database outage, 500 for anything else: inside the first two, so both answers still carry
+    # the request id and the security headers) → body limit → CORS (when origins are
+    # configured) → bearer token → idempotency key → routes. The bearer middleware sits inside
+    # CORS, so that preflights and the 401s it answers carry CORS headers; the body limit and
+    # the security headers apply to every route and to every answer of the middleware inside
+    # them.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BearerAuthMiddleware, verifier=auth.verifier, realm=settings.audience)
     if settings.cors_origins:
@@ -163,7 +164,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             max_age=600,
         )
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(DatabaseUnavailable)
+    app.add_middleware(MaskedErrors)
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)
     return app
@@ -206,5 +207,7 @@ def auth_config(settings: Settings) -> AuthConfig:
             per_client=limits.failures_per_client,
             per_address=limits.failures_per_address,
             window_seconds=limits.window_seconds,
+            per_client_address=limits.failures_per_client_address,
         ),
+        share_code_failures_per_client=limits.share_code_failures_per_client,
     )

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.context import Resources, today
 from auth.verifiable import signed_status_list
+from db.identifiers import parse_key
 from db.open_badges import Urls, achievement, issuer_profile
 
 STATUS_LIST_MAX_AGE = 60
@@ -54,10 +55,12 @@ async def jwks(request: Request) -> Response:
 async def achievement_document(request: Request) -> Response:
     resources = _resources(request)
     catalog = await resources.catalog.on(today())
+    code = request.path_params["code"]
+    # ASCII only: upper() makes some other letters ASCII ones (long s → "S"), aliases of a code.
     ctype = (
         None
-        if catalog is None
-        else catalog.credential_type_by_code(request.path_params["code"].upper())
+        if catalog is None or not code.isascii()
+        else catalog.credential_type_by_code(code.upper())
     )
     if catalog is None or ctype is None:
         return JSONResponse({"error": "no such achievement"}, status_code=404)
@@ -66,18 +69,25 @@ async def achievement_document(request: Request) -> Response:
 
 async def status_list(request: Request) -> Response:
     resources = _resources(request)
+    list_id = parse_key(request.path_params["list_id"])
+    if list_id is None:
+        return _no_such_status_list()
     async with resources.sessionmaker() as session:
         token = await signed_status_list(
             session,
-            list_id=request.path_params["list_id"],
+            list_id=list_id,
             purpose=request.path_params["purpose"],
             urls=urls_of(resources),
             key=resources.events.credential_keys.signing_key,
             now=datetime.now(UTC),
         )
     if token is None:
-        return JSONResponse({"error": "no such status list"}, status_code=404)
+        return _no_such_status_list()
     return Response(token, media_type="application/vc+jwt", headers=_public(STATUS_LIST_MAX_AGE))
+
+
+def _no_such_status_list() -> Response:
+    return JSONResponse({"error": "no such status list"}, status_code=404)
 
 
 def credential_routes() -> list[BaseRoute]:
@@ -85,5 +95,6 @@ def credential_routes() -> list[BaseRoute]:
         Route("/credentials/issuer", issuer, methods=["GET"]),
         Route("/credentials/jwks.json", jwks, methods=["GET"]),
         Route("/credentials/achievements/{code}", achievement_document, methods=["GET"]),
-        Route("/credentials/status/{list_id:int}/{purpose}", status_list, methods=["GET"]),
+        # Not Starlette's ``:int``, which takes any number of digits: see db/identifiers.py.
+        Route("/credentials/status/{list_id}/{purpose}", status_list, methods=["GET"]),
     ]

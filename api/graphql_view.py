@@ -30,6 +30,7 @@ from api.graphql_http import GraphQLParams, RequestError
 from api.limits.rate import RateLimiter
 from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.settings import Settings
+from auth.ratelimit import address_group
 from db.driver import RequestConnection
 
 
@@ -211,7 +212,8 @@ class GraphQLView(GraphQL[Context, None]):
         principal = getattr(request.state, "principal", None)
         budgets = self.rate_limiter.budgets(
             client_id=getattr(principal, "client_id", None),
-            address=request.client.host if request.client else None,
+            # Grouped as for failed authentications: an IPv6 caller is its /64.
+            address=address_group(request.client.host) if request.client else None,
         )
         request.state.cost_budget = budgets.cost
         decision = await budgets.requests.charge(1)

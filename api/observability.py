@@ -18,7 +18,7 @@ access_log = logging.getLogger("mssc.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Accept a caller's id only when it cannot smuggle anything into our logs.
-_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 _KNOWN_ROUTES = frozenset(
     {
         "/graphql",
@@ -81,7 +81,8 @@ class Metrics:
 
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == REQUEST_ID_HEADER and _SAFE_REQUEST_ID.match(value):
+        # fullmatch: "$" would also match before a trailing newline.
+        if name == REQUEST_ID_HEADER and _SAFE_REQUEST_ID.fullmatch(value):
             return str(value.decode())
     return secrets.token_hex(8)
 

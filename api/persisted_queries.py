@@ -34,7 +34,7 @@ from api.settings import Settings
 
 SHIPPED_OPERATIONS = Path(__file__).parent / "operations"
 DOCUMENT_ID_PREFIX = "sha256:"
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # A client-registered document longer than this runs but is not cached: the cache's memory
 # stays under ``size * MAX_CACHED_CHARS`` whatever clients send.
 MAX_CACHED_CHARS = 20_000
@@ -112,17 +112,19 @@ class Requested:
             return cls(None, _hash_of_document_id(document_id))
         if apollo is None:
             return cls(query, None)
-        if not isinstance(apollo, dict) or apollo.get("version") != 1:
+        version = apollo.get("version") if isinstance(apollo, dict) else None
+        # True and 1.0 equal 1 in Python; neither is the version 1.
+        if type(version) is not int or version != 1:
             raise _malformed("extensions.persistedQuery must be {version: 1, sha256Hash}")
         sha256 = apollo.get("sha256Hash")
-        if not isinstance(sha256, str) or not _SHA256_HEX.match(sha256):
+        if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
             raise _malformed("extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits")
         return cls(query, sha256)
 
 
 def _hash_of_document_id(document_id: str) -> str:
     sha256 = document_id.removeprefix(DOCUMENT_ID_PREFIX)
-    if sha256 == document_id or not _SHA256_HEX.match(sha256):
+    if sha256 == document_id or not _SHA256_HEX.fullmatch(sha256):
         raise _malformed("documentId must be sha256: and 64 lowercase hex digits")
     return sha256
 

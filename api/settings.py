@@ -81,11 +81,15 @@ def _is_loopback(hostname: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class AuthLimits:
-    """Brute-force protection: failed client authentications allowed per window."""
+    """Brute-force protection: failures allowed per window (see auth/ratelimit.py)."""
 
-    failures_per_client: int = 10
+    # Client authentication: the per-client ceiling refuses only addresses that have failed.
+    failures_per_client: int = 1_000
     failures_per_address: int = 50
     window_seconds: int = 300
+    failures_per_client_address: int = 10
+    # Failed share-code redemptions per calling client, per hour.
+    share_code_failures_per_client: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,8 @@ class Settings:
     db_connect_timeout_seconds: float = 5.0
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For names the caller (addresses or networks); none: the peer.
+    trusted_proxies: tuple[str, ...] = ()
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     vision: VisionTarget = field(default_factory=VisionTarget)
     # Webhooks: deliver from this process; whether endpoints may use http and this machine's
@@ -277,9 +283,15 @@ class Settings:
             signing_keys=env.get("MSSC_SIGNING_KEYS") or None,
             auth_refresh_seconds=_float(env, "MSSC_AUTH_REFRESH_SECONDS", 2.0, minimum=0.05),
             auth_limits=AuthLimits(
-                failures_per_client=_int(env, "MSSC_AUTH_FAILURES_PER_CLIENT", 10, minimum=1),
+                failures_per_client=_int(env, "MSSC_AUTH_FAILURES_PER_CLIENT", 1_000, minimum=1),
                 failures_per_address=_int(env, "MSSC_AUTH_FAILURES_PER_ADDRESS", 50, minimum=1),
                 window_seconds=_int(env, "MSSC_AUTH_FAILURE_WINDOW_SECONDS", 300, minimum=1),
+                failures_per_client_address=_int(
+                    env, "MSSC_AUTH_FAILURES_PER_CLIENT_ADDRESS", 10, minimum=1
+                ),
+                share_code_failures_per_client=_int(
+                    env, "MSSC_SHARE_CODE_FAILURES_PER_CLIENT", 20, minimum=1
+                ),
             ),
             db_pool_size=_int(env, "MSSC_DB_POOL_SIZE", 15, minimum=1),
             db_max_overflow=_int(env, "MSSC_DB_MAX_OVERFLOW", 0),
@@ -292,6 +304,7 @@ class Settings:
             ),
             max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
+            trusted_proxies=_trusted_proxies(env),
             limits=limits,
             vision=VisionTarget(
                 credentialed=_int(env, "MSSC_VISION_TARGET", vision.credentialed, minimum=1),
@@ -315,6 +328,26 @@ class Settings:
             persisted_queries_only=_flag(env, "MSSC_PERSISTED_QUERIES_ONLY", False),
             persisted_query_cache_size=_int(env, "MSSC_PERSISTED_QUERY_CACHE_SIZE", 1_000),
         )
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``FORWARDED_ALLOW_IPS`` (uvicorn's name for it), each entry an address or a network.
+
+    Not ``*``: with it uvicorn believes the leftmost X-Forwarded-For entry, which any caller
+    writes, so every request could claim a new address and escape the per-address limits.
+    """
+    raw = env.get("FORWARDED_ALLOW_IPS", "")
+    proxies = tuple(p.strip() for p in raw.split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"FORWARDED_ALLOW_IPS entry {proxy!r} is not an address or a network; list "
+                "the proxies in front of the registry (``*`` would let callers choose their "
+                "own address)"
+            ) from None
+    return proxies
 
 
 def _log_level(env: Mapping[str, str]) -> str:

@@ -15,11 +15,13 @@ Routes: ``POST /oauth/token`` (RFC 6749 §4.4), ``POST /oauth/revoke`` (RFC 7009
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import (
@@ -35,7 +37,6 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.authenticate_client import ClientAuthentication
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -317,18 +318,47 @@ class _Presented:
     """The client credentials a request carries, before anything is checked."""
 
     client_id: str | None
-    conflict: str | None
+    conflict: str | None = None
+    # HTTP Basic credentials that cannot be read (not base64, not UTF-8, no colon).
+    malformed: bool = False
+
+
+_MALFORMED = _Presented(None, malformed=True)
+
+
+def _basic_credentials(headers: Mapping[str, str]) -> tuple[str, str] | _Presented | None:
+    """``(client id, secret)`` from ``Authorization: Basic``; None without one.
+
+    Read strictly here, before Authlib (whose reader raises on a header that is not UTF-8):
+    RFC 7617's base64 of ``id:secret``, each form-urlencoded (RFC 6749 §2.3.1) UTF-8.
+    """
+    scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip().encode("ascii"), validate=True)
+        client_id, colon, secret = decoded.decode("utf-8").partition(":")
+        if not colon:
+            return _MALFORMED
+        client_id = unquote_to_bytes(client_id).decode("utf-8")
+        secret = unquote_to_bytes(secret).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        return _MALFORMED
+    return client_id, secret
 
 
 def _presented_client(headers: Mapping[str, str], form: dict[str, str]) -> _Presented:
-    basic_id, basic_secret = extract_basic_authorization(headers)
+    basic = _basic_credentials(headers)
+    if isinstance(basic, _Presented):
+        return basic
+    basic_id = None if basic is None else basic[0]
     form_id = form.get("client_id")
     if basic_id is not None and "client_secret" in form:
         # RFC 6749 §2.3: one authentication method per request.
         return _Presented(basic_id, "Use one client authentication method, not two.")
     if basic_id is not None and form_id is not None and form_id != basic_id:
         return _Presented(basic_id, "The client_id parameter does not match the credentials.")
-    return _Presented(basic_id if basic_secret is not None else form_id or basic_id, None)
+    return _Presented(basic_id if basic_id is not None else form_id)
 
 
 class OAuthEndpoints:
@@ -419,6 +449,9 @@ class OAuthEndpoints:
         wait = await self.limiter.retry_after(client_id=presented.client_id, address=address)
         if wait is not None:
             return _too_many_failures(wait)
+        if presented.malformed:
+            await self.limiter.record_failure(client_id=None, address=address)
+            return _response(*ClientFailedToAuthenticate()())
         clients: dict[str, ClientCredentials | None] = {}
         if presented.client_id:
             clients[presented.client_id] = await self.load_client(presented.client_id)
@@ -437,7 +470,9 @@ class OAuthEndpoints:
         if isinstance(body, dict) and body.get("error") == ClientFailedToAuthenticate.error:
             await self.limiter.record_failure(client_id=presented.client_id, address=address)
         elif oauth_request.client is not None:
-            await self.limiter.record_success(client_id=oauth_request.client.client_id)
+            await self.limiter.record_success(
+                client_id=oauth_request.client.client_id, address=address
+            )
         if oauth_request.revoked:
             await self.record_revocations(oauth_request.revoked)
         return _response(status, body, headers)

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from auth.clients import ClientCredentials, find_credentials
 from auth.keys import Keyring, KeySource
 from auth.ratelimit import (
+    FailureBudget,
     FailureLimiter,
     FailureLimits,
     MemoryFailureCounter,
@@ -34,6 +35,7 @@ from auth.tokens import LEEWAY_SECONDS, TokenVerifier, VerifiedToken
 logger = logging.getLogger("mssc.auth")
 
 BROADCAST_WAIT_SECONDS = 5.0
+SHARE_CODE_FAILURE_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class AuthConfig:
     refresh_seconds: float = 2.0
     redis_url: str | None = None
     limits: FailureLimits = field(default_factory=FailureLimits)
+    share_code_failures_per_client: int = 20
 
 
 class AuthNotStarted(RuntimeError):
@@ -69,7 +72,15 @@ class AuthService:
             find_key=self._find_key,
             revocations=self.revocations,
         )
-        self.limiter = FailureLimiter(MemoryFailureCounter(), config.limits)
+        counter = MemoryFailureCounter()
+        self.limiter = FailureLimiter(counter, config.limits)
+        # Guessing share codes or the names that go with them: failures per calling client.
+        self.share_code_failures = FailureBudget(
+            counter,
+            name="share-code-failures",
+            limit=config.share_code_failures_per_client,
+            window_seconds=SHARE_CODE_FAILURE_WINDOW_SECONDS,
+        )
         self.endpoints = OAuthEndpoints(
             issuer=config.issuer,
             server=RegistryAuthorizationServer(
@@ -107,7 +118,7 @@ class AuthService:
         tasks = [asyncio.create_task(self._reload_forever(), name="auth-reload")]
         if self.config.redis_url:
             redis = Redis.from_url(self.config.redis_url)
-            self.limiter.counter = RedisFailureCounter(redis)
+            self.limiter.counter = self.share_code_failures.counter = RedisFailureCounter(redis)
             self._broadcast = RevocationBroadcast(redis, self.revocations)
             tasks.append(asyncio.create_task(self._broadcast.listen(), name="auth-broadcast"))
             try:
@@ -161,7 +172,8 @@ class AuthService:
         return key
 
     async def _load_client(self, client_id: str) -> ClientCredentials | None:
-        if len(client_id) > 64:
-            return None  # longer than any id we issue: not worth a query
+        if len(client_id) > 64 or not client_id.isascii() or not client_id.isprintable():
+            # Unlike any id we issue: not worth a query (and PostgreSQL refuses a NUL in text).
+            return None
         async with self.sessionmaker() as session:
             return await find_credentials(session, client_id)

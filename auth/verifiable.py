@@ -26,6 +26,7 @@ from auth.credential_keys import CredentialKeys
 from auth.keys import SIGNING_ALGORITHM, public_jwk
 from db import models
 from db.catalog import CatalogStore
+from db.identifiers import parse_key
 from db.open_badges import Urls, clr_credential, open_badge_credential, status_list_credential
 from db.status_lists import (
     PURPOSES,
@@ -223,16 +224,15 @@ async def _check_status(
     purpose = entry.get("statusPurpose")
     url = str(entry.get("statusListCredential", ""))
     prefix = f"{urls.base}/credentials/status/"
-    try:
-        list_id = int(url.removeprefix(prefix).split("/")[0])
-        index = int(entry.get("statusListIndex", ""))
-    except ValueError:
-        list_id = index = -1
+    list_id = parse_key(url.removeprefix(prefix).split("/")[0])
+    raw_index = entry.get("statusListIndex")
+    index = parse_key(raw_index, minimum=0) if isinstance(raw_index, str) else None
     if (
-        not url.startswith(prefix)
+        list_id is None
+        or index is None
+        or not url.startswith(prefix)
         or purpose not in PURPOSES
         or url != urls.status_list(list_id, str(purpose))
-        or not index >= 0
     ):
         result.errors.append(f"unknown status entry {entry.get('id')!r}")
         return

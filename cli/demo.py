@@ -132,7 +132,7 @@ async def _give_consent(session: AsyncSession, *, school: str, employer: str, no
             expires_in_days=30,
             now=now,
         )
-        grant = await redeem_share_code(
+        redemption = await redeem_share_code(
             session,
             code=share.code,
             family_name=family_name,
@@ -140,7 +140,7 @@ async def _give_consent(session: AsyncSession, *, school: str, employer: str, no
             organization_id=employer_id,
             now=now,
         )
-        count += grant is not None
+        count += redemption.grant is not None
     return count
 
 

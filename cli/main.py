@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from api.settings import Settings, SettingsError
 from cli import clients, persisted, worker
@@ -76,6 +77,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             log_config=None,  # uvicorn's loggers go through ours (api/logs.py)
             access_log=False,  # api/observability.py writes one access line per request
             server_header=False,
+            **proxy_options(settings),
         )
         if args.workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -85,6 +87,19 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             Multiprocess(config, sockets=[config.bind_socket()]).run()
         else:
             GracefulServer(config).run()
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Whose ``X-Forwarded-For`` uvicorn believes: the configured proxies' only.
+
+    The address it settles on is the one the brute-force and anonymous rate limits count by.
+    Uvicorn's own default believes any caller on the loopback interface; here nobody is
+    believed until ``FORWARDED_ALLOW_IPS`` names the proxies.
+    """
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
 
 
 def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:

@@ -21,7 +21,7 @@ from db.credentials import (
     settle_merged_credentials,
 )
 from db.events import EventType, reassign_pending_events, record_event
-from db.names import name_key
+from db.names import check_family_name, name_key
 
 REGISTRY_NUMBER_ATTEMPTS = 5
 
@@ -57,8 +57,10 @@ async def register_candidate(
     """Idempotent per (organization, external id): a repeat returns the same candidate.
 
     A repeat with a different name is a CONFLICT, not a silent overwrite: it usually means
-    the school reused an id for another person.
+    the school reused an id for another person. A family name without a letter or a digit
+    raises :class:`~db.names.InvalidName`.
     """
+    check_family_name(family_name)
     existing = await find_by_external_id(
         session, organization_id=organization_id, external_id=external_id
     )
@@ -210,7 +212,11 @@ async def register_candidates(
     Idempotent like ``register_candidate``: ids the organization already registered are
     returned as they are. One statement writes the new candidates and their links; a concurrent
     registration of the same id makes it fail whole (the caller retries), never half-written.
+    A family name without a letter or a digit raises :class:`~db.names.InvalidName` before
+    anything is written.
     """
+    for person in people:
+        check_family_name(person.family_name)
     wanted = [p.external_id for p in people]
     existing = {
         link.external_id: link.candidate_id

@@ -18,6 +18,8 @@ _CONFUSABLE = str.maketrans({"I": "1", "L": "1", "O": "0"})
 VERIFICATION_CODE_LENGTH = 13  # 65 random bits
 REGISTRY_NUMBER_LENGTH = 9  # 45 random bits: unique by constraint, not by secrecy
 SHARE_CODE_LENGTH = 12  # 60 random bits, single use, expires
+# Longer than any code typed with generous spacing: not worth reading.
+MAX_TYPED_LENGTH = 256
 
 
 def _check_character(payload: str) -> str:
@@ -62,8 +64,11 @@ def normalize_code(raw: str, *, group: int = 4) -> str | None:
     """The canonical form of a typed code, or None when it cannot be one of ours.
 
     Case, spaces and hyphens are ignored and I, L, O read as 1, 1, 0; the check character
-    must match.
+    must match. Only ASCII is read: ``str.upper()`` turns some other letters into ASCII ones
+    (``"\\u017f".upper() == "S"``, ``"\\u0131".upper() == "I"``), which would make them aliases.
     """
+    if len(raw) > MAX_TYPED_LENGTH or not raw.isascii():
+        return None
     compact = "".join(raw.split()).replace("-", "").upper()
     if len(compact) < 2 or len(compact) > 64:
         return None

@@ -3,12 +3,13 @@
 A school (acting for its candidate) creates a single-use share code that expires; an employer
 redeems it with the candidate's family name and a purpose, which creates a consent grant for
 that employer. Grants last ``GRANT_DAYS`` unless withdrawn. Only the code's hash is stored.
+A few wrong family names spend a code (``MAX_WRONG_NAMES``), so a code cannot be used to
+guess the name that goes with it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.codes import new_share_code, normalize_code
 from db.events import EventType, iso, record_event
-from db.names import name_key
+from db.names import names_match
 
 GRANT_DAYS = 365
 MAX_SHARE_CODE_DAYS = 90
+# Wrong family names a share code survives: enough for typos, too few to guess with.
+MAX_WRONG_NAMES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,14 @@ async def create_share_code(
     return IssuedShareCode(code, expires_at)
 
 
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    grant: models.ConsentGrant | None
+    # Whose code it was, when the code is one of ours (redeemed or not): the audit trail
+    # names the candidate whose code was tried, also when the attempt failed.
+    candidate_id: int | None = None
+
+
 async def redeem_share_code(
     session: AsyncSession,
     *,
@@ -66,10 +77,15 @@ async def redeem_share_code(
     purpose: str,
     organization_id: int,
     now: datetime,
-) -> models.ConsentGrant | None:
-    """The grant, or None when the code is unknown, expired, used by someone else, or the
-    name does not match (indistinguishable on purpose). Redeeming twice by the same employer
-    returns the same grant, so a retried request is harmless."""
+) -> Redemption:
+    """The grant, or none when the code is unknown, expired, spent, used by someone else, or
+    the name does not match (indistinguishable on purpose). Redeeming twice by the same
+    employer returns the same grant, so a retried request is harmless.
+
+    Each wrong family name is counted on the code (under its row lock, so concurrent guesses
+    are all counted); after ``MAX_WRONG_NAMES`` of them the code is spent, even for the right
+    name, and the candidate makes a new one. The caller commits the count with the refusal.
+    """
     canonical = normalize_code(code)
     share = (
         await session.scalar(
@@ -81,20 +97,26 @@ async def redeem_share_code(
         else None
     )
     if share is None:
-        return None
+        return Redemption(None)
+    refused = Redemption(None, share.candidate_id)
     candidate_key = await session.scalar(
         select(models.Candidate.family_name_key).where(models.Candidate.id == share.candidate_id)
     )
-    if not hmac.compare_digest((candidate_key or "").encode(), name_key(family_name).encode()):
-        return None
+    if not names_match(candidate_key or "", family_name):
+        share.failed_attempts += 1
+        await session.flush()
+        return refused
+    if share.failed_attempts >= MAX_WRONG_NAMES:
+        return refused
     if share.redeemed_at is not None:
         if share.redeemed_by_organization_id != organization_id:
-            return None
-        return await session.scalar(
+            return refused
+        grant = await session.scalar(
             select(models.ConsentGrant).where(models.ConsentGrant.share_code_id == share.id)
         )
+        return Redemption(grant, share.candidate_id)
     if share.expires_at <= now:
-        return None
+        return refused
     share.redeemed_at = now
     share.redeemed_by_organization_id = organization_id
     grant = models.ConsentGrant(
@@ -114,7 +136,7 @@ async def redeem_share_code(
         organization_id=organization_id,
         data={"consent": await _consent_facts(session, grant)},
     )
-    return grant
+    return Redemption(grant, share.candidate_id)
 
 
 async def grants_for(session: AsyncSession, candidate_id: int) -> list[models.ConsentGrant]:

@@ -556,6 +556,8 @@ class ShareCode(Base):
     redeemed_at: Mapped[datetime | None]
     redeemed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # Redemptions that named the wrong family name; a handful spend the code (db/consent.py).
+    failed_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class ConsentGrant(Base):

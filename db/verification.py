@@ -12,7 +12,6 @@ layer, which for a one-row lookup costs as much CPU as the rest of the request's
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from db import models
 from db.codes import normalize_code
 from db.credentials import effective_status
-from db.names import name_key
+from db.names import names_match
 
 # Looked up when a typed code is malformed, so that a miss costs one query like a hit.
 _NO_SUCH_CODE = "0000-0000-0000-00"
@@ -66,8 +65,8 @@ async def verify_credential(
     row = await connection.fetchrow(LOOKUP_SQL, canonical)
     expected = row["family_name_key"] if row else "\0"
     # Constant-time comparison, made whether or not the code matched.
-    names_match = hmac.compare_digest(expected.encode(), name_key(family_name).encode())
-    if row is None or not names_match:
+    matched = names_match(expected, family_name)
+    if row is None or not matched:
         return None
     return Verified(
         credential_id=row["id"],

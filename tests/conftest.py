@@ -131,7 +131,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         auth_refresh_seconds=0.1,
         # The whole session shares one app and one source address: brute-force limits are
         # tested on apps of their own (tests/auth/test_rate_limit.py).
-        auth_limits=AuthLimits(failures_per_client=10_000, failures_per_address=10_000),
+        auth_limits=AuthLimits(
+            failures_per_client=10_000,
+            failures_per_address=10_000,
+            failures_per_client_address=10_000,
+        ),
         # Webhook tests run the delivery worker themselves, on their own clock.
         webhook_worker=False,
         # Likewise for request and cost budgets: tests/test_rate_limits.py builds its own apps

@@ -14,7 +14,11 @@ def test_defaults() -> None:
     assert settings.signing_keys is None
     assert settings.auth_refresh_seconds == 2.0
     assert settings.auth_limits == AuthLimits(
-        failures_per_client=10, failures_per_address=50, window_seconds=300
+        failures_per_client=1_000,
+        failures_per_address=50,
+        window_seconds=300,
+        failures_per_client_address=10,
+        share_code_failures_per_client=20,
     )
 
 
@@ -27,13 +31,15 @@ def test_values_are_read() -> None:
             "MSSC_AUTH_FAILURES_PER_CLIENT": "3",
             "MSSC_AUTH_FAILURES_PER_ADDRESS": "7",
             "MSSC_AUTH_FAILURE_WINDOW_SECONDS": "60",
+            "MSSC_AUTH_FAILURES_PER_CLIENT_ADDRESS": "2",
+            "MSSC_SHARE_CODE_FAILURES_PER_CLIENT": "4",
         }
     )
 
     assert settings.issuer == "https://registry.example.org"
     assert settings.signing_keys == '{"keys": []}'
     assert settings.auth_refresh_seconds == 0.5
-    assert settings.auth_limits == AuthLimits(3, 7, 60)
+    assert settings.auth_limits == AuthLimits(3, 7, 60, 2, 4)
     assert "keys" not in repr(settings)  # private keys stay out of logs
 
 

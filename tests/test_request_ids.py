@@ -50,6 +50,7 @@ async def test_every_refusal_has_a_request_id(settings: Settings) -> None:
         ("x" * 65, False),
         ("id with spaces", False),
         ("req-0001\\nFAKE LOG LINE", False),
+        ("req-2026-03-02.0002\n", False),  # "$" matched before a trailing newline
         ("r\u00e9q-0000001", False),
     ],
 )

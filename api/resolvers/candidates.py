@@ -27,6 +27,7 @@ from db import models
 from db.access import candidates_visible_to
 from db.candidates import merge_candidates as merge_records
 from db.candidates import register_candidate as register
+from db.names import is_matchable
 
 NAME_LIMIT = 200
 
@@ -136,6 +137,15 @@ def _check_names(input: RegisterCandidateInput) -> list[UserError]:
                     code="INVALID",
                     field=[field],
                     message=f"{field} must be 1 to {NAME_LIMIT} characters",
+                )
+            )
+        elif field == "familyName" and not is_matchable(value):
+            # Verification and share codes match the family name by its letters and digits.
+            errors.append(
+                UserError(
+                    code="INVALID",
+                    field=[field],
+                    message="familyName must contain a letter or a digit",
                 )
             )
     email = given(input.email)

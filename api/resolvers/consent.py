@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
+from api.errors import RateLimited
 from api.schema.node import parse_global_id
 from api.schema.registry_inputs import (
     CreateShareCodeInput,
@@ -92,8 +93,14 @@ async def redeem_share_code_mutation(
                 "INVALID", "purpose", f"purpose must be 1 to {PURPOSE_LIMIT} characters"
             ),
         )
+    failures = info.context.resources.auth.share_code_failures
+    wait = await failures.retry_after(principal.client_id)
+    if wait is not None:
+        raise RateLimited(
+            f"Too many failed share-code redemptions; retry in {wait} s.", retryAfter=wait
+        )
     async with info.context.sessionmaker.begin() as session:
-        grant = await redeem_share_code(
+        redemption = await redeem_share_code(
             session,
             code=input.code,
             family_name=input.family_name,
@@ -101,6 +108,7 @@ async def redeem_share_code_mutation(
             organization_id=principal.organization_id,
             now=datetime.now(UTC),
         )
+        grant = redemption.grant
         if grant is not None:
             await record_disclosures(
                 session,
@@ -114,8 +122,11 @@ async def redeem_share_code_mutation(
                 ),
             )
     if grant is None:
+        await failures.record_failure(principal.client_id)
         return RedeemShareCodePayload(
-            candidate=None, user_errors=_error("NOT_FOUND", "code", NO_SUCH_CODE)
+            candidate=None,
+            user_errors=_error("NOT_FOUND", "code", NO_SUCH_CODE),
+            candidate_pk=redemption.candidate_id,
         )
     return RedeemShareCodePayload(
         candidate=await info.context.loaders.candidate.load(grant.candidate_id), user_errors=[]

@@ -7,8 +7,6 @@ by another instead of silently paging through the wrong list.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import math
 import re
@@ -17,8 +15,10 @@ from datetime import date
 from api.errors import BadUserInput
 from api.resolvers.arguments import page_size
 from api.schema.centers import GeoPointInput
+from api.schema.opaque import decode_opaque, encode_opaque
 from db.catalog import CatalogSnapshot
 from db.geocode import ZipCodeError, locate_zip
+from db.identifiers import parse_key
 from db.locator import MAX_RADIUS_KM, CenterSearch, Keyset
 
 DEFAULT_RADIUS_KM = 80.0
@@ -161,19 +161,22 @@ def _fingerprint(search: CenterSearch) -> str:
 def encode_cursor(search: CenterSearch, keyset: Keyset) -> str:
     # repr() of a float round-trips exactly, so the next page starts exactly after this row.
     raw = f"{_CURSOR_VERSION}:{_fingerprint(search)}:{keyset.chord!r}:{keyset.center_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_opaque(raw.encode())
 
 
 def decode_cursor(search: CenterSearch, cursor: str) -> Keyset:
     malformed = _bad("after", "after is not a cursor returned by centers; omit it to start over.")
+    raw = decode_opaque(cursor)
+    parts = raw.decode("ascii").split(":") if raw is not None and raw.isascii() else []
+    if len(parts) != 4 or parts[0] != _CURSOR_VERSION:
+        raise malformed
+    _, fingerprint, chord_text, id_text = parts
+    center_id = parse_key(id_text)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-        version, fingerprint, chord_text, id_text = raw.split(":")
-        chord, center_id = float(chord_text), int(id_text)
-    except (UnicodeError, binascii.Error, ValueError):
+        chord = float(chord_text)
+    except ValueError:
         raise malformed from None
-    if version != _CURSOR_VERSION or not (math.isfinite(chord) and chord >= 0) or center_id < 1:
+    if center_id is None or not (math.isfinite(chord) and chord >= 0) or repr(chord) != chord_text:
         raise malformed
     if fingerprint != _fingerprint(search):
         raise _bad(

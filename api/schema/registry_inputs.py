@@ -187,6 +187,9 @@ class RedeemShareCodeInput:
 class RedeemShareCodePayload:
     candidate: Candidate | None
     user_errors: list[UserError]
+    # Whose code a refused attempt tried: the audit trail records it (api/audit.py), the
+    # caller never sees it.
+    candidate_pk: strawberry.Private[int | None] = None
 
 
 @strawberry.input

@@ -66,6 +66,7 @@ from api.schema.registry_inputs import (
     RegisterCandidatePayload,
     WithdrawConsentPayload,
 )
+from api.schema.scalars import SCALAR_OVERRIDES
 from api.schema.stats import RegistryStats
 from api.schema.verifiable import VerifiableCredentialVerification
 from api.schema.verification import CredentialVerification
@@ -401,4 +402,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=schema_extensions(settings),
         config=StrawberryConfig(auto_camel_case=True, name_converter=RememberingNameConverter()),
         execution_context_class=AcyclicExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )

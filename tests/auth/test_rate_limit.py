@@ -1,4 +1,6 @@
-"""Brute force: failed client authentications are limited per client id and per address.
+"""Brute force: failed client authentications are limited per (client id, address), per
+address, and past a per-client ceiling for addresses that have failed; nobody can lock out a
+client whose id they know.
 
 Each test runs its own application with small limits, so the shared test app is unaffected.
 With ``MSSC_TEST_REDIS_URL`` set, the counters are also shown to be shared between processes.
@@ -16,9 +18,11 @@ import pytest
 
 from api.settings import AuthLimits, Settings
 from tests.support.apps import another_process, eventually
-from tests.support.auth import MakeCaller, fetch_token
+from tests.support.auth import Caller, MakeCaller, fetch_token
 
-LIMITS = AuthLimits(failures_per_client=3, failures_per_address=5, window_seconds=60)
+LIMITS = AuthLimits(
+    failures_per_client=6, failures_per_address=5, window_seconds=60, failures_per_client_address=3
+)
 TOO_MANY = {
     "error": "temporarily_unavailable",
     "error_description": "Too many failed client authentications; retry later.",
@@ -41,13 +45,22 @@ def _from(http: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
     )
 
 
-async def test_a_client_id_is_locked_after_repeated_failures(
+def _address() -> str:
+    # Fresh for each use (a /64 of its own): with Redis, counts outlive the test run.
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
+
+
+async def _status(http: httpx.AsyncClient, caller: Caller, secret: str | None = None) -> int:
+    response = await fetch_token(http, caller.client_id, secret or caller.client_secret)
+    return response.status_code
+
+
+async def test_an_address_that_keeps_failing_for_a_client_is_refused_for_it(
     limited: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
     school = await make_caller("SCHOOL")
-    for _ in range(LIMITS.failures_per_client):
-        failed = await fetch_token(limited, school.client_id, "wrong")
-        assert failed.status_code == 401
+    for _ in range(LIMITS.failures_per_client_address):
+        assert await _status(limited, school, "wrong") == 401
 
     # Even the right secret is refused now, before it is checked.
     response = await fetch_token(limited, school.client_id, school.client_secret)
@@ -58,58 +71,102 @@ async def test_a_client_id_is_locked_after_repeated_failures(
     assert response.headers["cache-control"] == "no-store"
 
 
-async def test_the_lock_applies_to_the_client_id_from_every_address(
+async def test_nobody_can_lock_out_a_client_whose_id_they_know(
     limited: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
     school = await make_caller("SCHOOL")
-    for _ in range(LIMITS.failures_per_client):
-        await fetch_token(limited, school.client_id, "wrong")
+    async with _from(limited, "198.51.100.9") as attacker:
+        answers = [await _status(attacker, school, "wrong") for _ in range(10)]
 
-    async with _from(limited, "192.0.2.77") as elsewhere:
-        response = await fetch_token(elsewhere, school.client_id, school.client_secret)
+    assert answers == [401] * LIMITS.failures_per_client_address + [429] * (
+        10 - LIMITS.failures_per_client_address
+    )
+    assert await _status(limited, school) == 200
+    async with _from(limited, _address()) as elsewhere:
+        assert await _status(elsewhere, school) == 200
 
-    assert response.status_code == 429
 
-
-async def test_other_clients_are_unaffected_by_one_clients_lock(
+async def test_past_the_ceiling_only_addresses_that_have_failed_are_refused(
     limited: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
-    locked = await make_caller("SCHOOL")
+    school = await make_caller("SCHOOL")
     other = await make_caller("SCHOOL")
-    for _ in range(LIMITS.failures_per_client):
-        await fetch_token(limited, locked.client_id, "wrong")
+    # Enough addresses to reach the client's ceiling, each stopping at its own limit.
+    for _ in range(LIMITS.failures_per_client // LIMITS.failures_per_client_address):
+        async with _from(limited, _address()) as bot:
+            for _ in range(LIMITS.failures_per_client_address):
+                assert await _status(bot, school, "wrong") == 401
 
-    response = await fetch_token(limited, other.client_id, other.client_secret)
+    async with (
+        _from(limited, _address()) as clean,
+        _from(limited, _address()) as failed_elsewhere,
+        _from(limited, _address()) as new_bot,
+    ):
+        assert await _status(failed_elsewhere, other, "wrong") == 401
+        assert await _status(new_bot, school, "wrong") == 401  # checked: it had not failed
 
-    assert response.status_code == 200
+        assert await _status(clean, school) == 200
+        assert await _status(failed_elsewhere, school) == 429
+        assert await _status(new_bot, school) == 429
+        assert await _status(new_bot, other) == 200  # the ceiling is this client's only
+
+
+async def test_an_ipv6_caller_cannot_rotate_addresses_within_its_network(
+    limited: httpx.AsyncClient, make_caller: MakeCaller
+) -> None:
+    school = await make_caller("SCHOOL")
+    network = f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    for n in range(LIMITS.failures_per_client_address):
+        async with _from(limited, f"{network}::{n + 1:x}") as attacker:
+            assert await _status(attacker, school, "wrong") == 401
+
+    async with (
+        _from(limited, f"{network}:ffff:ffff:ffff:ffff") as same_network,
+        _from(limited, _address()) as next_network,
+    ):
+        assert await _status(same_network, school) == 429
+        assert await _status(next_network, school) == 200
+
+
+async def test_an_ipv4_mapped_address_is_its_ipv4_address(
+    limited: httpx.AsyncClient, make_caller: MakeCaller
+) -> None:
+    school = await make_caller("SCHOOL")
+    async with _from(limited, "198.51.100.12") as attacker:
+        for _ in range(LIMITS.failures_per_client_address):
+            assert await _status(attacker, school, "wrong") == 401
+    async with _from(limited, "::ffff:198.51.100.12") as mapped:
+        assert await _status(mapped, school) == 429
 
 
 async def test_an_address_is_locked_after_failures_across_client_ids(
     limited: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
     school = await make_caller("SCHOOL")
-    async with _from(limited, "198.51.100.9") as attacker:
+    async with _from(limited, "198.51.100.10") as attacker:
         for _ in range(LIMITS.failures_per_address):
             guess = await fetch_token(attacker, f"mssc_{secrets.token_hex(12)}", "guess")
             assert guess.status_code == 401
 
-        blocked = await fetch_token(attacker, school.client_id, school.client_secret)
-    unblocked = await fetch_token(limited, school.client_id, school.client_secret)
+        blocked = await _status(attacker, school)
+    unblocked = await _status(limited, school)
 
-    assert blocked.status_code == 429
-    assert unblocked.status_code == 200
+    assert (blocked, unblocked) == (429, 200)
 
 
-async def test_a_success_clears_the_client_count(
+async def test_a_success_clears_that_addresses_count_for_the_client_only(
     limited: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
     school = await make_caller("SCHOOL")
-    for _ in range(2):
-        for _ in range(LIMITS.failures_per_client - 1):
-            await fetch_token(limited, school.client_id, "wrong")
-        assert (
-            await fetch_token(limited, school.client_id, school.client_secret)
-        ).status_code == 200
+    async with _from(limited, _address()) as here:
+        for _ in range(2):
+            for _ in range(LIMITS.failures_per_client_address - 1):
+                assert await _status(here, school, "wrong") == 401
+            assert await _status(here, school) == 200
+        # The address's own count stays: 4 failures so far, the 5th reaches its limit.
+        assert await _status(here, school, "wrong") == 401
+
+        assert await _status(here, school) == 429
 
 
 async def test_revocation_and_introspection_failures_count_too(
@@ -130,6 +187,31 @@ async def test_revocation_and_introspection_failures_count_too(
     assert response.status_code == 429
 
 
+async def test_a_forwarded_for_header_does_not_change_the_callers_address(
+    limited: httpx.AsyncClient, make_caller: MakeCaller
+) -> None:
+    """The address is the one the server reports (see tests/auth/test_forwarded_addresses.py
+    for the server's side); the application never reads X-Forwarded-For itself."""
+    school = await make_caller("SCHOOL")
+    async with _from(limited, "198.51.100.11") as attacker:
+        for n in range(LIMITS.failures_per_client_address):
+            response = await attacker.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(school.client_id, "wrong"),
+                headers={"x-forwarded-for": f"203.0.113.{n + 1}", "forwarded": f"for=10.0.0.{n}"},
+            )
+            assert response.status_code == 401
+        response = await attacker.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(school.client_id, school.client_secret),
+            headers={"x-forwarded-for": "203.0.113.200"},
+        )
+
+    assert response.status_code == 429
+
+
 REDIS_URL = os.environ.get("MSSC_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set MSSC_TEST_REDIS_URL to run")
 
@@ -140,20 +222,19 @@ async def test_with_redis_failures_count_across_processes(
 ) -> None:
     school = await make_caller("SCHOOL")
     shared = replace(settings, auth_limits=LIMITS, redis_url=REDIS_URL)
-    # Redis outlives the test: a fresh address keeps earlier runs' counts out of this one.
-    address = f"203.0.113.{secrets.randbelow(250) + 1}"
+    address = _address()
     async with (
         another_process(shared) as first,
         another_process(shared) as second,
         _from(first, address) as first_here,
         _from(second, address) as second_here,
+        _from(second, _address()) as second_elsewhere,
     ):
-        for _ in range(LIMITS.failures_per_client):
-            assert (await fetch_token(first_here, school.client_id, "wrong")).status_code == 401
+        for _ in range(LIMITS.failures_per_client_address):
+            assert await _status(first_here, school, "wrong") == 401
 
-        response = await fetch_token(second_here, school.client_id, school.client_secret)
-
-    assert response.status_code == 429
+        assert await _status(second_here, school) == 429
+        assert await _status(second_elsewhere, school) == 200
 
 
 @needs_redis

@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.codes import normalize_code
-from db.consent import create_share_code, grants_for, is_live, redeem_share_code, withdraw_grant
+from db.consent import (
+    Redemption,
+    create_share_code,
+    grants_for,
+    is_live,
+    redeem_share_code,
+    withdraw_grant,
+)
 from db.driver import driver_connection
 from db.verification import verify_credential
 from tests.support.registry import NOW, School, add_organization, make_school
@@ -74,25 +81,25 @@ async def test_share_code_redeemed_once_with_the_right_name(
             now=NOW,
         )
     async with sessionmaker.begin() as session:
-        assert (
-            await redeem_share_code(
-                session,
-                code=issued.code,
-                family_name="Smith",
-                purpose="hiring",
-                organization_id=employer,
-                now=NOW,
-            )
-            is None
-        )
-        grant = await redeem_share_code(
+        wrong = await redeem_share_code(
             session,
             code=issued.code,
-            family_name="MULLER-LUDENSCHEIDT",
+            family_name="Smith",
             purpose="hiring",
             organization_id=employer,
             now=NOW,
         )
+        assert wrong == Redemption(None, candidate_id)
+        grant = (
+            await redeem_share_code(
+                session,
+                code=issued.code,
+                family_name="MULLER-LUDENSCHEIDT",
+                purpose="hiring",
+                organization_id=employer,
+                now=NOW,
+            )
+        ).grant
         assert grant is not None
         assert (grant.candidate_id, grant.organization_id, grant.purpose) == (
             candidate_id,
@@ -100,14 +107,16 @@ async def test_share_code_redeemed_once_with_the_right_name(
             "hiring",
         )
     async with sessionmaker.begin() as session:
-        again = await redeem_share_code(
-            session,
-            code=issued.code,
-            family_name="Müller-Lüdenscheidt",
-            purpose="hiring",
-            organization_id=employer,
-            now=NOW,
-        )
+        again = (
+            await redeem_share_code(
+                session,
+                code=issued.code,
+                family_name="Müller-Lüdenscheidt",
+                purpose="hiring",
+                organization_id=employer,
+                now=NOW,
+            )
+        ).grant
         assert again is not None
         assert again.id == grant.id  # a retry, not a second grant
         assert (
@@ -119,8 +128,7 @@ async def test_share_code_redeemed_once_with_the_right_name(
                 organization_id=rival,
                 now=NOW,
             )
-            is None
-        )
+        ).grant is None
         withdrawn = await withdraw_grant(
             session, grant_id=grant.id, reason="candidate asked", now=NOW
         )
@@ -152,8 +160,7 @@ async def test_an_expired_share_code_cannot_be_redeemed(
                 organization_id=employer,
                 now=late,
             )
-            is None
-        )
+        ).grant is None
     with pytest.raises(ValueError, match="expiresInDays must be from 1 to 90"):
         async with sessionmaker.begin() as session:
             await create_share_code(

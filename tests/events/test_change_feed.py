@@ -372,7 +372,7 @@ async def test_mutation_errors_record_no_change(school: SchoolClient, staff: Gra
     await school.register("S-1")  # idempotent repeat: no second event
     await school.post(item("R-BAD", "S-1", "WELDING", "2026-03-05", 90))
     refused: dict[str, Any] = await staff.data(
-        ACT % "reinstateCredential", {"id": "Q3JlZGVudGlhbDo5OTk=", "reason": "x"}
+        ACT % "reinstateCredential", {"id": "Q3JlZGVudGlhbDo5OTk", "reason": "x"}
     )
     assert refused["reinstateCredential"]["userErrors"][0]["code"] == "NOT_FOUND"
     assert summary(await all_changes(staff)) == [("candidate.registered", None, None, None)]

@@ -95,14 +95,14 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serves ``app`` with uvicorn on 127.0.0.1 in this event loop; yields its base URL."""
+async def live_server(app: ASGIApp, **config: Any) -> AsyncIterator[str]:
+    """Serves ``app`` with uvicorn on 127.0.0.1 in this event loop; yields its base URL.
+    ``config``: more of ``uvicorn.Config``'s options."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = _QuietServer(config)
+    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         async with asyncio.timeout(10):

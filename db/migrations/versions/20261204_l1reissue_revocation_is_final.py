@@ -6,7 +6,7 @@ they did; the credential's history row of that moment says who and why. Credenti
 before this revision block from now on, as the domain rule always said they should.
 
 Revision ID: l1reissue
-Revises: j2exact
+Revises: k1sharecodes
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "l1reissue"
-down_revision: str | None = "j2exact"
+down_revision: str | None = "k1sharecodes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
