@@ -12,8 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.catalog import CatalogSnapshot
 from db.codes import new_registry_number
-from db.credentials import LIVE_STATUSES, lock_candidate, record_status_change
+from db.credentials import (
+    MergedCredentials,
+    lock_candidate,
+    revoke_merge_duplicates,
+    settle_merged_credentials,
+)
 from db.events import EventType, reassign_pending_events, record_event
 from db.names import check_family_name, name_key
 
@@ -111,21 +117,23 @@ async def merge_candidates(
     surviving_id: int,
     merged_id: int,
     reason: str,
+    catalog: CatalogSnapshot,
     client_pk: int | None,
     now: datetime,
-) -> list[models.Credential]:
-    """Fold ``merged_id`` into ``surviving_id``; return credentials revoked as duplicates.
+) -> MergedCredentials:
+    """Fold ``merged_id`` into ``surviving_id``; return what it did to the credentials.
 
     Every link, result, credential, grant and disclosure moves to the survivor and the merge
-    is recorded. Attempt numbers are recounted in date order per module. Where both records
-    hold a live credential of one type, the earlier stays and the later is revoked with a
-    reason (its row and history are kept). The caller then re-runs issuance, since the union
-    may complete a certification.
+    is recorded. Attempt numbers are recounted in date order per module. The credentials are
+    settled as one person's (``db/credentials.py``): of two live credentials of a type the
+    earlier stays and the later is revoked as a duplicate; no revocation is undone; the
+    certifications the union completes are issued.
     """
     for candidate_id in sorted((surviving_id, merged_id)):  # one lock order: no deadlocks
         await lock_candidate(session, candidate_id)
-    duplicates = await _revoke_duplicate_credentials(
-        session, surviving_id=surviving_id, merged_id=merged_id, now=now, client_pk=client_pk
+    # First, so that moving the credentials never puts two live ones of a type on the survivor.
+    duplicates = await revoke_merge_duplicates(
+        session, candidate_ids=(surviving_id, merged_id), client_pk=client_pk, now=now
     )
     for model in (
         models.CandidateLink,
@@ -182,49 +190,10 @@ async def merge_candidates(
         data={"merge": {"mergedRegistryNumber": merged_number}},
     )
     await session.flush()
-    return duplicates
-
-
-async def _revoke_duplicate_credentials(
-    session: AsyncSession,
-    *,
-    surviving_id: int,
-    merged_id: int,
-    now: datetime,
-    client_pk: int | None,
-) -> list[models.Credential]:
-    live = await session.scalars(
-        select(models.Credential)
-        .where(
-            models.Credential.candidate_id.in_((surviving_id, merged_id)),
-            models.Credential.status.in_(LIVE_STATUSES),
-        )
-        .order_by(models.Credential.issued_at, models.Credential.id)
+    held_for_review, issued = await settle_merged_credentials(
+        session, candidate_id=surviving_id, catalog=catalog, client_pk=client_pk, now=now
     )
-    kept: set[int] = set()
-    revoked = []
-    for credential in live:
-        if credential.credential_type_id not in kept:
-            kept.add(credential.credential_type_id)
-            continue
-        reason = "duplicate: the merged records already held this credential"
-        previous = credential.status
-        credential.status = "REVOKED"
-        session.add(
-            models.CredentialStatusChange(
-                credential_id=credential.id,
-                status="REVOKED",
-                at=now,
-                reason=reason,
-                changed_by_client_id=client_pk,
-            )
-        )
-        record_status_change(
-            session, credential, previous=previous, status="REVOKED", at=now, reason=reason
-        )
-        revoked.append(credential)
-    await session.flush()
-    return revoked
+    return MergedCredentials(duplicates, held_for_review, issued)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,20 @@
 Rules (ISO/IEC 17024 §9.5-9.6 as the domain states them):
 - statuses ACTIVE, SUSPENDED (reversible), REVOKED (final), EXPIRED; every change is a
   history row with who, when and why; nothing is deleted;
+- revocation is final: a revoked credential never becomes live again, and it keeps its type
+  from being issued to the person again, by any later result or merge, until staff allow a
+  new one (``allow_reissue``, with a reason, in the history); the new one then dates from the
+  allowance at the earliest. An expired credential is not issued again for the same
+  achievement either (``issue_date``);
 - a credential past ``expires_at`` reads as EXPIRED at once (``effective_status``), and
   ``expire_due_credentials`` records the change in its history;
 - a dependent credential never outlives what it rests on: when a module certificate that a
   certification requires (CPT needs the four core certificates), or a prerequisite (CLA for
   CLT), is suspended or revoked, the dependent is suspended with a reason naming the cause.
-  It is reinstated automatically when the cause is reinstated or a replacement certificate is
-  issued, and staff cannot reinstate it while a requirement is missing.
+  Once every requirement is held ACTIVE again (the cause reinstated, or a replacement
+  certificate issued), it is restored, with its own issue and expiry dates and a history row
+  saying why; staff cannot reinstate it while a requirement is missing. A restored credential
+  was not issued again: a result lists only the credentials it issued.
 
 Callers lock the candidate row first (``lock_candidate``): every change to one person's
 credentials is serialised, across processes, and the partial unique index on live
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from sqlalchemy import and_, select, text, update
@@ -69,12 +76,12 @@ async def lock_candidate(session: AsyncSession, candidate_id: int) -> None:
     )
 
 
-async def live_credentials(session: AsyncSession, candidate_id: int) -> list[models.Credential]:
+async def credentials_of(session: AsyncSession, candidate_id: int) -> list[models.Credential]:
+    """Every credential the candidate holds or held: the rules read the ended ones too."""
     rows = await session.scalars(
-        select(models.Credential).where(
-            models.Credential.candidate_id == candidate_id,
-            models.Credential.status.in_(LIVE_STATUSES),
-        )
+        select(models.Credential)
+        .where(models.Credential.candidate_id == candidate_id)
+        .order_by(models.Credential.id)
     )
     return list(rows)
 
@@ -110,7 +117,8 @@ def dependents_of(catalog: CatalogSnapshot, type_id: int) -> list[CredentialType
 
 
 class Held(Protocol):
-    """What the issuance rules read of a credential: a stored one, or one about to be."""
+    """What the issuance rules read of a credential, whatever its status: a stored one, or one
+    about to be."""
 
     @property
     def credential_type_id(self) -> int: ...
@@ -118,13 +126,24 @@ class Held(Protocol):
     def status(self) -> str: ...
     @property
     def issued_at(self) -> datetime: ...
+    @property
+    def reissue_allowed_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Earned:
+    """A credential a candidate has earned, to be issued with this date and first reason."""
+
+    ctype: CredentialTypeSpec
+    issued_at: datetime
+    reason: str
 
 
 def missing_requirements(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, live: Sequence[Held]
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[Held]
 ) -> list[str]:
     """Codes of the credentials ``ctype`` needs that are not held ACTIVE."""
-    active_types = {c.credential_type_id for c in live if c.status == "ACTIVE"}
+    active_types = {c.credential_type_id for c in held if c.status == "ACTIVE"}
     missing = []
     if len(ctype.required_module_ids) > 1:
         for module_id in ctype.required_module_ids:
@@ -138,29 +157,68 @@ def missing_requirements(
     return missing
 
 
-def certificates_to_issue(
-    catalog: CatalogSnapshot, passed_module_id: int, live: Sequence[Held]
-) -> list[CredentialTypeSpec]:
-    """After a pass: the module's certificates the candidate does not hold live."""
-    held = {c.credential_type_id for c in live}
-    return [t for t in module_certificate_types(catalog, passed_module_id) if t.id not in held]
+def issue_date(type_id: int, earned_at: datetime, held: Sequence[Held]) -> datetime | None:
+    """When a credential of ``type_id``, earned at ``earned_at``, is issued; None: it is not.
+
+    Not while one of the type is live. Not while a revoked one blocks the type (revocation is
+    final); once staff allowed a new one, not dated before the allowance. Not when one of the
+    type was already issued on or after that date: the same achievement (the same certificates
+    behind an expired CPT, an older pass) does not earn the credential twice.
+    """
+    same = [c for c in held if c.credential_type_id == type_id]
+    if any(c.status in LIVE_STATUSES for c in same):
+        return None
+    allowed = []
+    for credential in same:
+        if credential.status == "REVOKED":
+            if credential.reissue_allowed_at is None:
+                return None
+            allowed.append(credential.reissue_allowed_at)
+    issued_at = max([earned_at, *allowed])
+    if any(c.issued_at >= issued_at for c in same):
+        return None
+    return issued_at
 
 
-def certification_earned(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, live: Sequence[Held]
-) -> datetime | None:
-    """When a certification (several modules) not held live was earned, if every requirement
-    is held ACTIVE: when the last of its module certificates was. None otherwise."""
-    if len(ctype.required_module_ids) < 2 or any(c.credential_type_id == ctype.id for c in live):
-        return None
-    if missing_requirements(catalog, ctype, live):
-        return None
-    requirements = {
-        certificate.id
-        for module_id in ctype.required_module_ids
-        for certificate in module_certificate_types(catalog, module_id)
-    }
-    return max(c.issued_at for c in live if c.credential_type_id in requirements)
+def certificates_earned(
+    catalog: CatalogSnapshot,
+    *,
+    passed_module_id: int,
+    taken_at: datetime,
+    reason: str,
+    held: Sequence[Held],
+) -> list[Earned]:
+    """After a pass: the module's certificates the candidate is to be issued, dated with the
+    assessment (in UTC, as every stored credential reads: both paths answer alike)."""
+    earned = []
+    for ctype in module_certificate_types(catalog, passed_module_id):
+        issued_at = issue_date(ctype.id, taken_at.astimezone(UTC), held)
+        if issued_at is not None:
+            earned.append(Earned(ctype, issued_at, reason))
+    return earned
+
+
+def certifications_earned(catalog: CatalogSnapshot, held: Sequence[Held]) -> list[Earned]:
+    """Certifications (several modules) whose every module certificate is held ACTIVE, dated
+    from the last of those certificates, and that ``issue_date`` lets be issued."""
+    earned = []
+    for ctype in catalog.credential_types:
+        if len(ctype.required_module_ids) < 2 or missing_requirements(catalog, ctype, held):
+            continue
+        requirements = {
+            certificate.id
+            for module_id in ctype.required_module_ids
+            for certificate in module_certificate_types(catalog, module_id)
+        }
+        completed_at = max(
+            c.issued_at
+            for c in held
+            if c.credential_type_id in requirements and c.status == "ACTIVE"
+        )
+        issued_at = issue_date(ctype.id, completed_at, held)
+        if issued_at is not None:
+            earned.append(Earned(ctype, issued_at, "holds every required module certificate"))
+    return earned
 
 
 def add_years(moment: datetime, years: int) -> datetime:
@@ -173,8 +231,11 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 def expiry_of(ctype: CredentialTypeSpec, issued_at: datetime) -> datetime | None:
     """When a credential of ``ctype`` issued at ``issued_at`` expires; None when it does not.
-    Both recording paths date credentials with it."""
-    return add_years(issued_at, ctype.validity_years) if ctype.validity_years else None
+    Both recording paths date credentials with it: the same instant N years later, counted in
+    UTC whatever offset ``issued_at`` carries (29 February: 28 February)."""
+    if not ctype.validity_years:
+        return None
+    return add_years(issued_at.astimezone(UTC), ctype.validity_years)
 
 
 def _add_history(
@@ -229,27 +290,25 @@ async def issue_credential(
     session: AsyncSession,
     *,
     candidate_id: int,
-    ctype: CredentialTypeSpec,
+    earned: Earned,
     catalog: CatalogSnapshot,
     issuing_result_id: int | None,
-    reason: str,
-    issued_at: datetime,
 ) -> models.Credential | None:
-    """Issue one credential unless a live one of that type exists; None when it does.
+    """Issue one earned credential unless a live one of that type exists; None when it does.
 
-    ``issued_at`` is when the requirement was met (the day of the qualifying assessment),
-    not when the result reached us: a certificate is valid from the day it was earned.
+    ``earned.issued_at`` is when the requirement was met (the day of the qualifying
+    assessment), not when the result reached us: a certificate is valid from the day it was
+    earned.
     """
-    expires_at = expiry_of(ctype, issued_at)
     statement = (
         insert(models.Credential)
         .values(
             candidate_id=candidate_id,
-            credential_type_id=ctype.id,
+            credential_type_id=earned.ctype.id,
             verification_code=new_verification_code(),
             status="ACTIVE",
-            issued_at=issued_at,
-            expires_at=expires_at,
+            issued_at=earned.issued_at,
+            expires_at=expiry_of(earned.ctype, earned.issued_at),
             catalog_version_id=catalog.version_id,
             issuing_result_id=issuing_result_id,
         )
@@ -262,7 +321,7 @@ async def issue_credential(
     credential = await session.scalar(statement)
     if credential is None:
         return None
-    _add_history(session, credential, status="ACTIVE", at=issued_at, reason=reason)
+    _add_history(session, credential, status="ACTIVE", at=earned.issued_at, reason=earned.reason)
     record_event(
         session,
         EventType.CREDENTIAL_ISSUED,
@@ -284,35 +343,43 @@ async def issue_earned_credentials(
     earned_at: datetime,
     now: datetime,
 ) -> list[models.Credential]:
-    """After a pass: the module's certificate, then any certification it completes."""
+    """After a pass: the module's certificate, then any certification it completes. Returns
+    what this pass issued; a dependent it restores (a suspended CPT) is not among them."""
     module = catalog.module_by_id(passed_module_id)
     module_code = module.code if module else str(passed_module_id)
     issued: list[models.Credential] = []
-    live = await live_credentials(session, candidate_id)
-    for ctype in certificates_to_issue(catalog, passed_module_id, live):
+    held = await credentials_of(session, candidate_id)
+    for earned in certificates_earned(
+        catalog,
+        passed_module_id=passed_module_id,
+        taken_at=earned_at,
+        reason=f"passed {module_code} (result {result_label})",
+        held=held,
+    ):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
-            ctype=ctype,
+            earned=earned,
             catalog=catalog,
             issuing_result_id=issuing_result_id,
-            reason=f"passed {module_code} (result {result_label})",
-            issued_at=earned_at,
         )
         if credential is not None:
             issued.append(credential)
-            live.append(credential)
-            issued.extend(
-                await _reinstate_dependents(
-                    session, catalog, credential, live, now=now, replaced=True
-                )
+            held.append(credential)
+            await _restore_dependents(
+                session,
+                catalog,
+                credential,
+                held,
+                because=f"{credential.verification_code} was issued for result {result_label}",
+                now=now,
             )
     issued.extend(
         await issue_completed_certifications(
             session,
             candidate_id=candidate_id,
             catalog=catalog,
-            live=live,
+            held=held,
             issuing_result_id=issuing_result_id,
         )
     )
@@ -324,27 +391,22 @@ async def issue_completed_certifications(
     *,
     candidate_id: int,
     catalog: CatalogSnapshot,
-    live: list[models.Credential],
+    held: list[models.Credential],
     issuing_result_id: int | None,
 ) -> list[models.Credential]:
     """Certifications (several modules) whose every module certificate is held ACTIVE."""
     issued = []
-    for ctype in catalog.credential_types:
-        earned_at = certification_earned(catalog, ctype, live)
-        if earned_at is None:
-            continue
+    for earned in certifications_earned(catalog, held):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
-            ctype=ctype,
+            earned=earned,
             catalog=catalog,
             issuing_result_id=issuing_result_id,
-            reason="holds every required module certificate",
-            issued_at=earned_at,
         )
         if credential is not None:
             issued.append(credential)
-            live.append(credential)
+            held.append(credential)
     return issued
 
 
@@ -377,10 +439,10 @@ async def change_status(
             "INVALID",
             f"cannot {action} a credential that is {current}; it must be " + " or ".join(allowed),
         )
-    live = await live_credentials(session, candidate_id)
+    held = await credentials_of(session, candidate_id)
     if action == "reinstate":
         ctype = catalog.credential_type_by_id(credential.credential_type_id)
-        missing = missing_requirements(catalog, ctype, live) if ctype else []
+        missing = missing_requirements(catalog, ctype, held) if ctype else []
         if missing:
             return StatusRefusal(
                 "INVALID", f"cannot reinstate: requires active {', '.join(missing)}"
@@ -392,26 +454,170 @@ async def change_status(
         session, credential, previous=current, status=new_status, at=now, reason=reason
     )
     if action == "reinstate":
-        await _reinstate_dependents(session, catalog, credential, live, now=now, replaced=False)
+        await _restore_dependents(
+            session,
+            catalog,
+            credential,
+            held,
+            because=f"{credential.verification_code} was reinstated",
+            now=now,
+        )
     else:
-        await _suspend_dependents(session, catalog, credential, live, action=action, now=now)
+        await suspend_dependents(session, catalog, credential, held, action=action, now=now)
     await session.flush()
     return credential
 
 
-async def _suspend_dependents(
+async def allow_reissue(
+    session: AsyncSession,
+    *,
+    candidate_id: int,
+    ctype: CredentialTypeSpec,
+    catalog: CatalogSnapshot,
+    reason: str,
+    client_pk: int | None,
+    now: datetime,
+) -> list[models.Credential] | StatusRefusal:
+    """Staff allow a new credential of a type whose revocation blocks it; return what that
+    issues at once (a certification whose requirements are already held), dated from now.
+
+    The revoked credentials stay revoked; each records the allowance in its history.
+    """
+    await lock_candidate(session, candidate_id)
+    held = await credentials_of(session, candidate_id)
+    blocking = [
+        c
+        for c in held
+        if c.credential_type_id == ctype.id
+        and c.status == "REVOKED"
+        and c.reissue_allowed_at is None
+    ]
+    if not blocking:
+        return StatusRefusal(
+            "INVALID", f"no revoked {ctype.code} of this candidate blocks a new one"
+        )
+    for credential in blocking:
+        credential.reissue_allowed_at = now
+        _add_history(
+            session,
+            credential,
+            status="REVOKED",
+            at=now,
+            reason=f"a new {ctype.code} may be issued: {reason}",
+            client_pk=client_pk,
+        )
+    await session.flush()
+    return await issue_completed_certifications(
+        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MergedCredentials:
+    """What a merge did to the surviving record's credentials."""
+
+    duplicates: list[models.Credential]  # revoked: the person already held one of the type
+    held_for_review: list[models.Credential]  # suspended: one of the type had been revoked
+    issued: list[models.Credential]  # certifications the union completes
+
+
+async def revoke_merge_duplicates(
+    session: AsyncSession, *, candidate_ids: Sequence[int], client_pk: int | None, now: datetime
+) -> list[models.Credential]:
+    """Before two records (locked) become one: of two live credentials of a type the earlier
+    stays and the later is revoked as a duplicate. That revocation blocks nothing: the person
+    holds the type."""
+    live = await session.scalars(
+        select(models.Credential)
+        .where(
+            models.Credential.candidate_id.in_(candidate_ids),
+            models.Credential.status.in_(LIVE_STATUSES),
+        )
+        .order_by(models.Credential.issued_at, models.Credential.id)
+    )
+    kept: set[int] = set()
+    duplicates = []
+    for credential in live:
+        if credential.credential_type_id not in kept:
+            kept.add(credential.credential_type_id)
+            continue
+        reason = "duplicate: the merged records already held this credential"
+        previous = credential.status
+        credential.status = "REVOKED"
+        credential.reissue_allowed_at = now
+        _add_history(
+            session, credential, status="REVOKED", at=now, reason=reason, client_pk=client_pk
+        )
+        record_status_change(
+            session, credential, previous=previous, status="REVOKED", at=now, reason=reason
+        )
+        duplicates.append(credential)
+    await session.flush()
+    return duplicates
+
+
+async def settle_merged_credentials(
+    session: AsyncSession,
+    *,
+    candidate_id: int,
+    catalog: CatalogSnapshot,
+    client_pk: int | None,
+    now: datetime,
+) -> tuple[list[models.Credential], list[models.Credential]]:
+    """After a merge moved both records' credentials to ``candidate_id`` (locked): return the
+    credentials held for review and those the union earns, issued.
+
+    A merge cannot undo a revocation: a live credential of a type the other record had
+    revoked is suspended for staff to decide, and its dependents with it; a certification of
+    a blocked type is not issued.
+    """
+    held = await credentials_of(session, candidate_id)
+    blocking = {
+        c.credential_type_id: c
+        for c in held
+        if c.status == "REVOKED" and c.reissue_allowed_at is None
+    }
+    held_for_review = []
+    for credential in held:
+        revoked = blocking.get(credential.credential_type_id)
+        if revoked is None or credential.status != "ACTIVE":
+            continue
+        reason = f"held for review: {revoked.verification_code} of this type was revoked"
+        credential.status = "SUSPENDED"
+        _add_history(
+            session, credential, status="SUSPENDED", at=now, reason=reason, client_pk=client_pk
+        )
+        record_status_change(
+            session, credential, previous="ACTIVE", status="SUSPENDED", at=now, reason=reason
+        )
+        held_for_review.append(credential)
+    # Each record kept its dependents in step; the union may pair a suspended requirement
+    # from one with an active dependent from the other.
+    for credential in held:
+        if credential.status == "SUSPENDED":
+            await suspend_dependents(session, catalog, credential, held, action="suspend", now=now)
+    issued = await issue_completed_certifications(
+        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+    )
+    await session.flush()
+    return held_for_review, issued
+
+
+async def suspend_dependents(
     session: AsyncSession,
     catalog: CatalogSnapshot,
     cause: models.Credential,
-    live: list[models.Credential],
+    held: Sequence[models.Credential],
     *,
-    action: Action,
+    action: Literal["suspend", "revoke"],
     now: datetime,
 ) -> None:
+    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended or
+    revoked, naming it in their history."""
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
     what = "revoked" if action == "revoke" else "suspended"
     dependent_types = {t.id for t in dependents_of(catalog, cause.credential_type_id)}
-    for dependent in live:
+    for dependent in held:
         if dependent.credential_type_id in dependent_types and dependent.status == "ACTIVE":
             reason = (
                 f"required {cause_type.code if cause_type else 'credential'} "
@@ -432,23 +638,25 @@ async def _suspend_dependents(
             )
 
 
-async def _reinstate_dependents(
+async def _restore_dependents(
     session: AsyncSession,
     catalog: CatalogSnapshot,
     restored: models.Credential,
-    live: list[models.Credential],
+    held: Sequence[models.Credential],
     *,
+    because: str,
     now: datetime,
-    replaced: bool,
-) -> list[models.Credential]:
-    """Reinstate dependents suspended because of ``restored`` (or, when ``replaced``, because
-    of an earlier credential of the same type) once nothing they need is missing."""
+) -> None:
+    """Restore the dependents of ``restored`` (just reinstated or issued) that a requirement's
+    suspension or revocation suspended, once every requirement is held ACTIVE again. They keep
+    their issue and expiry dates; the history says why they are back. A dependent that staff
+    suspended stays suspended until staff reinstate it."""
     dependent_types = {t.id for t in dependents_of(catalog, restored.credential_type_id)}
-    candidates = [
-        c for c in live if c.credential_type_id in dependent_types and c.status == "SUSPENDED"
-    ]
-    reinstated = []
-    for dependent in candidates:
+    restored_type = catalog.credential_type_by_id(restored.credential_type_id)
+    reason = f"restored: required {restored_type.code if restored_type else 'credential'} {because}"
+    for dependent in held:
+        if dependent.credential_type_id not in dependent_types or dependent.status != "SUSPENDED":
+            continue
         last = await session.scalar(
             select(models.CredentialStatusChange)
             .where(models.CredentialStatusChange.credential_id == dependent.id)
@@ -457,20 +665,9 @@ async def _reinstate_dependents(
         )
         if last is None or last.caused_by_credential_id is None:
             continue  # suspended by staff: only staff reinstate it
-        if last.caused_by_credential_id != restored.id:
-            if not replaced:
-                continue
-            cause_type = await session.scalar(
-                select(models.Credential.credential_type_id).where(
-                    models.Credential.id == last.caused_by_credential_id
-                )
-            )
-            if cause_type != restored.credential_type_id:
-                continue
         ctype = catalog.credential_type_by_id(dependent.credential_type_id)
-        if ctype is None or missing_requirements(catalog, ctype, live):
+        if ctype is None or missing_requirements(catalog, ctype, held):
             continue
-        reason = f"requirement restored by {restored.verification_code}"
         dependent.status = "ACTIVE"
         _add_history(
             session, dependent, status="ACTIVE", at=now, reason=reason, caused_by=restored.id
@@ -484,8 +681,6 @@ async def _reinstate_dependents(
             reason=reason,
             cause=restored,
         )
-        reinstated.append(dependent)
-    return reinstated
 
 
 async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit: int = 1000) -> int:

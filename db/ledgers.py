@@ -26,7 +26,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.assessment_day import end_of_assessment_day
-from db.credentials import LIVE_STATUSES, module_certificate_types
+from db.credentials import module_certificate_types
 from db.result_items import Prepared, Problem
 
 
@@ -46,6 +46,7 @@ class Held:
     credential_type_id: int
     status: str
     issued_at: datetime
+    reissue_allowed_at: datetime | None = None
     changes: list[tuple[datetime, int, str]] = field(default_factory=list)
     expires_at: datetime | None = None
 
@@ -66,9 +67,6 @@ class Ledger:
     attempts: dict[int, list[Attempt]] = field(default_factory=lambda: defaultdict(list))
     credentials: list[Held] = field(default_factory=list)
     credential_ids: dict[int, Held] = field(default_factory=dict)
-
-    def live(self) -> list[Held]:
-        return [c for c in self.credentials if c.status in LIVE_STATUSES]
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -170,7 +168,7 @@ _ATTEMPTS = by_key(
 )
 _CREDENTIALS = by_key(
     "bigint",
-    "id, candidate_id, credential_type_id, status, issued_at, expires_at",
+    "id, candidate_id, credential_type_id, status, issued_at, expires_at, reissue_allowed_at",
     "credentials",
     "candidate_id = wanted.key",
     order="found.id",
@@ -205,7 +203,13 @@ async def read_ledgers(
             Attempt(row.taken_at, row.taken_on, row.passed)
         )
     for row in await session.execute(_CREDENTIALS, {"keys": ids}):
-        held = Held(row.credential_type_id, row.status, row.issued_at, expires_at=row.expires_at)
+        held = Held(
+            row.credential_type_id,
+            row.status,
+            row.issued_at,
+            expires_at=row.expires_at,
+            reissue_allowed_at=row.reissue_allowed_at,
+        )
         ledgers[row.candidate_id].credentials.append(held)
         ledgers[row.candidate_id].credential_ids[row.id] = held
     wanted = {

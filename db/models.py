@@ -480,9 +480,16 @@ class Credential(Base):
     expires_at: Mapped[datetime | None]
     catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
     issuing_result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_results.id"))
+    # Revocation is final: a REVOKED credential keeps its type from being issued to the person
+    # again until staff allow a new one; this is when they did (the history row of that moment
+    # says who and why). NULL: the revocation still blocks (db/credentials.py: issue_date).
+    reissue_allowed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
+        CheckConstraint(
+            "reissue_allowed_at IS NULL OR status = 'REVOKED'", name="reissue_allowed_if_revoked"
+        ),
         # Exactly once: at most one live (active or suspended) credential of a type per person.
         Index(
             "uq_credentials_live",

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
-from db.credentials import certificates_to_issue, certification_earned, expiry_of
+from db.credentials import Earned, certificates_earned, certifications_earned, expiry_of
 from db.events import EventType, record_event
 from db.ledgers import Held, Ledger, by_key, judge, read_ledgers
 from db.result_items import (
@@ -184,22 +184,35 @@ async def read_recorded(
 
 
 def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
-    """After a pass: the module's certificate, then any certification it completes."""
-    catalog, candidate_id = item.catalog, item.candidate_id
-    taken_at = item.submission.taken_at
+    """After a pass: the module's certificate, then any certification it completes (the same
+    rules as the per-candidate path, ``db/credentials.py``)."""
     planned = []
 
-    def issue(ctype: CredentialTypeSpec, issued_at: datetime, reason: str) -> None:
-        planned.append(PlannedCredential(candidate_id, ctype, catalog, issued_at, reason))
-        ledger.credentials.append(Held(ctype.id, "ACTIVE", issued_at, [(issued_at, 0, "ACTIVE")]))
+    def issue(earned: Earned) -> None:
+        at = earned.issued_at
+        planned.append(
+            PlannedCredential(item.candidate_id, earned.ctype, item.catalog, at, earned.reason)
+        )
+        ledger.credentials.append(
+            Held(
+                earned.ctype.id,
+                "ACTIVE",
+                at,
+                changes=[(at, 0, "ACTIVE")],
+                expires_at=expiry_of(earned.ctype, at),
+            )
+        )
 
-    reason = f"passed {item.module.code} (result {item.submission.external_id})"
-    for ctype in certificates_to_issue(catalog, item.module.id, ledger.live()):
-        issue(ctype, taken_at, reason)
-    for ctype in catalog.credential_types:
-        earned_at = certification_earned(catalog, ctype, ledger.live())
-        if earned_at is not None:
-            issue(ctype, earned_at, "holds every required module certificate")
+    for earned in certificates_earned(
+        item.catalog,
+        passed_module_id=item.module.id,
+        taken_at=item.submission.taken_at,
+        reason=f"passed {item.module.code} (result {item.submission.external_id})",
+        held=ledger.credentials,
+    ):
+        issue(earned)
+    for earned in certifications_earned(item.catalog, ledger.credentials):
+        issue(earned)
     return planned
 
 

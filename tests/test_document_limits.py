@@ -316,14 +316,15 @@ SHIPPED_PRICES = {
     "README.md block 1#0": 9,
     "README.md block 2#0": 17,
     "README.md block 3#0": 33,
-    "README.md block 4#0": 121,
-    "README.md block 6#0": 27,
-    "README.md block 6#1": 22,
-    "README.md block 6#2": 22,
-    "README.md block 6#3": 19,
-    "README.md block 7#0": 71,
-    "README.md block 8#0": 3901,
-    "README.md block 9#0": 17,
+    "README.md block 4#0": 20,
+    "README.md block 5#0": 121,
+    "README.md block 7#0": 27,
+    "README.md block 7#1": 22,
+    "README.md block 7#2": 22,
+    "README.md block 7#3": 19,
+    "README.md block 8#0": 71,
+    "README.md block 9#0": 3901,
+    "README.md block 10#0": 17,
 }
 
 

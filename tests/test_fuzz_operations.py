@@ -48,6 +48,7 @@ MUTATIONS = (
     "suspendCredential",
     "reinstateCredential",
     "revokeCredential",
+    "allowCredentialReissue",
     "createCohort",
     "addCohortMembers",
     "removeCohortMembers",

@@ -27,7 +27,6 @@ from db import models
 from db.access import candidates_visible_to
 from db.candidates import merge_candidates as merge_records
 from db.candidates import register_candidate as register
-from db.credentials import issue_completed_certifications, live_credentials
 from db.names import is_matchable
 
 NAME_LIMIT = 200
@@ -231,23 +230,17 @@ async def merge_candidates(info: Info, input: MergeCandidatesInput) -> MergeCand
                         UserError(code="NOT_FOUND", field=[field], message="no such candidate")
                     ],
                 )
-        await merge_records(
+        settled = await merge_records(
             session,
             surviving_id=surviving,
             merged_id=merged,
             reason=input.reason,
+            catalog=catalog,
             client_pk=principal.client_pk,
             now=now,
         )
-        issued = await issue_completed_certifications(
-            session,
-            candidate_id=surviving,
-            catalog=catalog,
-            live=await live_credentials(session, surviving),
-            issuing_result_id=None,
-        )
     return MergeCandidatesPayload(
         candidate=await info.context.loaders.candidate.load(surviving),
-        credentials_issued=[Credential.from_model(c, now=now) for c in issued],
+        credentials_issued=[Credential.from_model(c, now=now) for c in settled.issued],
         user_errors=[],
     )

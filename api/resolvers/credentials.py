@@ -12,12 +12,17 @@ from api.resolvers.candidates import require_candidate_reader
 from api.schema.catalog import CredentialType
 from api.schema.node import parse_global_id
 from api.schema.records import AssessmentResult, Credential
-from api.schema.registry_inputs import CredentialActionInput, CredentialPayload
+from api.schema.registry_inputs import (
+    AllowCredentialReissueInput,
+    AllowCredentialReissuePayload,
+    CredentialActionInput,
+    CredentialPayload,
+)
 from api.schema.user_error import UserError
 from api.schema.verification import CredentialVerification
 from db import models
 from db.catalog import CatalogSnapshot
-from db.credentials import Action, StatusRefusal, change_status
+from db.credentials import Action, StatusRefusal, allow_reissue, change_status
 from db.disclosures import Disclosed
 from db.verification import verify_credential
 
@@ -124,6 +129,71 @@ async def reinstate_credential(info: Info, input: CredentialActionInput) -> Cred
 
 async def revoke_credential(info: Info, input: CredentialActionInput) -> CredentialPayload:
     return await _act(info, input, "revoke")
+
+
+async def allow_credential_reissue(
+    info: Info, input: AllowCredentialReissueInput
+) -> AllowCredentialReissuePayload:
+    principal = info.context.require_principal()
+    candidate_pk = parse_global_id(input.candidate_id, "Candidate")
+    catalog = await info.context.catalog_today()
+    ctype = catalog.credential_type_by_code(input.credential_type_code.strip().upper())
+    errors = []
+    if candidate_pk is None:
+        errors.append(
+            UserError(code="INVALID", field=["candidateId"], message="not a Candidate ID")
+        )
+    if ctype is None:
+        errors.append(
+            UserError(
+                code="NOT_FOUND",
+                field=["credentialTypeCode"],
+                message=f"no credential type {input.credential_type_code!r}",
+            )
+        )
+    if not input.reason.strip():
+        errors.append(UserError(code="INVALID", field=["reason"], message="give a reason"))
+    if errors or candidate_pk is None or ctype is None:
+        return AllowCredentialReissuePayload(
+            candidate=None, credentials_issued=[], user_errors=errors
+        )
+    now = datetime.now(UTC)
+    async with info.context.sessionmaker.begin() as session:
+        record = (
+            await session.execute(
+                select(models.Candidate.merged_into_id).where(models.Candidate.id == candidate_pk)
+            )
+        ).one_or_none()
+        if record is None or record.merged_into_id is not None:
+            return AllowCredentialReissuePayload(
+                candidate=None,
+                credentials_issued=[],
+                user_errors=[
+                    UserError(code="NOT_FOUND", field=["candidateId"], message="no such candidate")
+                ],
+            )
+        issued = await allow_reissue(
+            session,
+            candidate_id=candidate_pk,
+            ctype=ctype,
+            catalog=catalog,
+            reason=input.reason.strip(),
+            client_pk=principal.client_pk,
+            now=now,
+        )
+    if isinstance(issued, StatusRefusal):
+        return AllowCredentialReissuePayload(
+            candidate=None,
+            credentials_issued=[],
+            user_errors=[
+                UserError(code=issued.code, field=["credentialTypeCode"], message=issued.message)
+            ],
+        )
+    return AllowCredentialReissuePayload(
+        candidate=await info.context.loaders.candidate.load(candidate_pk),
+        credentials_issued=[Credential.from_model(c, now=now) for c in issued],
+        user_errors=[],
+    )
 
 
 async def credential_node(info: Info, pk: int) -> Credential | None:

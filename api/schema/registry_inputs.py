@@ -128,6 +128,28 @@ class CredentialPayload:
 
 
 @strawberry.input
+class AllowCredentialReissueInput:
+    candidate_id: strawberry.ID
+    credential_type_code: str = strawberry.field(
+        description="The revoked credential's type: CPT, CPT_SAFETY, CLA, CLT..."
+    )
+    reason: str
+
+
+@strawberry.type
+class AllowCredentialReissuePayload:
+    candidate: Candidate | None
+    credentials_issued: list[Credential] = strawberry.field(
+        description=(
+            "Issued at once, dated now: a certification whose every requirement the candidate "
+            "already holds (CPT with its four core certificates). A certificate needs a new "
+            "passing result."
+        )
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.input
 class MergeCandidatesInput:
     surviving_candidate_id: strawberry.ID
     merged_candidate_id: strawberry.ID

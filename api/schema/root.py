@@ -57,6 +57,7 @@ from api.schema.organization import (
 )
 from api.schema.records import AssessmentResult, Candidate, CandidateConnection, Credential
 from api.schema.registry_inputs import (
+    AllowCredentialReissuePayload,
     CreateShareCodePayload,
     CredentialPayload,
     MergeCandidatesPayload,
@@ -232,7 +233,20 @@ class Mutation:
     revoke_credential: CredentialPayload = strawberry.mutation(
         resolver=credentials.revoke_credential,
         extensions=requires(Scope.REGISTRY_ADMIN),
-        description="Revokes a credential for good. Needs registry:admin.",
+        description=(
+            "Revokes a credential for good: no credential of its type is issued to the "
+            "candidate again, by any result or merge, until staff allow it "
+            "(allowCredentialReissue). Needs registry:admin."
+        ),
+    )
+    allow_credential_reissue: AllowCredentialReissuePayload = strawberry.mutation(
+        resolver=credentials.allow_credential_reissue,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Allows a new credential of a type whose revocation blocks it for this candidate; "
+            "recorded with the reason in the revoked credential's history. The new one dates "
+            "from now at the earliest. Needs registry:admin."
+        ),
     )
     create_cohort: CohortPayload = strawberry.mutation(
         resolver=cohorts.create_cohort_mutation,

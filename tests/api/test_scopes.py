@@ -115,6 +115,13 @@ PROTECTED = [
         for name in ("suspendCredential", "reinstateCredential", "revokeCredential")
     ),
     Field(
+        "allowCredentialReissue",
+        'mutation { allowCredentialReissue(input: {candidateId: "x", credentialTypeCode: "CPT",'
+        ' reason: "r"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
+    ),
+    Field(
         "authorizeCenter",
         'mutation { authorizeCenter(input: {siteCode: "x", name: "n", kind: "OTHER",'
         ' programCodes: [], authorizedFrom: "2026-01-01"}) { userErrors { code } } }',

@@ -15,12 +15,12 @@ from db.catalog import CatalogSnapshot
 from db.credentials import (
     Action,
     StatusRefusal,
+    allow_reissue,
     change_status,
     effective_status,
     expire_due_credentials,
-    issue_completed_certifications,
-    live_credentials,
 )
+from db.results import Recording
 from tests.support.registry import NOW, School, day, make_school
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]
@@ -66,9 +66,32 @@ async def act(
         )
 
 
+async def allow(
+    school: School, candidate_id: int, type_code: str, reason: str = "appeal upheld"
+) -> list[models.Credential] | StatusRefusal:
+    snapshot = await catalog(school)
+    ctype = snapshot.credential_type_by_code(type_code)
+    assert ctype is not None
+    async with school.sessionmaker.begin() as session:
+        return await allow_reissue(
+            session,
+            candidate_id=candidate_id,
+            ctype=ctype,
+            catalog=snapshot,
+            reason=reason,
+            client_pk=None,
+            now=NOW,
+        )
+
+
 async def statuses(school: School, *credentials: models.Credential) -> list[str]:
     async with school.sessionmaker() as session:
         return [(await session.get_one(models.Credential, c.id)).status for c in credentials]
+
+
+async def all_credentials(school: School) -> list[models.Credential]:
+    async with school.sessionmaker() as session:
+        return list(await session.scalars(select(models.Credential)))
 
 
 async def history(school: School, credential: models.Credential) -> list[tuple[str, str | None]]:
@@ -99,7 +122,9 @@ async def test_suspend_reinstate_revoke_with_history(school: School) -> None:
     ]
 
 
-async def test_revoking_a_core_certificate_suspends_cpt_until_replaced(school: School) -> None:
+async def test_revoking_a_core_certificate_suspends_cpt_until_a_replacement_restores_it(
+    school: School,
+) -> None:
     issued = await earn_cpt(school, "S-1")
     safety, cpt = issued["CPT_SAFETY"], issued["CPT"]
     await act(school, safety, "revoke", "answer sheet irregularity")
@@ -109,12 +134,25 @@ async def test_revoking_a_core_certificate_suspends_cpt_until_replaced(school: S
     # Staff cannot put CPT back while a requirement is missing.
     refused = await act(school, cpt, "reinstate")
     assert refused == StatusRefusal("INVALID", "cannot reinstate: requires active CPT_SAFETY")
-    # Passing Safety again issues a new certificate, and CPT comes back with it.
-    retake = await school.post("S-1-SAFETY-2", "S-1", "SAFETY", "2026-04-01", percent="88")
-    assert retake.status == "CREATED"
-    new_safety = retake.credentials_issued[0]
-    assert [c.id for c in retake.credentials_issued] == [new_safety.id, cpt.id]
-    assert await statuses(school, new_safety, cpt) == ["ACTIVE", "ACTIVE"]
+    # Revocation is final: passing Safety again issues nothing until staff allow a new one.
+    blocked = await school.post("S-1-SAFETY-2", "S-1", "SAFETY", "2026-04-01", percent="88")
+    assert (blocked.status, blocked.credentials_issued) == ("CREATED", [])
+    assert await allow(school, safety.candidate_id, "CPT_SAFETY") == []
+    # The next pass issues the new certificate; CPT is restored with it, not issued again.
+    retake = await school.post(
+        "S-1-SAFETY-3", "S-1", "SAFETY", "2026-06-15", percent="88", now=day("2026-06-15")
+    )
+    [new_safety] = retake.credentials_issued
+    assert new_safety.issued_at == day("2026-06-15")
+    assert await statuses(school, safety, new_safety, cpt) == ["REVOKED", "ACTIVE", "ACTIVE"]
+    async with school.sessionmaker() as session:
+        restored = await session.get_one(models.Credential, cpt.id)
+    assert (restored.issued_at, restored.expires_at) == (cpt.issued_at, cpt.expires_at)
+    assert (await history(school, cpt))[-1] == (
+        "ACTIVE",
+        f"restored: required CPT_SAFETY {new_safety.verification_code} was issued for result "
+        "S-1-SAFETY-3",
+    )
 
 
 async def test_suspending_a_core_certificate_suspends_cpt_and_reinstating_restores_it(
@@ -126,6 +164,75 @@ async def test_suspending_a_core_certificate_suspends_cpt_and_reinstating_restor
     assert await statuses(school, quality, cpt, safety) == ["SUSPENDED", "SUSPENDED", "ACTIVE"]
     await act(school, quality, "reinstate")
     assert await statuses(school, quality, cpt) == ["ACTIVE", "ACTIVE"]
+
+
+@pytest.mark.parametrize("first", ["CPT_SAFETY", "CPT_QUALITY"])
+async def test_cpt_comes_back_only_once_every_suspended_certificate_is_reinstated(
+    school: School, first: str
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    cpt = issued["CPT"]
+    await act(school, issued["CPT_SAFETY"], "suspend")
+    await act(school, issued["CPT_QUALITY"], "suspend")
+    second = "CPT_QUALITY" if first == "CPT_SAFETY" else "CPT_SAFETY"
+    await act(school, issued[first], "reinstate")
+    assert await statuses(school, issued[first], issued[second], cpt) == [
+        "ACTIVE",
+        "SUSPENDED",
+        "SUSPENDED",
+    ]
+    refused = await act(school, cpt, "reinstate")
+    assert refused == StatusRefusal("INVALID", f"cannot reinstate: requires active {second}")
+    await act(school, issued[second], "reinstate")
+    assert await statuses(school, cpt) == ["ACTIVE"]
+    assert (await history(school, cpt))[-1] == (
+        "ACTIVE",
+        f"restored: required {second} {issued[second].verification_code} was reinstated",
+    )
+
+
+async def test_a_replacement_certificate_does_not_restore_cpt_while_another_is_suspended(
+    school: School,
+) -> None:
+    issued = await earn_cpt(school, "S-1")
+    safety, quality, cpt = issued["CPT_SAFETY"], issued["CPT_QUALITY"], issued["CPT"]
+    await act(school, safety, "revoke")
+    await act(school, quality, "suspend")
+    assert await allow(school, safety.candidate_id, "CPT_SAFETY") == []
+    retake = await school.post(
+        "S-1-SAFETY-2", "S-1", "SAFETY", "2026-06-15", percent="88", now=day("2026-06-15")
+    )
+    assert len(retake.credentials_issued) == 1
+    assert await statuses(school, cpt) == ["SUSPENDED"]
+    await act(school, quality, "reinstate")
+    assert await statuses(school, cpt) == ["ACTIVE"]
+
+
+@pytest.mark.usefixtures("logistics_catalog")
+async def test_clt_follows_cla_its_prerequisite(school: School) -> None:
+    await school.register("S-1")
+    [cla] = (
+        await school.post("S-1-CLA", "S-1", "CLA", "2026-02-01", percent="90")
+    ).credentials_issued
+    [clt] = (
+        await school.post("S-1-CLT", "S-1", "CLT", "2026-02-02", percent="90")
+    ).credentials_issued
+    credentials = {c.id: c for c in await all_credentials(school)}
+    cla_row, clt_row = credentials[cla.id], credentials[clt.id]
+    await act(school, cla_row, "suspend")
+    assert await statuses(school, cla_row, clt_row) == ["SUSPENDED", "SUSPENDED"]
+    refused = await act(school, clt_row, "reinstate")
+    assert refused == StatusRefusal("INVALID", "cannot reinstate: requires active CLA")
+    await act(school, cla_row, "reinstate")
+    assert await statuses(school, clt_row) == ["ACTIVE"]
+    # Revoked, then re-earned once staff allow it: CLT is restored with the new CLA.
+    await act(school, cla_row, "revoke")
+    assert await allow(school, cla_row.candidate_id, "CLA") == []
+    again = await school.post(
+        "S-1-CLA-2", "S-1", "CLA", "2026-06-15", percent="90", now=day("2026-06-15")
+    )
+    assert len(again.credentials_issued) == 1
+    assert await statuses(school, clt_row) == ["ACTIVE"]
 
 
 async def test_cpt_suspended_by_staff_stays_suspended_when_a_module_is_reinstated(
@@ -141,13 +248,15 @@ async def test_cpt_suspended_by_staff_stays_suspended_when_a_module_is_reinstate
 async def test_expiry_reads_at_once_and_is_recorded_by_the_job(school: School) -> None:
     cpt = (await earn_cpt(school, "S-1"))["CPT"]
     assert cpt.expires_at == day("2031-02-04")
-    after = cpt.expires_at + timedelta(seconds=1)
-    assert effective_status(cpt, NOW) == "ACTIVE"
-    assert effective_status(cpt, after) == "EXPIRED"
+    due = cpt.expires_at
+    assert effective_status(cpt, due - timedelta(microseconds=1)) == "ACTIVE"
+    assert effective_status(cpt, due) == "EXPIRED"
     async with school.sessionmaker.begin() as session:
-        assert await expire_due_credentials(session, now=after) == 1
+        assert await expire_due_credentials(session, now=due - timedelta(microseconds=1)) == 0
     async with school.sessionmaker.begin() as session:
-        assert await expire_due_credentials(session, now=after) == 0
+        assert await expire_due_credentials(session, now=due) == 1
+    async with school.sessionmaker.begin() as session:
+        assert await expire_due_credentials(session, now=due + timedelta(days=1)) == 0
     assert (await history(school, cpt))[-1] == ("EXPIRED", "validity period ended")
 
 
@@ -159,24 +268,17 @@ async def test_merging_two_records_keeps_everything_and_completes_cpt(school: Sc
     for n, module in enumerate(["SAFETY", "PRODUCTION", "MAINTENANCE"]):
         await school.post(f"B-{module}", "B-1", module, f"2026-02-1{n + 1}", percent="90")
     async with school.sessionmaker.begin() as session:
-        duplicates = await merge_candidates(
+        settled = await merge_candidates(
             session,
             surviving_id=first,
             merged_id=second,
             reason="same person",
+            catalog=await catalog(school),
             client_pk=None,
             now=NOW,
         )
-        live = await live_credentials(session, first)
-        completed = await issue_completed_certifications(
-            session,
-            candidate_id=first,
-            catalog=await catalog(school),
-            live=live,
-            issuing_result_id=None,
-        )
-    assert len(duplicates) == 1  # B's later Safety certificate
-    assert len(completed) == 1  # the union holds all four core certificates
+    assert len(settled.duplicates) == 1  # B's later Safety certificate
+    assert len(settled.issued) == 1  # the union holds all four core certificates
     async with school.sessionmaker() as session:
         attempts = await session.execute(
             select(models.AssessmentResult.external_id, models.AssessmentResult.attempt_number)
@@ -200,9 +302,9 @@ async def test_merging_two_records_keeps_everything_and_completes_cpt(school: Sc
 
 @pytest.mark.parametrize("round_", range(8))
 async def test_parallel_results_issue_cpt_exactly_once(
-    sessionmaker: async_sessionmaker[AsyncSession], round_: int
+    sessionmaker: async_sessionmaker[AsyncSession], recording: Recording, round_: int
 ) -> None:
-    school = await make_school(sessionmaker)
+    school = await make_school(sessionmaker, recording=recording)
     await school.register("S-1")
     # The four core passes arrive at once, each on its own connection and transaction.
     outcomes = await asyncio.gather(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.resolvers import events as events_resolvers
 from db import models
 from db.candidates import merge_candidates, register_candidate
+from db.catalog import CatalogStore
 from db.credentials import expire_due_credentials
 from db.events import Audience, read_changes
 from tests.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary
@@ -289,6 +290,7 @@ async def test_expiry_and_merges_are_changes_too(
             surviving_id=ids[first["registryNumber"]],
             merged_id=ids[second["registryNumber"]],
             reason="same person",
+            catalog=await CatalogStore(sessionmaker).on(NOW.date()),  # type: ignore[arg-type]
             client_pk=None,
             now=NOW,
         )
