@@ -41,8 +41,8 @@ from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
 from db.catalog import CatalogStore
-from db.engine import PoolOptions, create_engine, create_sessionmaker
 from db.geocode import warm_up as warm_up_zip_codes
+from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 
 READINESS_TIMEOUT_SECONDS = 2.0
 

@@ -33,7 +33,7 @@ from api.schema.node import from_global_id
 from auth.principal import Principal
 from db.audit import AuditEntry, record_audit
 from db.disclosures import Disclosed
-from db.driver import RequestConnection
+from db.platform.driver import RequestConnection
 
 logger = logging.getLogger("mssc.audit")
 

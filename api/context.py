@@ -18,7 +18,7 @@ from api.settings import Settings
 from auth.principal import Principal
 from auth.service import AuthService
 from db.catalog import CatalogSnapshot, CatalogStore
-from db.driver import RequestConnection
+from db.platform.driver import RequestConnection
 
 
 @dataclass(slots=True)

@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Route
 
 from api.context import Resources, today
 from auth.verifiable import signed_status_list
-from db.identifiers import parse_key
 from db.open_badges import Urls, achievement, issuer_profile
+from db.platform.identifiers import parse_key
 
 STATUS_LIST_MAX_AGE = 60
 DOCUMENT_MAX_AGE = 3600
@@ -95,6 +95,7 @@ def credential_routes() -> list[BaseRoute]:
         Route("/credentials/issuer", issuer, methods=["GET"]),
         Route("/credentials/jwks.json", jwks, methods=["GET"]),
         Route("/credentials/achievements/{code}", achievement_document, methods=["GET"]),
-        # Not Starlette's ``:int``, which takes any number of digits: see db/identifiers.py.
+        # Not Starlette's ``:int``, which takes any number of digits: see
+        # db/platform/identifiers.py.
         Route("/credentials/status/{list_id}/{purpose}", status_list, methods=["GET"]),
     ]

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from db.engine import is_transient
+from db.platform.engine import is_transient
 
 logger = logging.getLogger("mssc.errors")
 

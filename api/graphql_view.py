@@ -31,7 +31,7 @@ from api.limits.rate import RateLimiter
 from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.settings import Settings
 from auth.ratelimit import address_group
-from db.driver import RequestConnection
+from db.platform.driver import RequestConnection
 
 
 class GraphQLView(GraphQL[Context, None]):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from db import idempotency
+from db.platform import idempotency
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.background import LoopHealth, supervise
 from db.credentials import expire_due_credentials
-from db.idempotency import purge_expired
+from db.platform.idempotency import purge_expired
 
 logger = logging.getLogger("mssc.maintenance")
 

@@ -27,7 +27,7 @@ from api.errors import (
     unavailable_extensions,
 )
 from api.http_guards import TrackedSend
-from db.engine import is_transient
+from db.platform.engine import is_transient
 
 logger = logging.getLogger("mssc.errors")
 

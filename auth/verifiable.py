@@ -26,8 +26,8 @@ from auth.credential_keys import CredentialKeys
 from auth.keys import SIGNING_ALGORITHM, public_jwk
 from db import models
 from db.catalog import CatalogStore
-from db.identifiers import parse_key
 from db.open_badges import Urls, clr_credential, open_badge_credential, status_list_credential
+from db.platform.identifiers import parse_key
 from db.status_lists import (
     PURPOSES,
     bit_at,

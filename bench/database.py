@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from api.settings import normalize_database_url
-from db.bootstrap import prepare_database
-from db.embedded import EmbeddedPostgres
-from db.engine import create_engine
+from db.platform.bootstrap import prepare_database
+from db.platform.embedded import EmbeddedPostgres
+from db.platform.engine import create_engine
 
 
 @contextlib.contextmanager

@@ -29,8 +29,8 @@ from bench.generate import generate_registry
 from bench.locator import load_centers
 from bench.output import Figure, Output, percentile
 from bench.server import GraphQL, api_server, new_client
-from db.bootstrap import prepare_database
-from db.engine import create_engine
+from db.platform.bootstrap import prepare_database
+from db.platform.engine import create_engine
 
 QUERY = (Path(__file__).parent.parent / "docs" / "queries" / "diagnostic.graphql").read_text()
 WARM_UP = 2

@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from bench.database import run_on_fresh_database
 from db import events as change_events
-from db.bootstrap import prepare_database
 from db.candidates import register_candidate
 from db.catalog import CatalogStore
-from db.engine import PoolOptions, create_engine, create_sessionmaker
+from db.platform.bootstrap import prepare_database
+from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 from db.results import Poster, ResultSubmission, post_result
 from tests.support.registry import add_center, add_organization
 

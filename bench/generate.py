@@ -50,14 +50,14 @@ from bench.database import run_on_fresh_database
 from bench.output import Figure, Output
 from db import models
 from db.assessment_day import assessment_day
-from db.bootstrap import prepare_database
-from db.bulk import insert_rows
 from db.catalog import CatalogSnapshot, ModuleSpec, read_snapshot
 from db.codes import ALPHABET, CHECK_ALPHABET, REGISTRY_NUMBER_LENGTH, VERIFICATION_CODE_LENGTH
 from db.credentials import add_years
 from db.demo.places import zip_places
-from db.engine import create_engine, create_sessionmaker
 from db.names import name_key
+from db.platform.bootstrap import prepare_database
+from db.platform.bulk import insert_rows
+from db.platform.engine import create_engine, create_sessionmaker
 from db.results import ResultSubmission
 from db.scores import Score
 

@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.database import run_on_fresh_database
 from bench.output import Figure, Output, percentile
 from db import models
-from db.bootstrap import prepare_database
-from db.bulk import insert_rows
 from db.demo.places import zip_places
-from db.engine import create_engine, create_sessionmaker
 from db.locator import CenterSearch, Keyset, count_statement, find_centers, page_statement
+from db.platform.bootstrap import prepare_database
+from db.platform.bulk import insert_rows
+from db.platform.engine import create_engine, create_sessionmaker
 
 PAGE = 20
 

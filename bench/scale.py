@@ -33,8 +33,8 @@ from bench.database import fresh_database
 from bench.generate import generate_registry
 from bench.output import Figure, Output, percentile
 from bench.server import GraphQL, api_server, new_client
-from db.bootstrap import prepare_database
-from db.engine import create_engine
+from db.platform.bootstrap import prepare_database
+from db.platform.engine import create_engine
 
 VERIFY = (
     "query($code: String!, $name: String!) { verifyCredential(verificationCode: $code, "

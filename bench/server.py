@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.clients import create_client
 from auth.scopes import TYPICAL_SCOPES
-from db.engine import create_sessionmaker
+from db.platform.engine import create_sessionmaker
 
 
 def free_port() -> int:

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bench.database import run_on_fresh_database
 from bench.locator import load_centers
 from db import models, stats
-from db.bootstrap import prepare_database
 from db.catalog import read_snapshot
 from db.credentials import module_certificate_types
-from db.engine import create_engine, create_sessionmaker
+from db.platform.bootstrap import prepare_database
+from db.platform.engine import create_engine, create_sessionmaker
 
 
 async def load_registry(engine: AsyncEngine, *, people: int, results: int, day: date) -> None:

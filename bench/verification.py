@@ -44,7 +44,7 @@ from auth import clients
 from bench.database import migrated_database, settle
 from bench.server import api_server, fetch_token, free_port, running
 from db.candidates import register_candidate
-from db.engine import create_engine, create_sessionmaker
+from db.platform.engine import create_engine, create_sessionmaker
 from tests.support.registry import add_center
 
 SECTION = "verification"

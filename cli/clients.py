@@ -15,7 +15,7 @@ from auth import clients, keys
 from auth.clients import ClientError, ClientSummary
 from cli.database import bootstrap, database_for, run_with_engine
 from cli.failures import CliFailure, fail
-from db.engine import create_sessionmaker
+from db.platform.engine import create_sessionmaker
 
 T = TypeVar("T")
 

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
 from cli.failures import CliFailure, database_failure
-from db.bootstrap import prepare_database
 from db.catalog_document import CatalogFileError
-from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
-from db.engine import create_engine
+from db.platform.bootstrap import prepare_database
+from db.platform.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+from db.platform.engine import create_engine
 
 T = TypeVar("T")
 

@@ -105,7 +105,7 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
     from db.catalog import load_catalog
     from db.catalog_document import CatalogFileError, read_catalog_file
-    from db.engine import create_sessionmaker
+    from db.platform.engine import create_sessionmaker
 
     try:
         document = read_catalog_file(Path(args.file))
@@ -145,7 +145,7 @@ def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
 def run_maintenance(args: argparse.Namespace, settings: Settings) -> None:
     from api.background import LoopHealth
     from api.maintenance import run_once
-    from db.engine import create_sessionmaker
+    from db.platform.engine import create_sessionmaker
 
     health = LoopHealth("maintenance")
     with database_for(settings) as settings:

@@ -17,7 +17,7 @@ from api.settings import Settings
 from api.webhook_http import WebhookSender
 from api.webhook_worker import WebhookWorker
 from cli.database import bootstrap, database_for, run_with_engine
-from db.engine import create_sessionmaker
+from db.platform.engine import create_sessionmaker
 
 
 async def run_worker(engine: AsyncEngine, settings: Settings) -> None:

@@ -57,7 +57,7 @@ async def record_audit(
 ) -> None:
     """Appends ``entries`` and, in the same statement, the disclosure-log rows of ``disclosed``.
 
-    On the asyncpg connection itself (``db.engine.driver_connection``), outside any
+    On the asyncpg connection itself (``db.platform.engine.driver_connection``), outside any
     transaction: one statement, committed by itself, so the rows stay whatever the request
     does next.
     """

@@ -5,9 +5,9 @@ same, and costs the same work, so the endpoint is no oracle for codes or names.
 
 Verification is the registry's hottest read: one Core statement returning one plain row, no
 ORM entities, no transaction. It is compiled once to PostgreSQL's text and run on the asyncpg
-connection of a pooled one (``db.engine.driver_connection``), without SQLAlchemy's execution
-layer, which for a one-row lookup costs as much CPU as the rest of the request's database work
-(``bench/verification_profile.py`` shows it).
+connection of a pooled one (``db.platform.engine.driver_connection``), without SQLAlchemy's
+execution layer, which for a one-row lookup costs as much CPU as the rest of the request's database
+work (``bench/verification_profile.py`` shows it).
 """
 
 from __future__ import annotations

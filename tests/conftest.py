@@ -22,9 +22,9 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.settings import AuthLimits, RateLimits, Settings, normalize_database_url
 from db.base import Base
-from db.bootstrap import prepare_database
-from db.embedded import EmbeddedPostgres
-from db.engine import create_engine, create_sessionmaker
+from db.platform.bootstrap import prepare_database
+from db.platform.embedded import EmbeddedPostgres
+from db.platform.engine import create_engine, create_sessionmaker
 from tests.support.auth import MakeCaller, caller_factory
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.settings import Settings, SettingsError
 from db import models
-from db.engine import create_engine, create_sessionmaker
+from db.platform.engine import create_engine, create_sessionmaker
 from tests.support.apps import eventually, live_server, started
 from tests.support.auth import MakeCaller
 from tests.support.bulk_posts import (
@@ -165,7 +165,7 @@ async def test_while_the_database_is_down_a_verification_answers_a_retryable_503
     server: ServeProcess,
     own_sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """The verification runs on the driver connection under the pool (db/driver.py), not
+    """The verification runs on the driver connection under the pool (db/platform/driver.py), not
     through SQLAlchemy's execution layer: its failures must be told apart the same way."""
     token = await fetch_token(server.url, await add_staff(own_sessionmaker))
     query = {

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import Base
-from db.engine import create_engine
-from db.migrate import downgrade, upgrade
+from db.platform.engine import create_engine
+from db.platform.migrate import downgrade, upgrade
 from tests.support.databases import create_database, drop_database, with_database
 
 

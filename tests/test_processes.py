@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.engine import create_engine, create_sessionmaker
+from db.platform.engine import create_engine, create_sessionmaker
 from tests.support.apps import eventually
 from tests.support.bulk_posts import (
     CORE,

@@ -41,7 +41,7 @@ from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
 from db.cohorts import Owner, cohorts_of
-from db.driver import RequestConnection
+from db.platform.driver import RequestConnection
 
 MAX_BODY_BYTES = 256 * 1024
 _STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "BAD_USER_INPUT": 400}

@@ -18,8 +18,8 @@ from api.schema.centers import GeoPointInput
 from api.schema.opaque import decode_opaque, encode_opaque
 from db.catalog import CatalogSnapshot
 from db.geocode import ZipCodeError, locate_zip
-from db.identifiers import parse_key
 from db.locator import MAX_RADIUS_KM, CenterSearch, Keyset
+from db.platform.identifiers import parse_key
 
 DEFAULT_RADIUS_KM = 80.0
 DEFAULT_PAGE_SIZE = 20

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from api.schema.opaque import decode_opaque, encode_opaque
-from db.identifiers import is_key
+from db.platform.identifiers import is_key
 
 
 def encode_cursor(*values: object) -> str:

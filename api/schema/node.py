@@ -16,7 +16,7 @@ import re
 import strawberry
 
 from api.schema.opaque import decode_opaque, encode_opaque
-from db.identifiers import parse_key
+from db.platform.identifiers import parse_key
 
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
 

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.bulk import insert_rows
 from db.demo.network import NetworkPlan
+from db.platform.bulk import insert_rows
 
 
 class DemoConflict(RuntimeError):

@@ -150,7 +150,7 @@ async def test_a_thousand_candidates_cost_the_statements_of_three(
         large = await api.data(SCALED, {"ids": ids})
     # Entitlement, standings, certified counts, activity aggregates, the disclosure log; then
     # one locator statement per plan item (4) and the instructors of every center listed. (The
-    # request's audit row goes below SQLAlchemy's statement events: db/driver.py.)
+    # request's audit row goes below SQLAlchemy's statement events: db/platform/driver.py.)
     assert len(few) == len(many) == 10, many
     report = large["diagnostic"]
     assert len(report["candidates"]) == 1_000

@@ -372,7 +372,7 @@ async def test_reading_a_candidate_with_100_results_costs_constant_statements(
     # The page of candidates, then one statement per relationship, whatever the counts:
     # credentials, their history, results pages, results totals, activity scores, centers, and
     # each result's candidate. (The request's one audit row goes below SQLAlchemy's statement
-    # events: db/driver.py.)
+    # events: db/platform/driver.py.)
     assert len(sent) == 8, sent
 
 

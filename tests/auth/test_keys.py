@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 from api.settings import Settings
 from auth.keys import KeyConfigError, generate_private_jwks, parse_configured_keys
 from db import models
-from db.bootstrap import prepare_database
-from db.engine import create_engine
+from db.platform.bootstrap import prepare_database
+from db.platform.engine import create_engine
 from tests.support.apps import another_process, eventually
 from tests.support.auth import MakeCaller, fetch_token
 from tests.support.cli import run_cli

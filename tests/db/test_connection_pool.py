@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine
+from db.platform.engine import create_engine
 
 
 async def _select_one(engine: AsyncEngine) -> int | None:

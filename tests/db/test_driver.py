@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.driver import RequestConnection
-from db.engine import PoolOptions, create_engine
+from db.platform.driver import RequestConnection
+from db.platform.engine import PoolOptions, create_engine
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import PoolOptions, create_engine, is_transient
+from db.platform.engine import PoolOptions, create_engine, is_transient
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.catalog import CatalogStore
-from db.engine import PoolOptions, create_engine, create_sessionmaker
+from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 from tests.support.registry import School, make_school
 
 

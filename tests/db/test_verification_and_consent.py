@@ -16,7 +16,7 @@ from db.consent import (
     redeem_share_code,
     withdraw_grant,
 )
-from db.driver import driver_connection
+from db.platform.driver import driver_connection
 from db.verification import verify_credential
 from tests.support.registry import NOW, School, add_organization, make_school
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auth import clients
 from auth.scopes import TYPICAL_SCOPES
 from bench.server import free_port
-from db.embedded import EmbeddedPostgres
+from db.platform.embedded import EmbeddedPostgres
 from tests.support.registry import add_center
 
 ROOT = Path(__file__).parent.parent.parent

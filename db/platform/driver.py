@@ -25,7 +25,7 @@ class RequestConnection:
     returned when the request ends (``async with``).
 
     One checkout a request rather than one a statement: the pool serves waiters in turn
-    (``db/pool.py``), so under load every checkout is a wait in line.
+    (``db/platform/pool.py``), so under load every checkout is a wait in line.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:

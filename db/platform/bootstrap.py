@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.catalog import load_catalog
 from db.catalog_document import read_catalog_file, reference_catalog_files
-from db.engine import create_sessionmaker
-from db.migrate import upgrade
+from db.platform.engine import create_sessionmaker
+from db.platform.migrate import upgrade
 
 
 async def prepare_database(engine: AsyncEngine, catalog_files: list[Path] | None = None) -> None:

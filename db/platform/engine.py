@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from db.pool import FirstComeFirstServedPool
+from db.platform.pool import FirstComeFirstServedPool
 
 
 @dataclass(frozen=True, slots=True)
