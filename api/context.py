@@ -17,7 +17,7 @@ from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.principal import Principal
 from auth.service import AuthService
-from db.catalog import CatalogSnapshot, CatalogStore
+from db.catalog.versions import CatalogSnapshot, CatalogStore
 from db.platform.driver import RequestConnection
 
 

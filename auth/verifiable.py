@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from auth.credential_keys import CredentialKeys
 from auth.keys import SIGNING_ALGORITHM, public_jwk
 from db import models
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.open_badges import Urls, clr_credential, open_badge_credential, status_list_credential
 from db.platform.identifiers import parse_key
 from db.status_lists import (

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from bench.database import run_on_fresh_database
 from db import events as change_events
 from db.candidates import register_candidate
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 from db.results import Poster, ResultSubmission, post_result

@@ -50,7 +50,7 @@ from bench.database import run_on_fresh_database
 from bench.output import Figure, Output
 from db import models
 from db.assessment_day import assessment_day
-from db.catalog import CatalogSnapshot, ModuleSpec, read_snapshot
+from db.catalog.versions import CatalogSnapshot, ModuleSpec, read_snapshot
 from db.codes import ALPHABET, CHECK_ALPHABET, REGISTRY_NUMBER_LENGTH, VERIFICATION_CODE_LENGTH
 from db.credentials import add_years
 from db.demo.places import zip_places

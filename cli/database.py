@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
 from cli.failures import CliFailure, database_failure
-from db.catalog_document import CatalogFileError
+from db.catalog.document import CatalogFileError
 from db.platform.bootstrap import prepare_database
 from db.platform.embedded import EmbeddedDatabaseError, EmbeddedPostgres
 from db.platform.engine import create_engine

@@ -30,7 +30,7 @@ from auth.scopes import TYPICAL_SCOPES
 from cli.database import run_with_engine
 from cli.failures import CliFailure
 from db import models
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.consent import create_share_code, redeem_share_code
 from db.demo.load import DemoConflict, load_network
 from db.demo.network import SCHOOL_NETWORKS, plan_network

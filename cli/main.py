@@ -103,8 +103,8 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def load_catalog_file(args: argparse.Namespace, settings: Settings) -> None:
-    from db.catalog import load_catalog
-    from db.catalog_document import CatalogFileError, read_catalog_file
+    from db.catalog.document import CatalogFileError, read_catalog_file
+    from db.catalog.versions import load_catalog
     from db.platform.engine import create_sessionmaker
 
     try:

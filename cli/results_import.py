@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cli.failures import fail
 from db import models
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.platform.engine import create_sessionmaker
 from db.results import Outcome, Poster, ResultSubmission, post_results
 

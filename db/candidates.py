@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.codes import new_registry_number
 from db.credentials import (
     MergedCredentials,

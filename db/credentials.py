@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.catalog import CatalogSnapshot, CredentialTypeSpec
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
 from db.events import EventType, record_event, status_change_data
 

@@ -53,7 +53,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db import models
 from db.access import candidates_visible_to
-from db.catalog import ActivitySpec, CatalogSnapshot, CredentialTypeSpec, ModuleSpec, ProgramSpec
+from db.catalog.versions import (
+    ActivitySpec,
+    CatalogSnapshot,
+    CredentialTypeSpec,
+    ModuleSpec,
+    ProgramSpec,
+)
 from db.credentials import module_certificate_types
 
 MAX_CANDIDATES = 1_000

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from db import models
-from db.catalog import CatalogSnapshot, CredentialTypeSpec
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
 from db.status_lists import PURPOSES, StatusEntry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"

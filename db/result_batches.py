@@ -31,7 +31,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.catalog import CatalogSnapshot, CredentialTypeSpec
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
 from db.codes import new_verification_code
 from db.credentials import Earned, certificates_earned, certifications_earned, expiry_of
 from db.events import EventType, record_event

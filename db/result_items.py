@@ -17,7 +17,7 @@ from typing import Literal
 import orjson
 
 from db import models
-from db.catalog import CatalogSnapshot, ModuleSpec
+from db.catalog.versions import CatalogSnapshot, ModuleSpec
 from db.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]

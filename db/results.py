@@ -56,7 +56,7 @@ from sqlalchemy.types import TypeEngine
 
 from db import models
 from db.assessment_day import assessment_day, end_of_assessment_day
-from db.catalog import CatalogSnapshot, CatalogStore, ModuleSpec
+from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.center_authorizations import in_force_on
 from db.credentials import issue_earned_credentials, lock_candidate
 from db.events import EventType, record_event

@@ -10,7 +10,7 @@ fraction 100 * correct / questions. ``Score.meets`` compares either with the cut
 ``Score.stored`` is what the ``numeric`` columns keep: a percent exactly as sent, and a fraction
 of answers (which rarely has a finite decimal expansion) to ``STORED_PLACES`` decimal places,
 rounded down. Both compare with any cut score exactly as the fraction does: a cut has at most
-two decimals (``db/catalog_document.py``), so a fraction 100c/q that is not equal to it differs
+two decimals (``db/catalog/document.py``), so a fraction 100c/q that is not equal to it differs
 from it by at least 1/(100q), far more than the rounding, and one that is equal to it has a
 finite expansion, stored as it is. The fraction itself stays recoverable from
 ``correct_answers`` and the question count of the result's catalog version.

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.catalog import CatalogStore, load_catalog
-from db.catalog_document import (
+from db.catalog.document import (
     CatalogDocument,
     CatalogFileError,
     read_catalog_file,
     reference_catalog_files,
 )
+from db.catalog.versions import CatalogStore, load_catalog
 from tests.support.catalogs import published
 
 

@@ -21,7 +21,7 @@ from api.schema.registry_inputs import (
 from api.schema.user_error import UserError
 from api.schema.verification import CredentialVerification
 from db import models
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.credentials import Action, StatusRefusal, allow_reissue, change_status
 from db.disclosures import Disclosed
 from db.verification import verify_credential

@@ -23,7 +23,7 @@ from api.schema.diagnostics import DiagnosticReport
 from api.schema.node import parse_global_id
 from auth.principal import Principal
 from db.access import EMPLOYER
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.cohorts import Owner, members_of
 from db.diagnostics import (
     MAX_CANDIDATES,

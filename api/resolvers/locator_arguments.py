@@ -16,7 +16,7 @@ from api.errors import BadUserInput
 from api.resolvers.arguments import page_size
 from api.schema.centers import GeoPointInput
 from api.schema.opaque import decode_opaque, encode_opaque
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.geocode import ZipCodeError, locate_zip
 from db.locator import MAX_RADIUS_KM, CenterSearch, Keyset
 from db.platform.identifiers import parse_key

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import VisionTarget
 from db import stats
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.centers import CenterRecord, get_centers
 from db.credentials import module_certificate_types
 

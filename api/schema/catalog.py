@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 
 from api.schema.node import Node, to_global_id
-from db.catalog import (
+from db.catalog.versions import (
     ActivitySpec,
     CatalogSnapshot,
     CredentialTypeSpec,

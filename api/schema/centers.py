@@ -18,7 +18,7 @@ from api.schema.instructors import Instructor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from api.schema.proctors import Proctor
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.centers import CenterDetails, CenterRecord
 
 

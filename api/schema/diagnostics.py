@@ -14,7 +14,7 @@ from api.schema.catalog import KeyWorkActivity, Module, Program
 from api.schema.records import Candidate
 from api.schema.training_centers import TrainingCenter
 from db import diagnostics
-from db.catalog import ModuleSpec
+from db.catalog.versions import ModuleSpec
 from db.locator import CenterSearch
 
 

@@ -8,7 +8,7 @@ import strawberry
 
 from api.schema.catalog import Module
 from api.schema.node import Node, to_global_id
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.instructors import PublicInstructor
 
 

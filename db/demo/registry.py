@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.candidates import Person, register_candidates
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.center_authorizations import Authorization, in_force_on
 from db.demo.network import FAMILY_NAMES, GIVEN_NAMES, SCHOOL_NETWORKS
 from db.results import Poster, ResultSubmission, post_results

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.catalog import load_catalog
-from db.catalog_document import read_catalog_file, reference_catalog_files
+from db.catalog.document import read_catalog_file, reference_catalog_files
+from db.catalog.versions import load_catalog
 from db.platform.engine import create_sessionmaker
 from db.platform.migrate import upgrade
 

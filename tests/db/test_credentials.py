@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.candidates import merge_candidates
-from db.catalog import CatalogSnapshot
+from db.catalog.versions import CatalogSnapshot
 from db.credentials import (
     Action,
     StatusRefusal,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.catalog import CatalogSnapshot, ModuleSpec
+from db.catalog.versions import CatalogSnapshot, ModuleSpec
 from db.diagnostics import repeatable_read, requirement_for, run_diagnostic
 from db.results import Recording
 from db.scores import STORED_PLACES, Score, shown

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 from tests.support.registry import School, make_school
 

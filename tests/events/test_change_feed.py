@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.resolvers import events as events_resolvers
 from db import models
 from db.candidates import merge_candidates, register_candidate
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.credentials import expire_due_credentials
 from db.events import Audience, read_changes
 from tests.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.catalog import load_catalog
-from db.catalog_document import CatalogDocument, read_catalog_file, reference_catalog_files
+from db.catalog.document import CatalogDocument, read_catalog_file, reference_catalog_files
+from db.catalog.versions import load_catalog
 
 
 def reference_document() -> CatalogDocument:

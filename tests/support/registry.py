@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.candidates import Person, register_candidate, register_candidates
-from db.catalog import CatalogStore
+from db.catalog.versions import CatalogStore
 from db.results import Outcome, Poster, Recording, ResultSubmission, post_result, post_results
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

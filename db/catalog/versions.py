@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.catalog_document import CatalogDocument, CatalogFileError
+from db.catalog.document import CatalogDocument, CatalogFileError
 
 VERSION_LIST_TTL_SECONDS = 60.0
 

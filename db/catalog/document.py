@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-REFERENCE_CATALOG_DIR = Path(__file__).parent / "catalog"
+REFERENCE_CATALOG_DIR = Path(__file__).parent / "reference"
 
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Cents = Annotated[int, Field(ge=0, le=10_000_000)]
