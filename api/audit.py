@@ -31,9 +31,9 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 
 from api.schema.node import from_global_id
 from auth.principal import Principal
-from db.audit import AuditEntry, record_audit
-from db.disclosures import Disclosed
 from db.platform.driver import RequestConnection
+from db.registry.audit import AuditEntry, record_audit
+from db.registry.disclosures import Disclosed
 
 logger = logging.getLogger("mssc.audit")
 

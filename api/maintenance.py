@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.background import LoopHealth, supervise
-from db.credentials import expire_due_credentials
 from db.platform.idempotency import purge_expired
+from db.registry.credentials import expire_due_credentials
 
 logger = logging.getLogger("mssc.maintenance")
 

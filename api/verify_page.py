@@ -35,9 +35,9 @@ from starlette.routing import BaseRoute, Route
 
 from api.context import Resources
 from db import models
-from db.codes import normalize_code
-from db.credentials import effective_status
 from db.open_badges import ISSUER_NAME, Urls
+from db.registry.codes import normalize_code
+from db.registry.credentials import effective_status
 
 QR_SCALE = 8
 QR_BORDER = 4

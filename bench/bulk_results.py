@@ -53,9 +53,9 @@ from auth.scopes import TYPICAL_SCOPES
 from bench.database import run_on_fresh_database
 from bench.server import api_server, fetch_token
 from db import models
-from db.candidates import Person, register_candidates
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import create_engine, create_sessionmaker
+from db.registry.candidates import Person, register_candidates
 from tests.support.registry import add_center
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")

@@ -4,7 +4,7 @@
 
 Builds a fresh database (an embedded PostgreSQL in a temporary directory, or a new database on
 the server in DATABASE_URL, dropped afterwards), then posts passing results (one transaction
-each, through ``db.results.post_result``, a batch of one, so each writes a result, a
+each, through ``db.registry.results.post_result``, a batch of one, so each writes a result, a
 credential and two change events) from N concurrent posters, each for candidates of its own,
 in three variants:
 
@@ -38,11 +38,11 @@ from sqlalchemy.orm import Session
 
 from bench.database import run_on_fresh_database
 from db import events as change_events
-from db.candidates import register_candidate
 from db.catalog.versions import CatalogStore
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
-from db.results import Poster, ResultSubmission, post_result
+from db.registry.candidates import register_candidate
+from db.registry.results import Poster, ResultSubmission, post_result
 from tests.support.registry import add_center, add_organization
 
 

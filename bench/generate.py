@@ -8,7 +8,7 @@ long each stage took and drops the database; ``bench.scale`` and ``bench.diagnos
 
 What it writes is what the API would have written for the same history: schools (one per
 1,000 candidates) each with a center authorized for CPT; candidates registered by a school
-(registry numbers with their check character, ``family_name_key`` folded by ``db.names``,
+(registry numbers with their check character, ``family_name_key`` folded by ``db.registry.names``,
 the school's external id in ``candidate_links``); results posted as ``correctAnswers`` and
 judged against the catalog's cut scores, at most three attempts per module fifteen days
 apart, with ``content_digest`` computed by ``ResultSubmission.digest`` as a real post would;
@@ -49,17 +49,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.database import run_on_fresh_database
 from bench.output import Figure, Output
 from db import models
-from db.assessment_day import assessment_day
 from db.catalog.versions import CatalogSnapshot, ModuleSpec, read_snapshot
-from db.codes import ALPHABET, CHECK_ALPHABET, REGISTRY_NUMBER_LENGTH, VERIFICATION_CODE_LENGTH
-from db.credentials import add_years
 from db.demo.places import zip_places
-from db.names import name_key
 from db.platform.bootstrap import prepare_database
 from db.platform.bulk import insert_rows
 from db.platform.engine import create_engine, create_sessionmaker
-from db.results import ResultSubmission
-from db.scores import Score
+from db.registry.assessment_day import assessment_day
+from db.registry.codes import (
+    ALPHABET,
+    CHECK_ALPHABET,
+    REGISTRY_NUMBER_LENGTH,
+    VERIFICATION_CODE_LENGTH,
+)
+from db.registry.credentials import add_years
+from db.registry.names import name_key
+from db.registry.results import ResultSubmission
+from db.registry.scores import Score
 
 CANDIDATES_PER_SCHOOL = 1_000
 CHUNK = 20_000  # candidates generated and sent at a time
@@ -152,7 +157,7 @@ class Registry:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-# --- codes, as db.codes makes them ---------------------------------------------------------
+# --- codes, as db.registry.codes makes them -------------------------------------------------------
 
 
 def _scrambled(n: int, bits: int) -> int:
@@ -173,7 +178,7 @@ def _grouped(code: str, size: int) -> str:
 
 
 def verification_code(credential_id: int) -> str:
-    """A valid code (``db.codes.normalize_code`` accepts it), unique per credential id."""
+    """A valid code (``db.registry.codes.normalize_code`` accepts it), unique per credential id."""
     value = _scrambled(credential_id, 5 * VERIFICATION_CODE_LENGTH)
     # The check character is the payload's value mod 37 (Crockford).
     return _grouped(_base32(value, VERIFICATION_CODE_LENGTH) + CHECK_ALPHABET[value % 37], 4)
@@ -389,7 +394,8 @@ class RowMaker:
     ) -> None:
         credential_id = self.next_credential
         self.next_credential += 1
-        # As the API's expiry sweep (db.credentials.expire_due_credentials) would have left it.
+        # As the API's expiry sweep (db.registry.credentials.expire_due_credentials) would have left
+        # it.
         expired = not revoked and expires_at is not None and expires_at <= self.now
         rows["credentials"].append(
             (

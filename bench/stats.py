@@ -27,9 +27,9 @@ from bench.database import run_on_fresh_database
 from bench.locator import load_centers
 from db import models, stats
 from db.catalog.versions import read_snapshot
-from db.credentials import module_certificate_types
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import create_engine, create_sessionmaker
+from db.registry.credentials import module_certificate_types
 
 
 async def load_registry(engine: AsyncEngine, *, people: int, results: int, day: date) -> None:

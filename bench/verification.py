@@ -43,8 +43,8 @@ from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
 from bench.database import migrated_database, settle
 from bench.server import api_server, fetch_token, free_port, running
-from db.candidates import register_candidate
 from db.platform.engine import create_engine, create_sessionmaker
+from db.registry.candidates import register_candidate
 from tests.support.registry import add_center
 
 SECTION = "verification"

@@ -9,7 +9,7 @@ sends (only its variables), then does what the API does, and nothing else:
   ``signing_keys`` table), its type, issuer, audience, lifetime and the
   ``credentials:verify`` scope;
 - the lookup by verification code joined to the candidate, with the family name compared in
-  constant time (``db.codes.normalize_code``, ``db.names.name_key``, as the API);
+  constant time (``db.registry.codes.normalize_code``, ``db.registry.names.name_key``, as the API);
 - the disclosure-log row for an employer, in the same transaction;
 - an orjson answer shaped as the API's.
 
@@ -40,8 +40,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from db.codes import normalize_code
-from db.names import name_key
+from db.registry.codes import normalize_code
+from db.registry.names import name_key
 
 ISSUER = os.environ.get("MSSC_ISSUER", "http://127.0.0.1:8000")
 AUDIENCE = "mssc-registry"

@@ -31,11 +31,11 @@ from cli.database import run_with_engine
 from cli.failures import CliFailure
 from db import models
 from db.catalog.versions import CatalogStore
-from db.consent import create_share_code, redeem_share_code
 from db.demo.load import DemoConflict, load_network
 from db.demo.network import SCHOOL_NETWORKS, plan_network
 from db.demo.registry import CANDIDATES, EXTERNAL_ID_PREFIX, load_registry
 from db.platform.engine import create_sessionmaker
+from db.registry.consent import create_share_code, redeem_share_code
 
 DemoStep = Callable[[async_sessionmaker[AsyncSession], date], Awaitable[list[str]]]
 """Loads (or finds) one part of the demo as of the given day; returns lines to print."""

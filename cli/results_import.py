@@ -1,8 +1,8 @@
 """``mssc results import FILE.csv --client-id ID``: post a term's results from a file.
 
-Every row goes through ``db.results.post_results``, the same code path as ``postResults``, one
-transaction per candidate. Re-running the same file is safe: rows already posted answer UNCHANGED.
-Rejected rows are written, with their reasons, to ``FILE.rejected.csv``.
+Every row goes through ``db.registry.results.post_results``, the same code path as ``postResults``,
+one transaction per candidate. Re-running the same file is safe: rows already posted answer
+UNCHANGED. Rejected rows are written, with their reasons, to ``FILE.rejected.csv``.
 
 Columns (header row required; names as in the GraphQL ``ResultInput``):
 ``externalId, candidateExternalId, moduleCode, centerSiteCode, takenAt`` and one of
@@ -29,7 +29,7 @@ from cli.failures import fail
 from db import models
 from db.catalog.versions import CatalogStore
 from db.platform.engine import create_sessionmaker
-from db.results import Outcome, Poster, ResultSubmission, post_results
+from db.registry.results import Outcome, Poster, ResultSubmission, post_results
 
 REQUIRED_COLUMNS = ("externalId", "candidateExternalId", "moduleCode", "centerSiteCode", "takenAt")
 BATCH_SIZE = 500

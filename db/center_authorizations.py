@@ -4,7 +4,7 @@ The rule every reader shares: an authorization is *in force on day D* when its p
 and the status in force on D is ACTIVE. The status in force on D is that of the latest
 change effective by the end of D, so a suspension effective at any time on D already applies to
 the whole of D. D ends at midnight on the clock of whoever asks: for an assessment, at the
-center (``db/assessment_day.py``: the day and its end in the offset the result was posted
+center (``db/registry/assessment_day.py``: the day and its end in the offset the result was posted
 with); for the registry's own views (the locator, staff pages, dashboards), in UTC. Every
 authorization starts with an ACTIVE change effective at the start of its first day (UTC); with
 no change effective yet, it is not in force.

@@ -7,7 +7,7 @@ Definitions (the standard is the catalog version in force on the day the diagnos
   CERTIFICATION credential type of the program, with the modules of its prerequisites
   (CPT: the four core modules; CLT: CLA and CLT).
 - A candidate is CERTIFIED on a module while holding an ACTIVE, unexpired certificate earned
-  by that module alone (``db.credentials.module_certificate_types``); NOT_PASSED when they
+  by that module alone (``db.registry.credentials.module_certificate_types``); NOT_PASSED when they
   attempted it without holding one; NOT_ATTEMPTED otherwise. Everyone not CERTIFIED needs
   training on the module.
 - Gap activities are the key work activities scored below the module's cut score in the
@@ -60,7 +60,7 @@ from db.catalog.versions import (
     ModuleSpec,
     ProgramSpec,
 )
-from db.credentials import module_certificate_types
+from db.registry.credentials import module_certificate_types
 
 MAX_CANDIDATES = 1_000
 

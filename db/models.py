@@ -425,11 +425,11 @@ class AssessmentResult(Base):
     proctor_id: Mapped[int | None] = mapped_column(ForeignKey("proctors.id"))
     catalog_version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
     taken_at: Mapped[datetime]
-    # The day of the assessment on the center's clock (db/assessment_day.py): the instant above
-    # does not keep the offset it was posted with.
+    # The day of the assessment on the center's clock (db/registry/assessment_day.py): the instant
+    # above does not keep the offset it was posted with.
     taken_on: Mapped[date]
     correct_answers: Mapped[int | None] = mapped_column(SmallInteger)
-    # Exactly as judged (db/scores.py): no scale, so nothing is rounded on the way in.
+    # Exactly as judged (db/registry/scores.py): no scale, so nothing is rounded on the way in.
     score_percent: Mapped[Decimal] = mapped_column(Numeric())
     passed: Mapped[bool]
     attempt_number: Mapped[int] = mapped_column(SmallInteger)
@@ -482,7 +482,7 @@ class Credential(Base):
     issuing_result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_results.id"))
     # Revocation is final: a REVOKED credential keeps its type from being issued to the person
     # again until staff allow a new one; this is when they did (the history row of that moment
-    # says who and why). NULL: the revocation still blocks (db/credentials.py: issue_date).
+    # says who and why). NULL: the revocation still blocks (db/registry/credentials.py: issue_date).
     reissue_allowed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 
@@ -556,7 +556,8 @@ class ShareCode(Base):
     redeemed_at: Mapped[datetime | None]
     redeemed_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = created_at_column()
-    # Redemptions that named the wrong family name; a handful spend the code (db/consent.py).
+    # Redemptions that named the wrong family name; a handful spend the code
+    # (db/registry/consent.py).
     failed_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from bench.__main__ import BENCHMARKS
 from bench.generate import external_id, generate_registry
 from db import models
-from db.codes import normalize_code
+from db.registry.codes import normalize_code
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 

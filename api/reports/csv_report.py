@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from db.diagnostics import Diagnostic
-from db.scores import shown
+from db.registry.scores import shown
 
 COLUMNS = (
     "section",

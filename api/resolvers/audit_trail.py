@@ -11,7 +11,7 @@ from api.schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge, A
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
-from db.audit import AuditFilter, audit_page
+from db.registry.audit import AuditFilter, audit_page
 
 
 def _parsed(filter: AuditTrailFilter | None) -> AuditFilter:

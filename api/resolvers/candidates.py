@@ -25,9 +25,9 @@ from api.schema.user_error import UserError
 from auth.principal import Principal
 from db import models
 from db.access import candidates_visible_to
-from db.candidates import merge_candidates as merge_records
-from db.candidates import register_candidate as register
-from db.names import is_matchable
+from db.registry.candidates import merge_candidates as merge_records
+from db.registry.candidates import register_candidate as register
+from db.registry.names import is_matchable
 
 NAME_LIMIT = 200
 

@@ -22,8 +22,13 @@ from api.schema.user_error import UserError
 from auth.principal import Principal
 from db import models
 from db.access import candidates_visible_to
-from db.consent import MAX_SHARE_CODE_DAYS, create_share_code, redeem_share_code, withdraw_grant
-from db.disclosures import Disclosed, record_disclosures
+from db.registry.consent import (
+    MAX_SHARE_CODE_DAYS,
+    create_share_code,
+    redeem_share_code,
+    withdraw_grant,
+)
+from db.registry.disclosures import Disclosed, record_disclosures
 
 PURPOSE_LIMIT = 500
 NO_SUCH_CODE = "no valid share code matches that code and family name"

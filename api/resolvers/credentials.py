@@ -22,9 +22,9 @@ from api.schema.user_error import UserError
 from api.schema.verification import CredentialVerification
 from db import models
 from db.catalog.versions import CatalogSnapshot
-from db.credentials import Action, StatusRefusal, allow_reissue, change_status
-from db.disclosures import Disclosed
-from db.verification import verify_credential
+from db.registry.credentials import Action, StatusRefusal, allow_reissue, change_status
+from db.registry.disclosures import Disclosed
+from db.registry.verification import verify_credential
 
 
 async def verify(info: Info, verification_code: str, family_name: str) -> CredentialVerification:

@@ -34,8 +34,8 @@ from db.diagnostics import (
     requirement_for,
     run_diagnostic,
 )
-from db.disclosures import Disclosed, record_disclosures
 from db.locator import CenterSearch
+from db.registry.disclosures import Disclosed, record_disclosures
 
 NOT_ENTITLED = (
     "You may run the diagnostic only on candidates who shared their record with your organization."

@@ -22,7 +22,7 @@ from db.center_authorizations import AuthorizationRecord, authorizations_of_cent
 from db.centers import CenterRecord, get_centers
 from db.instructors import PublicInstructor, instructors_at_centers
 from db.proctors import proctors_at_centers
-from db.records import (
+from db.registry.records import (
     ResultPage,
     ResultPageKey,
     activity_scores_of,

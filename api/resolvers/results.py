@@ -1,5 +1,5 @@
 """``postResults``: 1 to 500 items, each judged on its own and answered on its own, recorded
-together (``db/results.py``)."""
+together (``db/registry/results.py``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from api.schema.registry_inputs import (
     ResultOutcome,
 )
 from api.schema.user_error import UserError
-from db.results import Outcome, Poster, Problem, ResultSubmission, post_results
+from db.registry.results import Outcome, Poster, Problem, ResultSubmission, post_results
 
 MAX_ITEMS = 500
 

@@ -17,7 +17,7 @@ from api.settings import VisionTarget
 from db import stats
 from db.catalog.versions import CatalogSnapshot
 from db.centers import CenterRecord, get_centers
-from db.credentials import module_certificate_types
+from db.registry.credentials import module_certificate_types
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from api.credential_routes import urls_of
 from api.schema.verifiable import VerifiableCredentialExport, VerifiableCredentialVerification
 from auth.verifiable import export_open_badge, export_transcript, verify_document
 from db import models
-from db.disclosures import Disclosed, record_disclosures
+from db.registry.disclosures import Disclosed, record_disclosures
 
 
 async def _log_employer_export(

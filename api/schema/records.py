@@ -24,9 +24,9 @@ from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from api.schema.verifiable import VerifiableCredentialExport
 from db import models
-from db.credentials import effective_status
-from db.records import ResultPage, ResultPageKey
-from db.result_items import IssuedCredential, RecordedResult
+from db.registry.credentials import effective_status
+from db.registry.records import ResultPage, ResultPageKey
+from db.registry.result_items import IssuedCredential, RecordedResult
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")

@@ -1,7 +1,7 @@
 """The demo's candidates and their assessment history, judged by the real rules.
 
-Candidates are registered in bulk; every result goes through ``db.results.post_results``, the
-code path of ``postResults``, so the demo's credentials are exactly what the rules issue.
+Candidates are registered in bulk; every result goes through ``db.registry.results.post_results``,
+the code path of ``postResults``, so the demo's credentials are exactly what the rules issue.
 Deterministic for a given day (a seeded generator), and idempotent: a second run finds the
 candidates and posts nothing.
 """
@@ -18,11 +18,11 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import Person, register_candidates
 from db.catalog.versions import CatalogStore
 from db.center_authorizations import Authorization, in_force_on
 from db.demo.network import FAMILY_NAMES, GIVEN_NAMES, SCHOOL_NETWORKS
-from db.results import Poster, ResultSubmission, post_results
+from db.registry.candidates import Person, register_candidates
+from db.registry.results import Poster, ResultSubmission, post_results
 
 SEED = 2020
 CANDIDATES = 20_000

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import from_global_id, to_global_id
-from db.codes import normalize_code
 from db.platform.identifiers import MAX_KEY, parse_key
+from db.registry.codes import normalize_code
 from tests.support.auth import MakeCaller
 from tests.support.fuzzing import examples, production_http, seeded
 from tests.support.graphql import GraphQLClient, without_cost

@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 
 from api.schema.node import to_global_id
 from db import models
-from db.verification import LOOKUP_SQL
+from db.registry.verification import LOOKUP_SQL
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center
@@ -222,7 +222,7 @@ async def test_verify_credential(
         {"code": code},
     )
     assert answer["verifyCredential"]["valid"] is True
-    # Its one read, the lookup, runs below SQLAlchemy's statement events (db/verification.py).
+    # Its one read, the lookup, runs below SQLAlchemy's statement events (db/registry/verification.py).
     await assert_plans_indexed(engine_of_app, [(LOOKUP_SQL, (code,))])
 
 

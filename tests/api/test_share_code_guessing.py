@@ -22,9 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
-from db.candidates import Person, register_candidate, register_candidates
-from db.consent import MAX_WRONG_NAMES
-from db.names import InvalidName, name_key, names_match
+from db.registry.candidates import Person, register_candidate, register_candidates
+from db.registry.consent import MAX_WRONG_NAMES
+from db.registry.names import InvalidName, name_key, names_match
 from tests.support.apps import another_process
 from tests.support.auth import Caller, MakeCaller
 from tests.support.employers import SHARE

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.results import Recording
+from db.registry.results import Recording
 from tests.support.catalogs import published, revised
 
 

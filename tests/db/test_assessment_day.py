@@ -1,4 +1,4 @@
-"""One rule for the day of an assessment (``db/assessment_day.py``), on both sides of midnight.
+"""One rule for the day of an assessment (``db/registry/assessment_day.py``), on both sides of midnight.
 
 The day is the date of ``takenAt`` in the offset it was posted with (the center's clock). Each
 rule that depends on a date is tested at the last instant of a day and the first instant of
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.assessment_day import assessment_day, end_of_assessment_day
-from db.results import Outcome, Recording
+from db.registry.assessment_day import assessment_day, end_of_assessment_day
+from db.registry.results import Outcome, Recording
 from tests.support.catalogs import published, revised
 from tests.support.registry import School, add_center, make_school
 

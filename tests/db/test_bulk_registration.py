@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import Person, register_candidates
+from db.registry.candidates import Person, register_candidates
 from tests.support.registry import add_organization
 
 

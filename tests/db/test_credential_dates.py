@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.credentials import effective_status
-from db.results import Recording
+from db.registry.credentials import effective_status
+from db.registry.results import Recording
 from tests.support.registry import School, make_school
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import merge_candidates
 from db.catalog.versions import CatalogSnapshot
-from db.credentials import (
+from db.registry.candidates import merge_candidates
+from db.registry.credentials import (
     Action,
     StatusRefusal,
     allow_reissue,
@@ -20,7 +20,7 @@ from db.credentials import (
     effective_status,
     expire_due_credentials,
 )
-from db.results import Recording
+from db.registry.results import Recording
 from tests.support.registry import NOW, School, day, make_school
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]

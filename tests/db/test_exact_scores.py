@@ -1,4 +1,4 @@
-"""The cut is exact (``db/scores.py``): ``passed`` ⇔ the exact score ≥ the cut score, for every
+"""The cut is exact (``db/registry/scores.py``): ``passed`` ⇔ the exact score ≥ the cut score, for every
 module of the reference catalog, on both recording paths; scores are stored as judged; the
 diagnostic's "below the cut score" compares the same exact values.
 """
@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
 from db.diagnostics import repeatable_read, requirement_for, run_diagnostic
-from db.results import Recording
-from db.scores import STORED_PLACES, Score, shown
+from db.registry.results import Recording
+from db.registry.scores import STORED_PLACES, Score, shown
 from tests.support.fuzzing import examples, seeded
 from tests.support.registry import School, make_school
 

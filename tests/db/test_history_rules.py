@@ -1,7 +1,7 @@
-"""The rules that read a candidate's history (``db/ledgers.py``): the wait after failures in
+"""The rules that read a candidate's history (``db/registry/ledgers.py``): the wait after failures in
 calendar days, the prerequisite held on the day taken, attempt numbers. Every test runs on
 both recording paths (the ``recording`` fixture), and the days are those of
-``db/assessment_day.py``, on both sides of midnight in offsets from -10:00 to +14:00.
+``db/registry/assessment_day.py``, on both sides of midnight in offsets from -10:00 to +14:00.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.assessment_day import assessment_day
-from db.credentials import change_status
-from db.results import Outcome, Recording
+from db.registry.assessment_day import assessment_day
+from db.registry.credentials import change_status
+from db.registry.results import Outcome, Recording
 from tests.support.fuzzing import examples, seeded
 from tests.support.registry import School, make_school
 

@@ -12,7 +12,7 @@ candidate, after every step:
   CLT: CLA), and one suspended because of a requirement is back once they all are; one staff
   suspended stays so until staff reinstate it.
 
-The oracle is written here from the domain rules, not from ``db/credentials.py``. Derandomized
+The oracle is written here from the domain rules, not from ``db/registry/credentials.py``. Derandomized
 and bounded like the fuzz tests (tests/support/fuzzing.py: ``MSSC_FUZZ_EXAMPLES`` runs more).
 """
 
@@ -32,8 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.credentials import allow_reissue, change_status, expire_due_credentials
-from db.results import Recording, ResultSubmission, post_results
+from db.registry.credentials import allow_reissue, change_status, expire_due_credentials
+from db.registry.results import Recording, ResultSubmission, post_results
 from tests.support.fuzzing import examples, seeded
 from tests.support.registry import School, make_school
 

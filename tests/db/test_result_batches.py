@@ -1,4 +1,4 @@
-"""The set-based path of ``db.results.post_results``: whole batches, retries, collisions,
+"""The set-based path of ``db.registry.results.post_results``: whole batches, retries, collisions,
 concurrent batches sharing candidates, and one candidate many times in a batch."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import models
-from db.credentials import StatusRefusal, change_status
-from db.results import Outcome, ResultSubmission, post_results
+from db.registry.credentials import StatusRefusal, change_status
+from db.registry.results import Outcome, ResultSubmission, post_results
 from tests.support.registry import NOW, School, day, make_school
 from tests.support.statements import statements
 

@@ -1,4 +1,4 @@
-"""The rules that judge a result, through ``db.results.post_result``."""
+"""The rules that judge a result, through ``db.registry.results.post_result``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.results import Recording
+from db.registry.results import Recording
 from tests.support.registry import School, add_center, day, make_school
 
 

@@ -14,16 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import merge_candidates
 from db.catalog.versions import CatalogSnapshot
-from db.credentials import (
+from db.registry.candidates import merge_candidates
+from db.registry.credentials import (
     Action,
     StatusRefusal,
     allow_reissue,
     change_status,
     expire_due_credentials,
 )
-from db.results import Outcome, Recording
+from db.registry.results import Outcome, Recording
 from tests.support.registry import NOW, School, day, make_school
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")

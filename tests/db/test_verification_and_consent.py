@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.codes import normalize_code
-from db.consent import (
+from db.platform.driver import driver_connection
+from db.registry.codes import normalize_code
+from db.registry.consent import (
     Redemption,
     create_share_code,
     grants_for,
@@ -16,8 +17,7 @@ from db.consent import (
     redeem_share_code,
     withdraw_grant,
 )
-from db.platform.driver import driver_connection
-from db.verification import verify_credential
+from db.registry.verification import verify_credential
 from tests.support.registry import NOW, School, add_organization, make_school
 
 

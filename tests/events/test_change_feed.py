@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.resolvers import events as events_resolvers
 from db import models
-from db.candidates import merge_candidates, register_candidate
 from db.catalog.versions import CatalogStore
-from db.credentials import expire_due_credentials
 from db.events import Audience, read_changes
+from db.registry.candidates import merge_candidates, register_candidate
+from db.registry.credentials import expire_due_credentials
 from tests.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient

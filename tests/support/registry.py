@@ -10,9 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.candidates import Person, register_candidate, register_candidates
 from db.catalog.versions import CatalogStore
-from db.results import Outcome, Poster, Recording, ResultSubmission, post_result, post_results
+from db.registry.candidates import Person, register_candidate, register_candidates
+from db.registry.results import (
+    Outcome,
+    Poster,
+    Recording,
+    ResultSubmission,
+    post_result,
+    post_results,
+)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

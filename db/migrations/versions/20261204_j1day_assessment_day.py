@@ -1,7 +1,7 @@
 """The day of an assessment, stored: ``assessment_results.taken_on``.
 
 The day is the date of ``takenAt`` in the offset the posting system wrote (the center's wall
-clock, ``db/assessment_day.py``). ``timestamptz`` keeps the instant but drops that offset, so the
+clock, ``db/registry/assessment_day.py``). ``timestamptz`` keeps the instant but drops that offset, so the
 day is computed once when a result arrives and kept beside the instant; the wait after a
 failure counts from it.
 

@@ -2,7 +2,7 @@
 
 ``numeric(5, 2)`` rounded every score to two decimals on the way in, so a 75.995 % Safety score
 was kept (and compared in SQL, e.g. "activities below the cut score") as 76.00. Without a
-scale, PostgreSQL keeps the decimal it is given (``db/scores.py``). Widening the type rewrites
+scale, PostgreSQL keeps the decimal it is given (``db/registry/scores.py``). Widening the type rewrites
 nothing: every value kept so far fits. The downgrade rounds to two decimals again.
 
 Revision ID: j2exact

@@ -12,7 +12,7 @@ CONFLICT otherwise.
 
 How a batch runs: everything that does not depend on the candidate's other results is read
 for the whole batch at once (``BatchFacts``) and judged in memory (``prepare``). Then the
-batch is recorded set-based in one transaction (``db/result_batches.py``): all its
+batch is recorded set-based in one transaction (``db/registry/result_batches.py``): all its
 candidates locked at once, their histories read in a few statements, the rest of the rules
 judged in memory, everything written with bulk inserts. Candidates that path leaves (a
 suspended credential to reinstate) or collides on (a concurrent post of one of our external
@@ -55,14 +55,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from db import models
-from db.assessment_day import assessment_day, end_of_assessment_day
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.center_authorizations import in_force_on
-from db.credentials import issue_earned_credentials, lock_candidate
 from db.events import EventType, record_event
-from db.ledgers import judge, read_ledgers
-from db.result_batches import Collision, read_recorded, record_batch
-from db.result_items import (
+from db.registry.assessment_day import assessment_day, end_of_assessment_day
+from db.registry.credentials import issue_earned_credentials, lock_candidate
+from db.registry.ledgers import judge, read_ledgers
+from db.registry.result_batches import Collision, read_recorded, record_batch
+from db.registry.result_items import (
     IssuedCredential,
     Outcome,
     Poster,
@@ -75,7 +75,7 @@ from db.result_items import (
     existing_outcome,
     rejected,
 )
-from db.scores import Score
+from db.registry.scores import Score
 
 __all__ = [
     "IssuedCredential",
@@ -97,7 +97,7 @@ class Recording(StrEnum):
 
     SET_BASED is the registry's way: set-based, with the per-candidate path for the candidates
     it leaves. PER_CANDIDATE sends every candidate down the per-candidate path, so that the
-    rules (``db/ledgers.py``) can be exercised on either path with any input.
+    rules (``db/registry/ledgers.py``) can be exercised on either path with any input.
     """
 
     SET_BASED = "set-based"
@@ -559,7 +559,7 @@ async def record_for_candidate(
     """Record one candidate's prepared items, in order, under the candidate's row lock.
 
     The per-candidate path, one statement per step: for the candidates the set-based path
-    leaves to it (``db/result_batches.py``), and item by item after a collision.
+    leaves to it (``db/registry/result_batches.py``), and item by item after a collision.
     """
     await lock_candidate(session, candidate_id)
     # A concurrent retry may have committed some of these since the facts were read.

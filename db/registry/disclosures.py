@@ -1,8 +1,8 @@
 """The disclosure log: every time candidate data reached an outside organization.
 
 The candidate reads this log (``Candidate.disclosures``); the staff-facing audit trail
-(``db/audit.py``) records the same events and more. Every disclosure is written here, by one
-statement whatever the number of candidates: the same statement text for one candidate or a
+(``db/registry/audit.py``) records the same events and more. Every disclosure is written here, by
+one statement whatever the number of candidates: the same statement text for one candidate or a
 thousand (``unnest`` of an array), so SQLAlchemy compiles it once per process.
 """
 

@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from db import models
-from db.codes import normalize_code
-from db.credentials import effective_status
-from db.names import names_match
+from db.registry.codes import normalize_code
+from db.registry.credentials import effective_status
+from db.registry.names import names_match
 
 # Looked up when a typed code is malformed, so that a miss costs one query like a hit.
 _NO_SUCH_CODE = "0000-0000-0000-00"

@@ -3,12 +3,12 @@
 Three rules depend on the candidate's other results and credentials: the prerequisite held on
 the day taken (CLA for CLT), the wait after failures, and the attempt number. Each is one
 function here, judged in memory on a ``Ledger`` read under the candidate's lock, and both
-recording paths call them through ``judge``: the set-based path (``db/result_batches.py``) for
-a whole batch, and the per-candidate path (``db/results.py``) for what the set-based path leaves.
-A change to a rule is therefore a change to both paths.
+recording paths call them through ``judge``: the set-based path (``db/registry/result_batches.py``)
+for a whole batch, and the per-candidate path (``db/registry/results.py``) for what the set-based
+path leaves. A change to a rule is therefore a change to both paths.
 
-Days are the days of ``db/assessment_day.py``: a failure's wait counts from the day it was taken
-at the center (stored as ``taken_on``), and a credential counts as held on a day when it was
+Days are the days of ``db/registry/assessment_day.py``: a failure's wait counts from the day it was
+taken at the center (stored as ``taken_on``), and a credential counts as held on a day when it was
 issued before the day ended at the center, its latest status change before then left it ACTIVE
 (a suspension at any hour of the day counts for the whole day), and it had not expired by then.
 """
@@ -25,9 +25,9 @@ from typing import NamedTuple
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.assessment_day import end_of_assessment_day
-from db.credentials import module_certificate_types
-from db.result_items import Prepared, Problem
+from db.registry.assessment_day import end_of_assessment_day
+from db.registry.credentials import module_certificate_types
+from db.registry.result_items import Prepared, Problem
 
 
 class Attempt(NamedTuple):

@@ -36,8 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.codes import new_verification_code
 from db.events import EventType, record_event, status_change_data
+from db.registry.codes import new_verification_code
 
 LIVE_STATUSES = ("ACTIVE", "SUSPENDED")
 Action = Literal["suspend", "reinstate", "revoke"]
@@ -50,7 +50,7 @@ class StatusRefusal:
 
 
 class HasStatus(Protocol):
-    """A credential as stored, or a row read without the ORM (``db/verification.py``)."""
+    """A credential as stored, or a row read without the ORM (``db/registry/verification.py``)."""
 
     @property
     def status(self) -> str: ...

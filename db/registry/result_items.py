@@ -1,9 +1,9 @@
 """What a posted result is and what it becomes: the values the rules engine passes around.
 
-Kept apart from the rules (``db/results.py``) and from the set-based recorder
-(``db/result_batches.py``) so that both can use them. Recorded results and issued credentials
-are plain values, not ORM objects: a batch of 500 answers with up to a thousand of them, and
-building ORM instances for an answer that is only serialised costs more than judging it.
+Kept apart from the rules (``db/registry/results.py``) and from the set-based recorder
+(``db/registry/result_batches.py``) so that both can use them. Recorded results and issued
+credentials are plain values, not ORM objects: a batch of 500 answers with up to a thousand of them,
+and building ORM instances for an answer that is only serialised costs more than judging it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import orjson
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
-from db.scores import Score
+from db.registry.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
 
@@ -162,7 +162,7 @@ class Prepared:
 
     index: int
     submission: ResultSubmission
-    taken_on: date  # the day of the assessment (db/assessment_day.py), computed once
+    taken_on: date  # the day of the assessment (db/registry/assessment_day.py), computed once
     candidate_id: int
     module: ModuleSpec
     catalog: CatalogSnapshot

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.codes import new_share_code, normalize_code
 from db.events import EventType, iso, record_event
-from db.names import names_match
+from db.registry.codes import new_share_code, normalize_code
+from db.registry.names import names_match
 
 GRANT_DAYS = 365
 MAX_SHARE_CODE_DAYS = 90

@@ -5,7 +5,7 @@
 1. every candidate's row is locked in one statement, in primary-key order (two batches that
    share candidates take their locks in the same order, so they queue instead of deadlocking);
 2. what the rules need from the candidates' other results and credentials (their ledgers,
-   ``db/ledgers.py``) is read in two statements (a third when a CLT needs its CLA's status
+   ``db/registry/ledgers.py``) is read in two statements (a third when a CLT needs its CLA's status
    history), so the prerequisite, the retake wait, attempt numbers and credentials are judged
    in memory, item by item, by the same functions the per-candidate path calls;
 3. results, activity scores, credentials and their first history rows are written with one
@@ -32,11 +32,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.codes import new_verification_code
-from db.credentials import Earned, certificates_earned, certifications_earned, expiry_of
 from db.events import EventType, record_event
-from db.ledgers import Held, Ledger, by_key, judge, read_ledgers
-from db.result_items import (
+from db.registry.codes import new_verification_code
+from db.registry.credentials import Earned, certificates_earned, certifications_earned, expiry_of
+from db.registry.ledgers import Held, Ledger, by_key, judge, read_ledgers
+from db.registry.result_items import (
     IssuedCredential,
     Outcome,
     Poster,
@@ -185,7 +185,7 @@ async def read_recorded(
 
 def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
     """After a pass: the module's certificate, then any certification it completes (the same
-    rules as the per-candidate path, ``db/credentials.py``)."""
+    rules as the per-candidate path, ``db/registry/credentials.py``)."""
     planned = []
 
     def issue(earned: Earned) -> None:

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.catalog.versions import CatalogSnapshot
-from db.codes import new_registry_number
-from db.credentials import (
+from db.events import EventType, reassign_pending_events, record_event
+from db.registry.codes import new_registry_number
+from db.registry.credentials import (
     MergedCredentials,
     lock_candidate,
     revoke_merge_duplicates,
     settle_merged_credentials,
 )
-from db.events import EventType, reassign_pending_events, record_event
-from db.names import check_family_name, name_key
+from db.registry.names import check_family_name, name_key
 
 REGISTRY_NUMBER_ATTEMPTS = 5
 
@@ -58,7 +58,7 @@ async def register_candidate(
 
     A repeat with a different name is a CONFLICT, not a silent overwrite: it usually means
     the school reused an id for another person. A family name without a letter or a digit
-    raises :class:`~db.names.InvalidName`.
+    raises :class:`~db.registry.names.InvalidName`.
     """
     check_family_name(family_name)
     existing = await find_by_external_id(
@@ -125,7 +125,7 @@ async def merge_candidates(
 
     Every link, result, credential, grant and disclosure moves to the survivor and the merge
     is recorded. Attempt numbers are recounted in date order per module. The credentials are
-    settled as one person's (``db/credentials.py``): of two live credentials of a type the
+    settled as one person's (``db/registry/credentials.py``): of two live credentials of a type the
     earlier stays and the later is revoked as a duplicate; no revocation is undone; the
     certifications the union completes are issued.
     """
@@ -212,7 +212,7 @@ async def register_candidates(
     Idempotent like ``register_candidate``: ids the organization already registered are
     returned as they are. One statement writes the new candidates and their links; a concurrent
     registration of the same id makes it fail whole (the caller retries), never half-written.
-    A family name without a letter or a digit raises :class:`~db.names.InvalidName` before
+    A family name without a letter or a digit raises :class:`~db.registry.names.InvalidName` before
     anything is written.
     """
     for person in people:

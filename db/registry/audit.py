@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.base import Base
-from db.disclosures import Disclosed, disclosure_insert, disclosure_parameters
+from db.registry.disclosures import Disclosed, disclosure_insert, disclosure_parameters
 
 
 @dataclass(frozen=True, slots=True)
