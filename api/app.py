@@ -41,7 +41,7 @@ from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
 from db.catalog.versions import CatalogStore
-from db.geocode import warm_up as warm_up_zip_codes
+from db.network.geocode import warm_up as warm_up_zip_codes
 from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 
 READINESS_TIMEOUT_SECONDS = 2.0

@@ -30,7 +30,7 @@ from bench.database import run_on_fresh_database
 from bench.output import Figure, Output, percentile
 from db import models
 from db.demo.places import zip_places
-from db.locator import CenterSearch, Keyset, count_statement, find_centers, page_statement
+from db.network.locator import CenterSearch, Keyset, count_statement, find_centers, page_statement
 from db.platform.bootstrap import prepare_database
 from db.platform.bulk import insert_rows
 from db.platform.engine import create_engine, create_sessionmaker

@@ -231,7 +231,8 @@ class Center(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     # The locator's search key: ``ll_to_earth`` computed once per write instead of per row
-    # and query (its domain checks cost ~7 µs a call; see db/locator.py and bench/locator.py).
+    # and query (its domain checks cost ~7 µs a call; see db/network/locator.py and
+    # bench/locator.py).
     earth_point: Mapped[Any] = mapped_column(
         Cube(), Computed("ll_to_earth(latitude, longitude)::cube", persisted=True), deferred=True
     )

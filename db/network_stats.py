@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.center_authorizations import Standing, center_authorized_on, in_force_on, standing_on
-from db.instructors import teaching_on
+from db.network.authorizations import Standing, center_authorized_on, in_force_on, standing_on
+from db.network.instructors import teaching_on
 
 
 @dataclass(frozen=True, slots=True)

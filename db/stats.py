@@ -10,7 +10,7 @@ Definitions:
 - By module, a module's credentials are its certificates (``module_certificate_types``). By
   state and center, a credential counts where its issuing assessment was taken.
 - Active centers and instructors are counted on one day: centers authorized for some program
-  that day (``db.center_authorizations``), instructors authorized to teach some module.
+  that day (``db.network.authorizations``), instructors authorized to teach some module.
 
 The center network's own breakdowns (``db.network_stats``) are reused for the per-state
 counts of centers and instructors.
@@ -28,8 +28,8 @@ from sqlalchemy import BigInteger, ColumnElement, Date, column, func, select, va
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.center_authorizations import center_authorized_on
-from db.instructors import teaching_on
+from db.network.authorizations import center_authorized_on
+from db.network.instructors import teaching_on
 from db.network_stats import authorized_centers_by_state, instructors_by_state
 
 Result = models.AssessmentResult

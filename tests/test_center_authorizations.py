@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.center_authorizations import (
+from db.errors import RuleViolation
+from db.network.authorizations import (
     Outcome,
     Standing,
     authorization_covering,
@@ -20,8 +21,7 @@ from db.center_authorizations import (
     center_standing_on,
     change_status,
 )
-from db.centers import CenterDetails, authorize_center
-from db.errors import RuleViolation
+from db.network.centers import CenterDetails, authorize_center
 
 CLEVELAND = CenterDetails(
     site_code="OH-0001",

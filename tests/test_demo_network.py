@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.settings import Settings
 from cli.demo import load_demo
 from db import models
-from db.center_authorizations import Standing
 from db.demo.load import DemoConflict, load_network
 from db.demo.network import NetworkPlan, plan_network
 from db.demo.places import CITIES_ABROAD, JURISDICTIONS
+from db.network.authorizations import Standing
 from db.network_stats import authorizations_by_standing, authorized_centers_by_state
 from tests.support.network import today
 
@@ -107,7 +107,7 @@ async def test_serve_demo_loads_the_national_network_once(
         assert set(standings) == set(Standing)  # active, and some of every other fate
 
         # Every authorization starts with an ACTIVE change at the start of its first day, and
-        # its status mirrors its latest change: the invariants db.center_authorizations keeps.
+        # its status mirrors its latest change: the invariants db.network.authorizations keeps.
         broken = await session.scalar(
             text(
                 """

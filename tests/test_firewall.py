@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.errors import RuleViolation
-from db.firewall import FirewallViolation
-from db.instructors import ModuleGrant, register_instructor
-from db.proctors import is_proctor_at, proctor_at, register_proctor
+from db.network.firewall import FirewallViolation
+from db.network.instructors import ModuleGrant, register_instructor
+from db.network.proctors import is_proctor_at, proctor_at, register_proctor
 from tests.support.network import add_center, days
 
 

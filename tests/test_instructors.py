@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from api.schema.node import to_global_id
 from db import models
 from db.errors import RuleViolation
-from db.instructors import ModuleGrant, register_instructor
+from db.network.instructors import ModuleGrant, register_instructor
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center, days, destination
 from tests.support.statements import statements

@@ -14,10 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schema.node import to_global_id
 from db import models
-from db.center_authorizations import (
-    change_status,
-    start_of,
-)
+from db.network.authorizations import change_status, start_of
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center, days, destination, haversine_km, today
 

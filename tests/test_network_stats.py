@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.center_authorizations import Standing, change_status, start_of
-from db.instructors import ModuleGrant, register_instructor
+from db.network.authorizations import Standing, change_status, start_of
+from db.network.instructors import ModuleGrant, register_instructor
 from db.network_stats import (
     PlaceCount,
     ProgramCount,

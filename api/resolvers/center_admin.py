@@ -32,12 +32,12 @@ from api.schema.instructors import Instructor
 from api.schema.node import parse_global_id
 from api.schema.proctors import Proctor
 from api.schema.user_error import UserError
-from db import centers as db_centers
-from db.center_authorizations import AuthorizationAction, authorizations_of_centers
 from db.errors import RuleViolation
-from db.instructors import ModuleGrant, instructor_record
-from db.instructors import register_instructor as register_instructor_record
-from db.proctors import register_proctor as register_proctor_record
+from db.network import centers as db_centers
+from db.network.authorizations import AuthorizationAction, authorizations_of_centers
+from db.network.instructors import ModuleGrant, instructor_record
+from db.network.instructors import register_instructor as register_instructor_record
+from db.network.proctors import register_proctor as register_proctor_record
 
 
 def user_error(violation: RuleViolation, renamed: Mapping[str, str] | None = None) -> UserError:

@@ -16,8 +16,8 @@ from api.resolvers.locator_arguments import (
 )
 from api.schema.centers import Center, CenterConnection, CenterEdge, GeoPointInput
 from api.schema.pagination import PageInfo
-from db.centers import get_centers
-from db.locator import count_centers, find_centers
+from db.network.centers import get_centers
+from db.network.locator import count_centers, find_centers
 
 
 async def centers(

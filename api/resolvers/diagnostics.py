@@ -34,7 +34,7 @@ from db.diagnostics import (
     requirement_for,
     run_diagnostic,
 )
-from db.locator import CenterSearch
+from db.network.locator import CenterSearch
 from db.registry.disclosures import Disclosed, record_disclosures
 
 NOT_ENTITLED = (

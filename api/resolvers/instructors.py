@@ -10,7 +10,7 @@ from api.context import Info, today
 from api.errors import BadUserInput
 from api.resolvers.arguments import given
 from api.schema.instructors import Instructor
-from db.instructors import public_instructors
+from db.network.instructors import public_instructors
 
 if TYPE_CHECKING:
     from api.schema.centers import Center

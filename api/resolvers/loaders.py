@@ -18,10 +18,10 @@ from strawberry.dataloader import DataLoader
 from api.audit import RequestAudit
 from auth.principal import Principal
 from db import models
-from db.center_authorizations import AuthorizationRecord, authorizations_of_centers
-from db.centers import CenterRecord, get_centers
-from db.instructors import PublicInstructor, instructors_at_centers
-from db.proctors import proctors_at_centers
+from db.network.authorizations import AuthorizationRecord, authorizations_of_centers
+from db.network.centers import CenterRecord, get_centers
+from db.network.instructors import PublicInstructor, instructors_at_centers
+from db.network.proctors import proctors_at_centers
 from db.registry.records import (
     ResultPage,
     ResultPageKey,

@@ -1,4 +1,5 @@
-"""The locator's arguments: checked into a :class:`~db.locator.CenterSearch`, and its cursors.
+"""The locator's arguments: checked into a :class:`~db.network.locator.CenterSearch`, and its
+cursors.
 
 Every rejection is a ``BAD_USER_INPUT`` error naming the argument and saying what would be
 accepted. A cursor carries the search's fingerprint, so a cursor from one search is refused
@@ -17,8 +18,8 @@ from api.resolvers.arguments import page_size
 from api.schema.centers import GeoPointInput
 from api.schema.opaque import decode_opaque, encode_opaque
 from db.catalog.versions import CatalogSnapshot
-from db.geocode import ZipCodeError, locate_zip
-from db.locator import MAX_RADIUS_KM, CenterSearch, Keyset
+from db.network.geocode import ZipCodeError, locate_zip
+from db.network.locator import MAX_RADIUS_KM, CenterSearch, Keyset
 from db.platform.identifiers import parse_key
 
 DEFAULT_RADIUS_KM = 80.0

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from api.context import Info
 from api.schema.proctors import Proctor
-from db.proctors import visible_proctor
+from db.network.proctors import visible_proctor
 
 if TYPE_CHECKING:
     from api.schema.centers import Center

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.settings import VisionTarget
 from db import stats
 from db.catalog.versions import CatalogSnapshot
-from db.centers import CenterRecord, get_centers
+from db.network.centers import CenterRecord, get_centers
 from db.registry.credentials import module_certificate_types
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from api.errors import BadUserInput
 from api.schema.centers import Center
 from api.schema.instructors import Instructor
 from api.schema.training_centers import TrainingCenter
-from db.locator import find_centers
+from db.network.locator import find_centers
 
 if TYPE_CHECKING:
     from api.schema.diagnostics import TrainingPlanItem

@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 
 from api.schema.catalog import Program
-from db.center_authorizations import AuthorizationRecord, StatusChange
+from db.network.authorizations import AuthorizationRecord, StatusChange
 
 
 @strawberry.type(description="One decision about a center's authorization for a program.")

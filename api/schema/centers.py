@@ -19,7 +19,7 @@ from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from api.schema.proctors import Proctor
 from db.catalog.versions import CatalogSnapshot
-from db.centers import CenterDetails, CenterRecord
+from db.network.centers import CenterDetails, CenterRecord
 
 
 @strawberry.input(description="A point on Earth in WGS84 degrees.")
@@ -159,7 +159,8 @@ class AuthorizeCenterInput:
     )
 
     def center_details(self, *, organization_pk: int | None) -> CenterDetails:
-        """The center part for :func:`db.centers.authorize_center` (the caller decodes the ID)."""
+        """The center part for :func:`db.network.centers.authorize_center` (the caller decodes the
+        ID)."""
         return CenterDetails(
             site_code=self.site_code,
             name=self.name,

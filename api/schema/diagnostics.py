@@ -15,7 +15,7 @@ from api.schema.records import Candidate
 from api.schema.training_centers import TrainingCenter
 from db import diagnostics
 from db.catalog.versions import ModuleSpec
-from db.locator import CenterSearch
+from db.network.locator import CenterSearch
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -9,7 +9,7 @@ import strawberry
 from api.schema.catalog import Module
 from api.schema.node import Node, to_global_id
 from db.catalog.versions import CatalogSnapshot
-from db.instructors import PublicInstructor
+from db.network.instructors import PublicInstructor
 
 
 @strawberry.type(description="An instructor currently authorized to teach modules. Public.")

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.catalog.versions import CatalogStore
-from db.center_authorizations import Authorization, in_force_on
 from db.demo.network import FAMILY_NAMES, GIVEN_NAMES, SCHOOL_NETWORKS
+from db.network.authorizations import Authorization, in_force_on
 from db.registry.candidates import Person, register_candidates
 from db.registry.results import Poster, ResultSubmission, post_results
 

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from api.schema.node import to_global_id
 from db import models
-from db.instructors import ModuleGrant, register_instructor
+from db.network.instructors import ModuleGrant, register_instructor
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center

@@ -22,7 +22,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.instructors import ModuleGrant, register_instructor
+from db.network.instructors import ModuleGrant, register_instructor
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.network import add_center

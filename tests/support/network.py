@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.centers import CenterDetails, authorize_center
+from db.network.centers import CenterDetails, authorize_center
 
 
 def gaussian_radius_km(latitude: float) -> float:

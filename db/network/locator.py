@@ -25,9 +25,9 @@ from sqlalchemy import ColumnElement, Float, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.center_authorizations import center_authorized_on, programs_in_force
-from db.centers import PUBLIC_COLUMNS, CenterRecord, center_record
 from db.earth import earth_radius, local_radius_km
+from db.network.authorizations import center_authorized_on, programs_in_force
+from db.network.centers import PUBLIC_COLUMNS, CenterRecord, center_record
 
 MAX_RADIUS_KM = 5_000.0
 """Wider than the contiguous US is wide: a larger radius is a mistake, not a search."""

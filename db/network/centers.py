@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.center_authorizations import (
+from db.errors import RuleViolation
+from db.network.authorizations import (
     AuthorizationAction,
     Outcome,
     authorization_covering,
@@ -23,8 +24,7 @@ from db.center_authorizations import (
     covers,
     programs_in_force,
 )
-from db.errors import RuleViolation
-from db.geocode import ZipCodeError, locate_zip, normalize_zip
+from db.network.geocode import ZipCodeError, locate_zip, normalize_zip
 
 _SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -273,7 +273,7 @@ async def authorize_center(
 ) -> CenterAuthorized:
     """Register (or update) a center by site code and authorize it for programs over a period.
 
-    Each program follows :func:`db.center_authorizations.authorize_program`: the same request
+    Each program follows :func:`db.network.authorizations.authorize_program`: the same request
     twice changes nothing, the same start with a later end renews. Raises
     :class:`~db.errors.RuleViolation`; the caller then rolls back.
     """

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.errors import RuleViolation
-from db.firewall import checked_email, claim_side
+from db.network.firewall import checked_email, claim_side
 
 Instructor = models.Instructor
 Grant = models.InstructorAuthorization

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.access import centers_operated_by
 from db.errors import RuleViolation
-from db.firewall import checked_email, claim_side
+from db.network.firewall import checked_email, claim_side
 
 Proctor = models.Proctor
 
