@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.context import Resources, today
 from auth.verifiable import signed_status_list
-from db.open_badges import Urls, achievement, issuer_profile
+from db.events.open_badges import Urls, achievement, issuer_profile
 from db.platform.identifiers import parse_key
 
 STATUS_LIST_MAX_AGE = 60

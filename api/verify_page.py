@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.context import Resources
 from db import models
-from db.open_badges import ISSUER_NAME, Urls
+from db.events.open_badges import ISSUER_NAME, Urls
 from db.registry.codes import normalize_code
 from db.registry.credentials import effective_status
 

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.background import LoopHealth, supervise
 from api.webhook_http import SEND_DEADLINE_SECONDS, Attempt, WebhookSender
+from db.events.webhooks import LEASE, Claim, claim_due, fan_out, record_attempt
 from db.registry.credentials import expire_due_credentials
-from db.webhooks import LEASE, Claim, claim_due, fan_out, record_attempt
 
 logger = logging.getLogger("mssc.webhooks")
 

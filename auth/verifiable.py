@@ -26,9 +26,13 @@ from auth.credential_keys import CredentialKeys
 from auth.keys import SIGNING_ALGORITHM, public_jwk
 from db import models
 from db.catalog.versions import CatalogStore
-from db.open_badges import Urls, clr_credential, open_badge_credential, status_list_credential
-from db.platform.identifiers import parse_key
-from db.status_lists import (
+from db.events.open_badges import (
+    Urls,
+    clr_credential,
+    open_badge_credential,
+    status_list_credential,
+)
+from db.events.status_lists import (
     PURPOSES,
     bit_at,
     encode_list,
@@ -36,6 +40,7 @@ from db.status_lists import (
     status_bits,
     status_entry,
 )
+from db.platform.identifiers import parse_key
 
 MAX_TOKEN_LENGTH = 512 * 1024
 

@@ -37,8 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bench.database import run_on_fresh_database
-from db import events as change_events
 from db.catalog.versions import CatalogStore
+from db.events import change_feed as change_events
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import PoolOptions, create_engine, create_sessionmaker
 from db.registry.candidates import register_candidate

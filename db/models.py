@@ -718,7 +718,7 @@ class EventCounter(Base):
 
 
 class ChangeEvent(Base):
-    """One state change, numbered gap-free in commit order (see ``db/events.py``)."""
+    """One state change, numbered gap-free in commit order (see ``db/events/change_feed.py``)."""
 
     __tablename__ = "change_events"
 

@@ -13,7 +13,7 @@ from api.schema.events import Change, ChangeConnection, ChangeEdge
 from api.schema.pagination import PageInfo
 from auth.principal import Principal
 from auth.scopes import Scope
-from db.events import EVENT_TYPES, Audience, last_sequence, read_changes, render_event
+from db.events.change_feed import EVENT_TYPES, Audience, last_sequence, read_changes, render_event
 
 CURSOR_TAG = "change"
 # Changes looked at per request, visible or not (see ``changes``).

@@ -28,7 +28,7 @@ from api.schema.webhooks import (
 )
 from api.webhook_targets import check_url
 from db import models
-from db.webhooks import (
+from db.events.webhooks import (
     CreatedWebhook,
     create_webhook,
     disable_webhook,

@@ -96,7 +96,7 @@ class Change:
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Self:
-        """From :func:`db.events.render_event`'s JSON object (what webhooks deliver)."""
+        """From :func:`db.events.change_feed.render_event`'s JSON object (what webhooks deliver)."""
         candidate = body["candidate"]
         result = body.get("result")
         credential = body.get("credential")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.catalog.versions import CatalogSnapshot
-from db.events import EventType, reassign_pending_events, record_event
+from db.events.change_feed import EventType, reassign_pending_events, record_event
 from db.registry.codes import new_registry_number
 from db.registry.credentials import (
     MergedCredentials,

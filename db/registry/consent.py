@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.events import EventType, iso, record_event
+from db.events.change_feed import EventType, iso, record_event
 from db.registry.codes import new_share_code, normalize_code
 from db.registry.names import names_match
 

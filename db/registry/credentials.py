@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events import EventType, record_event, status_change_data
+from db.events.change_feed import EventType, record_event, status_change_data
 from db.registry.codes import new_verification_code
 
 LIVE_STATUSES = ("ACTIVE", "SUSPENDED")

@@ -10,7 +10,7 @@
    in memory, item by item, by the same functions the per-candidate path calls;
 3. results, activity scores, credentials and their first history rows are written with one
    ``INSERT ... SELECT FROM unnest(...)`` each; the change events go out with the commit
-   (``db/events.py``: one counter increment for the whole batch).
+   (``db/events/change_feed.py``: one counter increment for the whole batch).
 
 Exactly once: the candidate locks serialise every decision about those candidates; the
 unique index on (organization, external id) and the partial unique index on live credentials
@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events import EventType, record_event
+from db.events.change_feed import EventType, record_event
 from db.registry.codes import new_verification_code
 from db.registry.credentials import Earned, certificates_earned, certifications_earned, expiry_of
 from db.registry.ledgers import Held, Ledger, by_key, judge, read_ledgers

@@ -56,7 +56,7 @@ from sqlalchemy.types import TypeEngine
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
-from db.events import EventType, record_event
+from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
 from db.registry.assessment_day import assessment_day, end_of_assessment_day
 from db.registry.credentials import issue_earned_credentials, lock_candidate

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.resolvers import events as events_resolvers
 from db import models
 from db.catalog.versions import CatalogStore
-from db.events import Audience, read_changes
+from db.events.change_feed import Audience, read_changes
 from db.registry.candidates import merge_candidates, register_candidate
 from db.registry.credentials import expire_due_credentials
 from tests.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary

@@ -27,7 +27,7 @@ from api.settings import Settings
 from api.webhook_http import WebhookSender
 from api.webhook_worker import WebhookWorker
 from db import models
-from db.webhooks import claim_due, fan_out, record_attempt
+from db.events.webhooks import claim_due, fan_out, record_attempt
 from tests.events.receiver import MISBEHAVIOURS, Receiver, misbehaving_endpoint
 from tests.events.support import Clock, deliveries_by_url, drain, subscribe
 from tests.support.apps import another_process, eventually

@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.webhook_http import WebhookSender, is_signature_valid
 from api.webhook_worker import WebhookWorker
 from db import models
-from db.webhooks import claim_due, fan_out
+from db.events.webhooks import claim_due, fan_out
 from tests.events.receiver import Receiver
 from tests.events.support import (
     ALL_TYPES,

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db import models
-from db.events import Audience, last_sequence, read_changes, render_event
+from db.events.change_feed import Audience, last_sequence, read_changes, render_event
 
 MAX_WEBHOOKS_PER_ORGANIZATION = 10
 RETRY_WINDOW = timedelta(days=3)
@@ -141,8 +141,8 @@ class FanOut:
 async def fan_out(session: AsyncSession, *, now: datetime, batch: int = 500) -> FanOut:
     """Queue deliveries for the changes behind each webhook's cursor.
 
-    Every change up to the counter's committed value is visible (see ``db/events.py``), so a
-    cursor moved to it never skips one that commits later. Each webhook's share is queued in
+    Every change up to the counter's committed value is visible (see ``db/events/change_feed.py``),
+    so a cursor moved to it never skips one that commits later. Each webhook's share is queued in
     a savepoint of its own, so one that fails holds up only itself.
     """
     high_water = await last_sequence(session)

@@ -8,7 +8,7 @@ name is served by the registry (``api/credential_routes.py``):
 - achievements: ``/credentials/achievements/{code}``, with the key work activities of the
   credential's catalog version as alignments;
 - status: two ``BitstringStatusListEntry`` objects per credential, revocation and suspension,
-  pointing into ``/credentials/status/{list}/{purpose}`` (``db/status_lists.py``).
+  pointing into ``/credentials/status/{list}/{purpose}`` (``db/events/status_lists.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.status_lists import PURPOSES, StatusEntry
+from db.events.status_lists import PURPOSES, StatusEntry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
