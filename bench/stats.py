@@ -6,8 +6,8 @@ Builds a fresh database (embedded PostgreSQL in a temporary directory, or a new 
 server in DATABASE_URL, dropped afterwards), applies the migrations and the catalog, loads
 synthetic centers (``bench.locator``), candidates, results spread over ten years and one
 credential per passed result (2% of them revoked), runs ANALYZE, then times each figure of
-``db/stats.py`` as the API computes it (every statement it sends, end to end) and prints the
-median and the slowest of ``--runs`` runs. Every figure printed is measured on this run.
+``db/insights/stats.py`` as the API computes it (every statement it sends, end to end) and prints
+the median and the slowest of ``--runs`` runs. Every figure printed is measured on this run.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.database import run_on_fresh_database
 from bench.locator import load_centers
-from db import models, stats
+from db import models
 from db.catalog.versions import read_snapshot
+from db.insights import stats
 from db.platform.bootstrap import prepare_database
 from db.platform.engine import create_engine, create_sessionmaker
 from db.registry.credentials import module_certificate_types

@@ -450,7 +450,7 @@ class AssessmentResult(Base):
         CheckConstraint("attempt_number > 0", name="attempt_number"),
         Index("ix_assessment_results_candidate", "candidate_id", "taken_at", "id"),
         Index("ix_assessment_results_taken_at", "taken_at"),
-        # Dashboards (db/stats.py): every figure about results reads this index alone.
+        # Dashboards (db/insights/stats.py): every figure about results reads this index alone.
         Index(
             "ix_assessment_results_stats",
             "taken_at",
@@ -501,7 +501,8 @@ class Credential(Base):
         ),
         Index("ix_credentials_candidate", "candidate_id", "issued_at"),
         Index("ix_credentials_issued_at", "issued_at"),
-        # Dashboards (db/stats.py): credentials issued, and people credentialed, index-only.
+        # Dashboards (db/insights/stats.py): credentials issued, and people credentialed,
+        # index-only.
         Index(
             "ix_credentials_stats",
             "issued_at",

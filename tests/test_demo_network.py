@@ -17,8 +17,8 @@ from db import models
 from db.demo.load import DemoConflict, load_network
 from db.demo.network import NetworkPlan, plan_network
 from db.demo.places import CITIES_ABROAD, JURISDICTIONS
+from db.insights.network_stats import authorizations_by_standing, authorized_centers_by_state
 from db.network.authorizations import Standing
-from db.network_stats import authorizations_by_standing, authorized_centers_by_state
 from tests.support.network import today
 
 

@@ -7,9 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.network.authorizations import Standing, change_status, start_of
-from db.network.instructors import ModuleGrant, register_instructor
-from db.network_stats import (
+from db.insights.network_stats import (
     PlaceCount,
     ProgramCount,
     StandingCount,
@@ -19,6 +17,8 @@ from db.network_stats import (
     instructors_by_program,
     instructors_by_state,
 )
+from db.network.authorizations import Standing, change_status, start_of
+from db.network.instructors import ModuleGrant, register_instructor
 from tests.support.network import add_center, days, today
 
 

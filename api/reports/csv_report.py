@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
-from db.diagnostics import Diagnostic
+from db.insights.diagnostics import Diagnostic
 from db.registry.scores import shown
 
 COLUMNS = (

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from db.diagnostics import Diagnostic
+from db.insights.diagnostics import Diagnostic
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 215.9, 279.4, 12.0  # US Letter, mm
 BAR_COLOR = (192, 57, 43)

@@ -40,7 +40,7 @@ from api.schema.node import parse_global_id
 from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
-from db.cohorts import Owner, cohorts_of
+from db.insights.cohorts import Owner, cohorts_of
 from db.platform.driver import RequestConnection
 
 MAX_BODY_BYTES = 256 * 1024

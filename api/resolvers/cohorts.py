@@ -19,7 +19,8 @@ from api.schema.node import parse_global_id
 from api.schema.user_error import UserError
 from auth.principal import Principal
 from auth.scopes import Scope
-from db.cohorts import (
+from db.errors import RuleViolation
+from db.insights.cohorts import (
     CohortRecord,
     Owner,
     add_members,
@@ -29,7 +30,6 @@ from db.cohorts import (
     members_of,
     remove_members,
 )
-from db.errors import RuleViolation
 
 
 def _owner(principal: Principal) -> Owner:

@@ -24,8 +24,8 @@ from api.schema.node import parse_global_id
 from auth.principal import Principal
 from db.access import EMPLOYER
 from db.catalog.versions import CatalogSnapshot
-from db.cohorts import Owner, members_of
-from db.diagnostics import (
+from db.insights.cohorts import Owner, members_of
+from db.insights.diagnostics import (
     MAX_CANDIDATES,
     Diagnostic,
     NotEntitled,

@@ -12,7 +12,7 @@ from api.errors import BadUserInput
 from api.resolvers.arguments import given
 from api.resolvers.stats_source import StatsSource
 from api.schema.stats import RegistryStats
-from db.stats import Period
+from db.insights.stats import Period
 
 
 async def stats(

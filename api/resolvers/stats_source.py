@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import VisionTarget
-from db import stats
 from db.catalog.versions import CatalogSnapshot
+from db.insights import stats
 from db.network.centers import CenterRecord, get_centers
 from db.registry.credentials import module_certificate_types
 

@@ -13,8 +13,8 @@ from api.schema.diagnostics import DiagnosticReport
 from api.schema.node import Node, to_global_id
 from api.schema.records import Candidate
 from api.schema.user_error import UserError
-from db.cohorts import CohortRecord
-from db.diagnostics import MAX_CANDIDATES
+from db.insights.cohorts import CohortRecord
+from db.insights.diagnostics import MAX_CANDIDATES
 
 
 @strawberry.type(

@@ -13,8 +13,8 @@ from api.resolvers.training_centers import nearest_centers
 from api.schema.catalog import KeyWorkActivity, Module, Program
 from api.schema.records import Candidate
 from api.schema.training_centers import TrainingCenter
-from db import diagnostics
 from db.catalog.versions import ModuleSpec
+from db.insights import diagnostics
 from db.network.locator import CenterSearch
 
 

@@ -78,7 +78,7 @@ from api.schema.webhooks import (
 )
 from api.settings import Settings
 from auth.scopes import Scope
-from db.cohorts import MAX_COHORTS
+from db.insights.cohorts import MAX_COHORTS
 
 
 @strawberry.type

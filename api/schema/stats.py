@@ -14,7 +14,7 @@ from api.errors import BadUserInput
 from api.resolvers.stats_source import StatsSource
 from api.schema.catalog import Module
 from api.schema.centers import Center
-from db import stats
+from db.insights import stats
 
 MAX_CENTERS = 100
 MAX_MONTHS = 240

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
-from db.diagnostics import repeatable_read, requirement_for, run_diagnostic
+from db.insights.diagnostics import repeatable_read, requirement_for, run_diagnostic
 from db.registry.results import Recording
 from db.registry.scores import STORED_PLACES, Score, shown
 from tests.support.fuzzing import examples, seeded

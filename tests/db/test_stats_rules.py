@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from db.stats import Figures, Period, VisionProgress, add_months, months_between
+from db.insights.stats import Figures, Period, VisionProgress, add_months, months_between
 
 
 def _vision(credentialed: int, months: int) -> VisionProgress:

@@ -4,7 +4,7 @@
   diagnostic on. Membership is not entitlement: reads join members through the consent
   predicate, so a member whose consent lapsed drops out without any job touching these rows.
 - ``ix_assessment_results_stats``, ``ix_credentials_stats`` and
-  ``ix_credentials_unrevoked_candidate`` let the dashboard aggregates (db/stats.py) read narrow
+  ``ix_credentials_unrevoked_candidate`` let the dashboard aggregates (db/insights/stats.py) read narrow
   indexes instead of the wide tables (measured with bench/stats.py; see the README).
 
 Revision ID: d1diagnostics

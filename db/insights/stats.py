@@ -12,7 +12,7 @@ Definitions:
 - Active centers and instructors are counted on one day: centers authorized for some program
   that day (``db.network.authorizations``), instructors authorized to teach some module.
 
-The center network's own breakdowns (``db.network_stats``) are reused for the per-state
+The center network's own breakdowns (``db.insights.network_stats``) are reused for the per-state
 counts of centers and instructors.
 """
 
@@ -28,9 +28,9 @@ from sqlalchemy import BigInteger, ColumnElement, Date, column, func, select, va
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.insights.network_stats import authorized_centers_by_state, instructors_by_state
 from db.network.authorizations import center_authorized_on
 from db.network.instructors import teaching_on
-from db.network_stats import authorized_centers_by_state, instructors_by_state
 
 Result = models.AssessmentResult
 Credential = models.Credential

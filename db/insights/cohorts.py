@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.access import candidates_visible_to
-from db.diagnostics import MAX_CANDIDATES, entitled_candidates
 from db.errors import RuleViolation
+from db.insights.diagnostics import MAX_CANDIDATES, entitled_candidates
 
 MAX_NAME_LENGTH = 200
 # An organization's cohorts are listed in one field (``cohorts``), priced for the most there
