@@ -27,15 +27,15 @@ from api.context import Resources
 from api.events_service import EventsService
 from api.fast_path import FastPath
 from api.graphql_view import GraphQLView
-from api.http_guards import RequestBodyLimit
-from api.idempotency import IdempotencyMiddleware
+from api.http.guards import RequestBodyLimit
+from api.http.idempotency import IdempotencyMiddleware
+from api.http.masked_errors import MaskedErrors
+from api.http.observability import Metrics, RequestIdMiddleware
+from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
-from api.masked_errors import MaskedErrors
-from api.observability import Metrics, RequestIdMiddleware
 from api.persisted_queries import PersistedQueries
 from api.reports.routes import report_routes
 from api.schema.root import build_schema
-from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits

@@ -237,7 +237,7 @@ class Settings:
     introspection_for_admins: bool = False
     rate_limits: RateLimits = field(default_factory=RateLimits)
     hsts_max_age_seconds: int = 0
-    # Logs: one JSON object a line (``text`` reads better in a terminal); see api/logs.py.
+    # Logs: one JSON object a line (``text`` reads better in a terminal); see api/http/logs.py.
     log_level: str = "INFO"
     log_format: LogFormat = "json"
     # The GraphQL fast path (issue 8; api/fast_path.py): off, every request takes Strawberry's

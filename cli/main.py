@@ -53,7 +53,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
                     signal.signal(sig, handler)
 
     from api.app import create_app
-    from api.logs import configure_logging
+    from api.http.logs import configure_logging
 
     _check_port_free(args.host, args.port)
     configure_logging(settings)
@@ -74,8 +74,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             workers=args.workers,
             loop="uvloop",
             http="httptools",
-            log_config=None,  # uvicorn's loggers go through ours (api/logs.py)
-            access_log=False,  # api/observability.py writes one access line per request
+            log_config=None,  # uvicorn's loggers go through ours (api/http/logs.py)
+            access_log=False,  # api/http/observability.py writes one access line per request
             server_header=False,
             **proxy_options(settings),
         )

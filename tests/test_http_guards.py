@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.graphql_http import negotiate
-from api.security_headers import DEFAULT_POLICY
+from api.http.security_headers import DEFAULT_POLICY
 from api.settings import Settings
 from tests.support.apps import client_for, live_server, started
 

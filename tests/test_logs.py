@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.logs import _PATTERNS, configure_logging, scrub
+from api.http.logs import _PATTERNS, configure_logging, scrub
 from api.settings import Settings
 from tests.support.apps import client_for, production
 from tests.support.auth import MakeCaller

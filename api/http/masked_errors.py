@@ -26,7 +26,7 @@ from api.errors import (
     UNAVAILABLE_MESSAGE,
     unavailable_extensions,
 )
-from api.http_guards import TrackedSend
+from api.http.guards import TrackedSend
 from db.platform.engine import is_transient
 
 logger = logging.getLogger("mssc.errors")
