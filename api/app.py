@@ -34,7 +34,7 @@ from api.http.observability import Metrics, RequestIdMiddleware
 from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
 from api.persisted_queries import PersistedQueries
-from api.reports.routes import report_routes
+from api.routes.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.settings import Settings
 from auth.backend import BearerAuthMiddleware

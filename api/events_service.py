@@ -30,8 +30,8 @@ class EventsService:
     def routes(self) -> list[BaseRoute]:
         # Imported here: the route modules read ``api.context.Resources``, which names this
         # class, so a module-level import would be circular.
-        from api.credential_routes import credential_routes
-        from api.verify_page import verify_routes
+        from api.routes.credential_documents import credential_routes
+        from api.routes.verify_page import verify_routes
 
         return [*credential_routes(), *verify_routes()]
 

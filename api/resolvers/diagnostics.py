@@ -1,7 +1,7 @@
 """The diagnostic: checked arguments, the entitled report, and its disclosure log.
 
 ``run_report`` is shared by the GraphQL fields (``Query.diagnostic``, ``Cohort.diagnostic``)
-and the report downloads (``api/reports``): one transaction reads the report and logs it for
+and the report downloads (``api/routes/reports``): one transaction reads the report and logs it for
 each candidate when the caller is an employer, so a report is never shown without its log.
 """
 

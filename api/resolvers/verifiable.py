@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.credential_routes import urls_of
+from api.routes.credential_documents import urls_of
 from api.schema.verifiable import VerifiableCredentialExport, VerifiableCredentialVerification
 from auth.verifiable import export_open_badge, export_transcript, verify_document
 from db import models

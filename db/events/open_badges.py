@@ -1,7 +1,7 @@
 """Open Badges 3.0 and CLR 2.0 documents (W3C Verifiable Credentials data model 2.0).
 
 Documents only, no signature (``auth/verifiable.py`` signs them as VC-JWTs). Every URL they
-name is served by the registry (``api/credential_routes.py``):
+name is served by the registry (``api/routes/credential_documents.py``):
 
 - issuer: an Open Badges ``Profile`` at ``/credentials/issuer``, whose keys are the JWKS at
   ``/credentials/jwks.json``;

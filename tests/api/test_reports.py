@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from api.reports.pdf_report import BAR_COLOR
+from api.routes.reports.pdf_report import BAR_COLOR
 from tests.support.auth import MakeCaller
 from tests.support.diagnostics import NOT_ENTITLED, Cohort, build_cohort
 from tests.support.employers import disclosures

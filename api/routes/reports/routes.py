@@ -28,14 +28,14 @@ from starlette.routing import Route
 from api.audit import RequestAudit
 from api.context import Resources, today
 from api.errors import ApiError, BadUserInput, Forbidden, Unauthenticated
-from api.reports.csv_report import render_csv
-from api.reports.pdf_report import render_pdf
 from api.resolvers.diagnostics import (
     diagnostic_purpose,
     parse_candidate_ids,
     program_requirement,
     run_report,
 )
+from api.routes.reports.csv_report import render_csv
+from api.routes.reports.pdf_report import render_pdf
 from api.schema.node import parse_global_id
 from auth.principal import Principal
 from auth.scopes import Scope
