@@ -21,10 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import maintenance
-from api.background import BackgroundMetrics
 from api.context import Resources
-from api.events_service import EventsService
 from api.fast_path import FastPath
 from api.graphql_view import GraphQLView
 from api.http.guards import RequestBodyLimit
@@ -37,6 +34,9 @@ from api.persisted_queries import PersistedQueries
 from api.routes.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.settings import Settings
+from api.workers import maintenance
+from api.workers.background import BackgroundMetrics
+from api.workers.events_service import EventsService
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService

@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from api.audit import RequestAudit
 from api.errors import Unauthenticated
-from api.events_service import EventsService
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
+from api.workers.events_service import EventsService
 from auth.principal import Principal
 from auth.service import AuthService
 from db.catalog.versions import CatalogSnapshot, CatalogStore

@@ -226,7 +226,7 @@ class Settings:
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     vision: VisionTarget = field(default_factory=VisionTarget)
     # Webhooks: deliver from this process; whether endpoints may use http and this machine's
-    # loopback (development only; never other private addresses: api/webhook_targets.py).
+    # loopback (development only; never other private addresses: api/workers/webhook_targets.py).
     webhook_worker: bool = True
     webhook_allow_private: bool = True
     webhook_poll_seconds: float = 1.0

@@ -143,8 +143,8 @@ def import_results_file(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def run_maintenance(args: argparse.Namespace, settings: Settings) -> None:
-    from api.background import LoopHealth
-    from api.maintenance import run_once
+    from api.workers.background import LoopHealth
+    from api.workers.maintenance import run_once
     from db.platform.engine import create_sessionmaker
 
     health = LoopHealth("maintenance")

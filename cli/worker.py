@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
-from api.webhook_http import WebhookSender
-from api.webhook_worker import WebhookWorker
+from api.workers.webhook_sender import WebhookSender
+from api.workers.webhook_worker import WebhookWorker
 from cli.database import bootstrap, database_for, run_with_engine
 from db.platform.engine import create_sessionmaker
 

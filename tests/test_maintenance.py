@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.maintenance import run_once
+from api.workers.maintenance import run_once
 from db import models
 from tests.support.registry import make_school
 

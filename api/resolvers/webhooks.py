@@ -26,7 +26,7 @@ from api.schema.webhooks import (
     WebhookInput,
     WebhookPayload,
 )
-from api.webhook_targets import check_url
+from api.workers.webhook_targets import check_url
 from db import models
 from db.events.webhooks import (
     CreatedWebhook,

@@ -1,7 +1,7 @@
 """Webhooks: endpoints that follow the change feed, and the outbox their deliveries wait in.
 
 Each webhook is a consumer of the change feed with its own cursor. The delivery worker
-(``api/webhook_worker.py``) repeats two steps, from any number of processes at once:
+(``api/workers/webhook_worker.py``) repeats two steps, from any number of processes at once:
 
 1. **fan out** (:func:`fan_out`): for each enabled webhook behind the feed, read the changes
    after its cursor that its organization may see (the feed's own SQL entitlement, evaluated

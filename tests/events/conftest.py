@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.webhook_http import WebhookSender
-from api.webhook_worker import WebhookWorker
+from api.workers.webhook_sender import WebhookSender
+from api.workers.webhook_worker import WebhookWorker
 from tests.events.receiver import Receiver, running_receiver
 from tests.events.support import Clock
 from tests.support.auth import MakeCaller

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.webhook_worker import WebhookWorker
+from api.workers.webhook_worker import WebhookWorker
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, item
 

@@ -21,11 +21,11 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import maintenance
-from api.background import BackgroundMetrics, LoopHealth, supervise
 from api.settings import Settings
-from api.webhook_http import WebhookSender
-from api.webhook_worker import WebhookWorker
+from api.workers import maintenance
+from api.workers.background import BackgroundMetrics, LoopHealth, supervise
+from api.workers.webhook_sender import WebhookSender
+from api.workers.webhook_worker import WebhookWorker
 from db import models
 from db.events.webhooks import claim_due, fan_out, record_attempt
 from tests.events.receiver import MISBEHAVIOURS, Receiver, misbehaving_endpoint

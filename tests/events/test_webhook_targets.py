@@ -18,9 +18,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
-from api.webhook_http import ForbiddenAddress, GuardedNetwork, WebhookSender
-from api.webhook_targets import check_url, is_public
-from api.webhook_worker import WebhookWorker
+from api.workers.webhook_sender import ForbiddenAddress, GuardedNetwork, WebhookSender
+from api.workers.webhook_targets import check_url, is_public
+from api.workers.webhook_worker import WebhookWorker
 from db import models
 from tests.events.receiver import Receiver
 from tests.events.support import ALL_TYPES, CREATE, Clock, deliveries_by_url, drain, subscribe

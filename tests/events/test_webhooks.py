@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
-from api.webhook_http import WebhookSender, is_signature_valid
-from api.webhook_worker import WebhookWorker
+from api.workers.webhook_sender import WebhookSender, is_signature_valid
+from api.workers.webhook_worker import WebhookWorker
 from db import models
 from db.events.webhooks import claim_due, fan_out
 from tests.events.receiver import Receiver

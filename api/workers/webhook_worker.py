@@ -7,7 +7,7 @@ It runs in every server process by default (``MSSC_WEBHOOK_WORKER``), or alone w
 ``mssc worker``. Any number of workers share the work through the database (row locks with
 ``SKIP LOCKED``, leases); none holds state that another needs.
 
-Nothing one row does stops a round (``api/background.py``): each step is guarded on its
+Nothing one row does stops a round (``api/workers/background.py``): each step is guarded on its
 own, one webhook's fan-out failing holds up only that webhook, and whatever goes wrong while
 sending one delivery (the network, the endpoint, a malformed row, a bug) is recorded as that
 delivery's failed attempt, retried with backoff and FAILED after the retry window, while the
@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.background import LoopHealth, supervise
-from api.webhook_http import SEND_DEADLINE_SECONDS, Attempt, WebhookSender
+from api.workers.background import LoopHealth, supervise
+from api.workers.webhook_sender import SEND_DEADLINE_SECONDS, Attempt, WebhookSender
 from db.events.webhooks import LEASE, Claim, claim_due, fan_out, record_attempt
 from db.registry.credentials import expire_due_credentials
 

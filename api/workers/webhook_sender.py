@@ -7,8 +7,8 @@ it over the raw bytes it received, compares in constant time, rejects a ``t`` mo
 processed (delivery is at least once). The README has the recipe.
 
 Forgery (SSRF). Which URLs and addresses a webhook may reach is decided in
-``api/webhook_targets.py``. Here, at every delivery, the URL is checked again, the host name is
-resolved, *every* address it resolves to is checked, and the connection is made to a checked
+``api/workers/webhook_targets.py``. Here, at every delivery, the URL is checked again, the host name
+is resolved, *every* address it resolves to is checked, and the connection is made to a checked
 address itself, so a DNS answer that changes between check and connect (rebinding) cannot
 redirect it. Redirects are never followed, environment proxies never used.
 
@@ -34,7 +34,7 @@ from ipaddress import ip_address
 import httpcore
 import httpx
 
-from api.webhook_targets import IPAddress, check_url, may_reach
+from api.workers.webhook_targets import IPAddress, check_url, may_reach
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_HEADER = "Mssc-Signature"

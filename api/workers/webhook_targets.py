@@ -19,7 +19,7 @@ what httpx cannot send is refused when registered. The host is a DNS name or an 
 written canonically: IPv4 only as four decimal numbers. The other spellings resolvers accept
 (``2130706433``, ``0177.0.0.1``, ``127.1``, ``0x7f.1``) are refused whatever they point to,
 since parsers disagree about them. A name is judged again at every delivery, by every address
-it then resolves to (``api/webhook_http.py``).
+it then resolves to (``api/workers/webhook_sender.py``).
 """
 
 from __future__ import annotations

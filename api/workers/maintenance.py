@@ -3,7 +3,7 @@
 Safe to run in many processes at once: expiry locks the rows it changes with SKIP LOCKED and
 every step is idempotent. Expiry is also visible at once without it (credentials past their
 date read as EXPIRED); this job records the change in their history. Each step is guarded on
-its own (``api/background.py``): expiry failing does not stop the purge, nor the next pass.
+its own (``api/workers/background.py``): expiry failing does not stop the purge, nor the next pass.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.background import LoopHealth, supervise
+from api.workers.background import LoopHealth, supervise
 from db.platform.idempotency import purge_expired
 from db.registry.credentials import expire_due_credentials
 

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import BaseRoute
 
-from api.background import LoopHealth
 from api.settings import Settings
-from api.webhook_http import WebhookSender
-from api.webhook_worker import WebhookWorker
+from api.workers.background import LoopHealth
+from api.workers.webhook_sender import WebhookSender
+from api.workers.webhook_worker import WebhookWorker
 from auth.credential_keys import CredentialKeys
 
 

@@ -1,0 +1,11 @@
+"""Background work: what a server process (or ``mssc worker``) does besides answering.
+
+``maintenance`` records expiries and forgets stale keys; ``webhook_worker`` fans the change
+feed out into deliveries and ``webhook_sender`` sends one (the signature), to a URL
+``webhook_targets`` allows (the SSRF guard); ``background`` keeps every loop running and its
+failures in ``/metrics``; ``events_service`` runs them and holds the credential-signing keys
+for one process.
+
+May import: ``api.settings``, ``auth`` and ``db``. Never GraphQL, routes, middleware or the
+per-request context.
+"""
