@@ -22,15 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
-from api.fast_path import FastPath
-from api.graphql_view import GraphQLView
+from api.graphql.fast_path import FastPath
+from api.graphql.persisted_queries import PersistedQueries
+from api.graphql.view import GraphQLView
 from api.http.guards import RequestBodyLimit
 from api.http.idempotency import IdempotencyMiddleware
 from api.http.masked_errors import MaskedErrors
 from api.http.observability import Metrics, RequestIdMiddleware
 from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
-from api.persisted_queries import PersistedQueries
 from api.routes.reports.routes import report_routes
 from api.schema.root import build_schema
 from api.settings import Settings

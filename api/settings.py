@@ -240,11 +240,11 @@ class Settings:
     # Logs: one JSON object a line (``text`` reads better in a terminal); see api/http/logs.py.
     log_level: str = "INFO"
     log_format: LogFormat = "json"
-    # The GraphQL fast path (issue 8; api/fast_path.py): off, every request takes Strawberry's
-    # full path. Answers are the same either way; only the cost differs.
+    # The GraphQL fast path (issue 8; api/graphql/fast_path.py): off, every request takes
+    # Strawberry's full path. Answers are the same either way; only the cost differs.
     graphql_fast_path: bool = True
-    # Persisted queries (issue 8): the manifest (None: api/operations/), allow-list mode, and
-    # how many documents clients may register by hash outside it (0: none).
+    # Persisted queries (issue 8): the manifest (None: api/graphql/operations/), allow-list mode,
+    # and how many documents clients may register by hash outside it (0: none).
     persisted_queries: Path | None = None
     persisted_queries_only: bool = False
     persisted_query_cache_size: int = 1_000

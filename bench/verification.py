@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from api.persisted_queries import SHIPPED_OPERATIONS, document_hash
+from api.graphql.persisted_queries import SHIPPED_OPERATIONS, document_hash
 from auth import clients
 from bench.database import migrated_database, settle
 from bench.server import api_server, fetch_token, free_port, running

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from api.persisted_queries import (
+from api.graphql.persisted_queries import (
     DOCUMENT_ID_PREFIX,
     SHIPPED_OPERATIONS,
     ManifestError,

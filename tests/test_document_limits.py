@@ -298,13 +298,13 @@ def test_each_fragment_counted_once_measures_what_expanding_every_spread_does(
 # The price of every operation shipped or shown, as main priced them before fragments were
 # counted once (b9312e5). README block 5 is an outline ("{ … }"), not a document.
 SHIPPED_PRICES = {
-    "api/operations/CandidateByExternalId.graphql#0": 8,
-    "api/operations/CentersNearPostalCode.graphql#0": 221,
-    "api/operations/Changes.graphql#0": 401,
-    "api/operations/PostResults.graphql#0": 24,
-    "api/operations/RegisterCandidate.graphql#0": 18,
-    "api/operations/VerifyCredential.graphql#0": 9,
-    "api/operations/Viewer.graphql#0": 6,
+    "api/graphql/operations/CandidateByExternalId.graphql#0": 8,
+    "api/graphql/operations/CentersNearPostalCode.graphql#0": 221,
+    "api/graphql/operations/Changes.graphql#0": 401,
+    "api/graphql/operations/PostResults.graphql#0": 24,
+    "api/graphql/operations/RegisterCandidate.graphql#0": 18,
+    "api/graphql/operations/VerifyCredential.graphql#0": 9,
+    "api/graphql/operations/Viewer.graphql#0": 6,
     "docs/queries/by_module_and_state.graphql#0": 18,
     "docs/queries/cohorts.graphql#0": 18,
     "docs/queries/cohorts.graphql#1": 401,
@@ -332,7 +332,7 @@ def shipped_operations() -> dict[str, DocumentNode]:
     """Each operation of the shipped documents and README examples, alone with its fragments."""
     texts = {
         str(path.relative_to(ROOT)): path.read_text()
-        for folder in ("api/operations", "docs/queries")
+        for folder in ("api/graphql/operations", "docs/queries")
         for path in sorted((ROOT / folder).glob("*.graphql"))
     }
     readme = (ROOT / "README.md").read_text()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.graphql_http import negotiate
+from api.graphql.over_http import negotiate
 from api.http.security_headers import DEFAULT_POLICY
 from api.settings import Settings
 from tests.support.apps import client_for, live_server, started

@@ -1,4 +1,4 @@
-"""The fast path (``api/fast_path.py``) answers exactly as Strawberry's full path does: every
+"""The fast path (``api/graphql/fast_path.py``) answers exactly as Strawberry's full path does: every
 shipped operation, its errors and refusals, its limits, its audit and disclosure rows.
 
 Each test runs the same requests against two apps on one database, one with the fast path and
@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.types.graphql import OperationType
 
-from api.graphql_view import GraphQLView
-from api.persisted_queries import SHIPPED_OPERATIONS
+from api.graphql.persisted_queries import SHIPPED_OPERATIONS
+from api.graphql.view import GraphQLView
 from api.settings import RateBucket, RateLimits, Settings
 from db import models
 from tests.support.apps import principal_headers, production, started

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.persisted_queries import SHIPPED_OPERATIONS, ManifestError
+from api.graphql.persisted_queries import SHIPPED_OPERATIONS, ManifestError
 from api.settings import RateBucket, RateLimits, Settings
 from tests.support.apps import client_for, principal_headers
 from tests.support.cli import run_cli

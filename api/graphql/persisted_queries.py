@@ -7,7 +7,7 @@ Two request forms name a document by hash:
 
 The registered documents come from a manifest (``MSSC_PERSISTED_QUERIES``: a JSON object of
 ``{hash: document}``, every hash checked at load, or a directory of ``.graphql`` files),
-by default the registry's own operations in ``api/operations/``.
+by default the registry's own operations in ``api/graphql/operations/``.
 
 In allow-list mode (``MSSC_PERSISTED_QUERIES_ONLY``) nothing else runs: a document, sent by
 hash or in full, must be in the manifest (``PERSISTED_QUERY_REQUIRED`` otherwise). Outside

@@ -1,7 +1,7 @@
 """Strawberry's ASGI view, given our context, fast JSON and the GraphQL-over-HTTP rules.
 
 The request flow of ``/graphql`` lives here; the rules it applies are in
-``api/graphql_http.py`` (media types, parameters, status codes), ``api/limits/`` (what a
+``api/graphql/over_http.py`` (media types, parameters, status codes), ``api/limits/`` (what a
 request may cost) and ``api/graphiql`` (the IDE page).
 """
 
@@ -21,14 +21,14 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from api import graphql_http
 from api.context import Context, Resources
 from api.errors import ApiError, masked
-from api.fast_path import FastPath
 from api.graphiql import GraphiQLPage
-from api.graphql_http import GraphQLParams, RequestError
+from api.graphql import over_http as graphql_http
+from api.graphql.fast_path import FastPath
+from api.graphql.over_http import GraphQLParams, RequestError
+from api.graphql.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.limits.rate import RateLimiter
-from api.persisted_queries import PersistedQueries, PersistedQueryError, Requested
 from api.settings import Settings
 from auth.ratelimit import address_group
 from db.platform.driver import RequestConnection
