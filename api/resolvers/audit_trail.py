@@ -7,10 +7,15 @@ import strawberry
 from api.context import Info
 from api.errors import BadUserInput
 from api.resolvers.arguments import given, page_size
-from api.schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge, AuditTrailFilter
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
+from api.schema.registry.audit import (
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditTrailFilter,
+)
 from db.registry.audit import AuditFilter, audit_page
 
 

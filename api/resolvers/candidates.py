@@ -14,13 +14,13 @@ from api.resolvers.arguments import given, page_size
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.node import parse_global_id
 from api.schema.pagination import PageInfo
-from api.schema.records import Candidate, CandidateConnection, CandidateEdge, Credential
-from api.schema.registry_inputs import (
+from api.schema.registry.inputs import (
     MergeCandidatesInput,
     MergeCandidatesPayload,
     RegisterCandidateInput,
     RegisterCandidatePayload,
 )
+from api.schema.registry.records import Candidate, CandidateConnection, CandidateEdge, Credential
 from api.schema.user_error import UserError
 from auth.principal import Principal
 from db import models

@@ -16,7 +16,8 @@ from strawberry.utils.str_converters import to_camel_case
 from api.context import Info, today
 from api.resolvers.arguments import given
 from api.schema.catalog import Module
-from api.schema.center_admin import (
+from api.schema.network.authorizations import CenterAuthorization
+from api.schema.network.center_admin import (
     CenterAuthorizationActionInput,
     CenterAuthorizationPayload,
     CenterPayload,
@@ -26,11 +27,10 @@ from api.schema.center_admin import (
     RegisterProctorInput,
     RegisterProctorPayload,
 )
-from api.schema.center_authorizations import CenterAuthorization
-from api.schema.centers import AuthorizeCenterInput, Center
-from api.schema.instructors import Instructor
+from api.schema.network.centers import AuthorizeCenterInput, Center
+from api.schema.network.instructors import Instructor
+from api.schema.network.proctors import Proctor
 from api.schema.node import parse_global_id
-from api.schema.proctors import Proctor
 from api.schema.user_error import UserError
 from db.errors import RuleViolation
 from db.network import centers as db_centers

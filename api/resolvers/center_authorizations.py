@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.context import Info
-from api.schema.center_authorizations import CenterAuthorization
+from api.schema.network.authorizations import CenterAuthorization
 
 if TYPE_CHECKING:
-    from api.schema.centers import Center
+    from api.schema.network.centers import Center
 
 
 async def center_authorizations(root: Center, info: Info) -> list[CenterAuthorization] | None:

@@ -14,7 +14,7 @@ from api.resolvers.locator_arguments import (
     encode_cursor,
     locator_page_size,
 )
-from api.schema.centers import Center, CenterConnection, CenterEdge, GeoPointInput
+from api.schema.network.centers import Center, CenterConnection, CenterEdge, GeoPointInput
 from api.schema.pagination import PageInfo
 from db.network.centers import get_centers
 from db.network.locator import count_centers, find_centers

@@ -17,11 +17,11 @@ from api.resolvers.diagnostics import (
     run_report,
     training_search,
 )
-from api.schema.diagnostics import DiagnosticReport
-from api.schema.records import Candidate
+from api.schema.insights.diagnostics import DiagnosticReport
+from api.schema.registry.records import Candidate
 
 if TYPE_CHECKING:
-    from api.schema.cohorts import Cohort
+    from api.schema.insights.cohorts import Cohort
 
 
 async def cohort_candidates(root: Cohort, info: Info) -> list[Candidate]:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import Info
-from api.schema.cohorts import (
+from api.schema.insights.cohorts import (
     Cohort,
     CohortMembersInput,
     CohortPayload,

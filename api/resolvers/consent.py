@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.context import Info
 from api.errors import RateLimited
 from api.schema.node import parse_global_id
-from api.schema.registry_inputs import (
+from api.schema.registry.inputs import (
     CreateShareCodeInput,
     CreateShareCodePayload,
     RedeemShareCodeInput,

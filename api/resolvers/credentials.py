@@ -11,15 +11,15 @@ from api.context import Info
 from api.resolvers.candidates import require_candidate_reader
 from api.schema.catalog import CredentialType
 from api.schema.node import parse_global_id
-from api.schema.records import AssessmentResult, Credential
-from api.schema.registry_inputs import (
+from api.schema.registry.inputs import (
     AllowCredentialReissueInput,
     AllowCredentialReissuePayload,
     CredentialActionInput,
     CredentialPayload,
 )
+from api.schema.registry.records import AssessmentResult, Credential
+from api.schema.registry.verification import CredentialVerification
 from api.schema.user_error import UserError
-from api.schema.verification import CredentialVerification
 from db import models
 from db.catalog.versions import CatalogSnapshot
 from db.registry.credentials import Action, StatusRefusal, allow_reissue, change_status

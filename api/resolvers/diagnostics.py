@@ -18,8 +18,8 @@ from api.context import Info, Resources, today
 from api.errors import BadUserInput, Forbidden
 from api.resolvers.arguments import given
 from api.resolvers.locator_arguments import center_search
-from api.schema.centers import GeoPointInput
-from api.schema.diagnostics import DiagnosticReport
+from api.schema.insights.diagnostics import DiagnosticReport
+from api.schema.network.centers import GeoPointInput
 from api.schema.node import parse_global_id
 from auth.principal import Principal
 from db.access import EMPLOYER

@@ -9,7 +9,7 @@ from api.errors import BadUserInput, Forbidden
 from api.permissions import can_read_candidates
 from api.resolvers.arguments import given, page_size
 from api.schema.cursors import decode_cursor, encode_cursor
-from api.schema.events import Change, ChangeConnection, ChangeEdge
+from api.schema.events.change_feed import Change, ChangeConnection, ChangeEdge
 from api.schema.pagination import PageInfo
 from auth.principal import Principal
 from auth.scopes import Scope

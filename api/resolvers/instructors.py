@@ -9,11 +9,11 @@ import strawberry
 from api.context import Info, today
 from api.errors import BadUserInput
 from api.resolvers.arguments import given
-from api.schema.instructors import Instructor
+from api.schema.network.instructors import Instructor
 from db.network.instructors import public_instructors
 
 if TYPE_CHECKING:
-    from api.schema.centers import Center
+    from api.schema.network.centers import Center
 
 
 async def center_instructors(

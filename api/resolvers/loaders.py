@@ -36,7 +36,7 @@ from db.registry.records import (
 )
 
 if TYPE_CHECKING:
-    from api.schema.records import Candidate
+    from api.schema.registry.records import Candidate
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -94,7 +94,7 @@ class Loaders:
             return await get_centers(session, ids, day=day)
 
         async def candidates(session: AsyncSession, ids: Sequence[int]) -> dict[int, Candidate]:
-            from api.schema.records import Candidate
+            from api.schema.registry.records import Candidate
 
             if principal is None:
                 return {}

@@ -15,7 +15,7 @@ from datetime import date
 
 from api.errors import BadUserInput
 from api.resolvers.arguments import page_size
-from api.schema.centers import GeoPointInput
+from api.schema.network.centers import GeoPointInput
 from api.schema.opaque import decode_opaque, encode_opaque
 from db.catalog.versions import CatalogSnapshot
 from db.network.geocode import ZipCodeError, locate_zip

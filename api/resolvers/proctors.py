@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.context import Info
-from api.schema.proctors import Proctor
+from api.schema.network.proctors import Proctor
 from db.network.proctors import visible_proctor
 
 if TYPE_CHECKING:
-    from api.schema.centers import Center
+    from api.schema.network.centers import Center
 
 
 async def center_proctors(root: Center, info: Info) -> list[Proctor] | None:

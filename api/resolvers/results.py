@@ -9,13 +9,13 @@ from decimal import Decimal, InvalidOperation
 from api.context import Info
 from api.resolvers.arguments import given
 from api.schema.node import parse_global_id
-from api.schema.records import AssessmentResult, Credential
-from api.schema.registry_inputs import (
+from api.schema.registry.inputs import (
     PostResultsInput,
     PostResultsPayload,
     ResultInput,
     ResultOutcome,
 )
+from api.schema.registry.records import AssessmentResult, Credential
 from api.schema.user_error import UserError
 from db.registry.results import Outcome, Poster, Problem, ResultSubmission, post_results
 

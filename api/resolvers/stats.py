@@ -11,7 +11,7 @@ from api.context import Info, today
 from api.errors import BadUserInput
 from api.resolvers.arguments import given
 from api.resolvers.stats_source import StatsSource
-from api.schema.stats import RegistryStats
+from api.schema.insights.stats import RegistryStats
 from db.insights.stats import Period
 
 

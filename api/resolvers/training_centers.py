@@ -13,13 +13,13 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput
-from api.schema.centers import Center
-from api.schema.instructors import Instructor
-from api.schema.training_centers import TrainingCenter
+from api.schema.insights.training_centers import TrainingCenter
+from api.schema.network.centers import Center
+from api.schema.network.instructors import Instructor
 from db.network.locator import find_centers
 
 if TYPE_CHECKING:
-    from api.schema.diagnostics import TrainingPlanItem
+    from api.schema.insights.diagnostics import TrainingPlanItem
 
 MAX_CENTERS = 20
 

@@ -9,7 +9,10 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.routes.credential_documents import urls_of
-from api.schema.verifiable import VerifiableCredentialExport, VerifiableCredentialVerification
+from api.schema.events.verifiable import (
+    VerifiableCredentialExport,
+    VerifiableCredentialVerification,
+)
 from auth.verifiable import export_open_badge, export_transcript, verify_document
 from db import models
 from db.registry.disclosures import Disclosed, record_disclosures

@@ -11,10 +11,7 @@ from api.errors import BadUserInput
 from api.resolvers.arguments import MAX_PAGE_SIZE, given, page_size
 from api.resolvers.events import check_event_types, require_audience
 from api.schema.cursors import decode_cursor, encode_cursor
-from api.schema.node import parse_global_id
-from api.schema.pagination import PageInfo
-from api.schema.user_error import UserError
-from api.schema.webhooks import (
+from api.schema.events.webhooks import (
     CreateWebhookInput,
     CreateWebhookPayload,
     RedeliverWebhookInput,
@@ -26,6 +23,9 @@ from api.schema.webhooks import (
     WebhookInput,
     WebhookPayload,
 )
+from api.schema.node import parse_global_id
+from api.schema.pagination import PageInfo
+from api.schema.user_error import UserError
 from api.workers.webhook_targets import check_url
 from db import models
 from db.events.webhooks import (

@@ -33,20 +33,27 @@ from api.resolvers import (
     viewer,
     webhooks,
 )
-from api.schema.audit import AuditEventConnection
 from api.schema.catalog import CredentialType, Module, Program
-from api.schema.center_admin import (
+from api.schema.events.change_feed import ChangeConnection
+from api.schema.events.verifiable import VerifiableCredentialVerification
+from api.schema.events.webhooks import (
+    CreateWebhookPayload,
+    RedeliverWebhookPayload,
+    Webhook,
+    WebhookPayload,
+)
+from api.schema.execution import AcyclicExecutionContext, RememberingNameConverter
+from api.schema.insights.cohorts import Cohort, CohortPayload, DeleteCohortPayload
+from api.schema.insights.diagnostics import DiagnosticReport
+from api.schema.insights.stats import RegistryStats
+from api.schema.network.center_admin import (
     CenterAuthorizationPayload,
     CenterPayload,
     RegisterInstructorPayload,
     RegisterProctorPayload,
 )
-from api.schema.centers import Center, CenterConnection
-from api.schema.cohorts import Cohort, CohortPayload, DeleteCohortPayload
-from api.schema.diagnostics import DiagnosticReport
-from api.schema.events import ChangeConnection
-from api.schema.execution import AcyclicExecutionContext, RememberingNameConverter
-from api.schema.instructors import Instructor
+from api.schema.network.centers import Center, CenterConnection
+from api.schema.network.instructors import Instructor
 from api.schema.node import Node
 from api.schema.organization import (
     CreateClientPayload,
@@ -55,8 +62,8 @@ from api.schema.organization import (
     RotateClientSecretPayload,
     Viewer,
 )
-from api.schema.records import AssessmentResult, Candidate, CandidateConnection, Credential
-from api.schema.registry_inputs import (
+from api.schema.registry.audit import AuditEventConnection
+from api.schema.registry.inputs import (
     AllowCredentialReissuePayload,
     CreateShareCodePayload,
     CredentialPayload,
@@ -66,16 +73,9 @@ from api.schema.registry_inputs import (
     RegisterCandidatePayload,
     WithdrawConsentPayload,
 )
+from api.schema.registry.records import AssessmentResult, Candidate, CandidateConnection, Credential
+from api.schema.registry.verification import CredentialVerification
 from api.schema.scalars import SCALAR_OVERRIDES
-from api.schema.stats import RegistryStats
-from api.schema.verifiable import VerifiableCredentialVerification
-from api.schema.verification import CredentialVerification
-from api.schema.webhooks import (
-    CreateWebhookPayload,
-    RedeliverWebhookPayload,
-    Webhook,
-    WebhookPayload,
-)
 from api.settings import Settings
 from auth.scopes import Scope
 from db.insights.cohorts import MAX_COHORTS

@@ -11,13 +11,15 @@ from api.schema.node import Node, to_global_id
 from db import models
 
 if TYPE_CHECKING:
-    from api.schema.centers import Center
+    from api.schema.network.centers import Center
 
 
 async def _center(
     root: Proctor, info: Info
-) -> Annotated[Center, strawberry.lazy("api.schema.centers")]:
-    from api.schema.centers import Center  # Center lists its proctors: import when resolving
+) -> Annotated[Center, strawberry.lazy("api.schema.network.centers")]:
+    from api.schema.network.centers import (
+        Center,  # Center lists its proctors: import when resolving
+    )
 
     record = await info.context.loaders.center.load(root.center_pk)
     assert record is not None  # centers are never deleted
@@ -37,7 +39,7 @@ class Proctor(Node):
     email: str
     role: str = strawberry.field(description="PROCTOR or SITE_COORDINATOR")
     active: bool
-    center: Annotated[Center, strawberry.lazy("api.schema.centers")] = strawberry.field(
+    center: Annotated[Center, strawberry.lazy("api.schema.network.centers")] = strawberry.field(
         resolver=_center
     )
 

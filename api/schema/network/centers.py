@@ -13,11 +13,11 @@ from api.resolvers.center_authorizations import center_authorizations
 from api.resolvers.instructors import center_instructors
 from api.resolvers.proctors import center_proctors
 from api.schema.catalog import Program
-from api.schema.center_authorizations import CenterAuthorization
-from api.schema.instructors import Instructor
+from api.schema.network.authorizations import CenterAuthorization
+from api.schema.network.instructors import Instructor
+from api.schema.network.proctors import Proctor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
-from api.schema.proctors import Proctor
 from db.catalog.versions import CatalogSnapshot
 from db.network.centers import CenterDetails, CenterRecord
 

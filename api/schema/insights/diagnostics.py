@@ -11,8 +11,8 @@ import strawberry
 from api.limits.cost import field_cost
 from api.resolvers.training_centers import nearest_centers
 from api.schema.catalog import KeyWorkActivity, Module, Program
-from api.schema.records import Candidate
-from api.schema.training_centers import TrainingCenter
+from api.schema.insights.training_centers import TrainingCenter
+from api.schema.registry.records import Candidate
 from db.catalog.versions import ModuleSpec
 from db.insights import diagnostics
 from db.network.locator import CenterSearch

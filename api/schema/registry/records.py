@@ -18,11 +18,11 @@ from api.errors import BadUserInput, Forbidden
 from api.resolvers import verifiable
 from api.resolvers.arguments import page_size
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
-from api.schema.centers import Center
 from api.schema.cursors import decode_cursor, encode_cursor
+from api.schema.events.verifiable import VerifiableCredentialExport
+from api.schema.network.centers import Center
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
-from api.schema.verifiable import VerifiableCredentialExport
 from db import models
 from db.registry.credentials import effective_status
 from db.registry.records import ResultPage, ResultPageKey

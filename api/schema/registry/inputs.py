@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
-from api.schema.records import AssessmentResult, Candidate, Credential
+from api.schema.registry.records import AssessmentResult, Candidate, Credential
 from api.schema.user_error import UserError
 
 

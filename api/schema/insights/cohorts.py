@@ -9,9 +9,9 @@ import strawberry
 
 from api.limits.cost import field_cost
 from api.resolvers.cohort_fields import cohort_candidates, cohort_diagnostic
-from api.schema.diagnostics import DiagnosticReport
+from api.schema.insights.diagnostics import DiagnosticReport
 from api.schema.node import Node, to_global_id
-from api.schema.records import Candidate
+from api.schema.registry.records import Candidate
 from api.schema.user_error import UserError
 from db.insights.cohorts import CohortRecord
 from db.insights.diagnostics import MAX_CANDIDATES

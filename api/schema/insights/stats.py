@@ -13,7 +13,7 @@ import strawberry
 from api.errors import BadUserInput
 from api.resolvers.stats_source import StatsSource
 from api.schema.catalog import Module
-from api.schema.centers import Center
+from api.schema.network.centers import Center
 from db.insights import stats
 
 MAX_CENTERS = 100

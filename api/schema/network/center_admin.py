@@ -7,10 +7,10 @@ import datetime
 import strawberry
 
 from api.schema.catalog import Module
-from api.schema.center_authorizations import CenterAuthorization
-from api.schema.centers import Center
-from api.schema.instructors import Instructor
-from api.schema.proctors import Proctor
+from api.schema.network.authorizations import CenterAuthorization
+from api.schema.network.centers import Center
+from api.schema.network.instructors import Instructor
+from api.schema.network.proctors import Proctor
 from api.schema.user_error import UserError
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from api.schema.centers import Center
-from api.schema.instructors import Instructor
+from api.schema.network.centers import Center
+from api.schema.network.instructors import Instructor
 
 
 @strawberry.type(description="An authorized center near the requested location.")
