@@ -1,0 +1,11 @@
+"""Resolvers: async functions that parse input, call ``db``, and map rows to types.
+
+Grouped like ``db``'s packages (``registry/``, ``network/``, ``events/``, ``insights/``), with
+the shared pieces beside them: ``arguments`` (UNSET and page sizes), ``loaders`` (the
+per-request DataLoaders, each batch on its own short session), ``node``, ``viewer``,
+``clients``, ``catalog``. Mutations own their transaction.
+
+A resolver module imports the types it returns and never the module of a type it is attached
+to (it reads its parent through a Protocol). ``loaders`` returns rows, never GraphQL types:
+the per-request context holds it.
+"""

@@ -7,17 +7,11 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.context import Info
-from api.resolvers import (
-    candidates,
-    catalog,
-    centers,
-    cohorts,
-    credentials,
-    instructors,
-    proctors,
-    viewer,
-    webhooks,
-)
+from api.resolvers import catalog, viewer
+from api.resolvers.events import webhooks
+from api.resolvers.insights import cohorts
+from api.resolvers.network import centers, instructors, proctors
+from api.resolvers.registry import candidates, credentials
 from api.schema.node import Node, from_global_id
 
 NodeLookup = Callable[[Info, int], Awaitable[Node | None]]

@@ -14,25 +14,12 @@ from api.limits.cost import field_cost
 from api.limits.extensions import limit_extensions
 from api.limits.rules import CachedParser
 from api.permissions import authenticated, reads_candidates, requires
-from api.resolvers import (
-    audit_trail,
-    candidates,
-    catalog,
-    center_admin,
-    centers,
-    clients,
-    cohorts,
-    consent,
-    credentials,
-    diagnostics,
-    events,
-    node,
-    results,
-    stats,
-    verifiable,
-    viewer,
-    webhooks,
-)
+from api.resolvers import catalog, clients, node, viewer
+from api.resolvers.events import change_feed as events
+from api.resolvers.events import verifiable, webhooks
+from api.resolvers.insights import cohorts, diagnostics, stats
+from api.resolvers.network import center_admin, centers
+from api.resolvers.registry import audit_trail, candidates, consent, credentials, results
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.events.change_feed import ChangeConnection
 from api.schema.events.verifiable import VerifiableCredentialVerification

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.resolvers import events as events_resolvers
+from api.resolvers.events import change_feed as events_resolvers
 from db import models
 from db.catalog.versions import CatalogStore
 from db.events.change_feed import Audience, read_changes

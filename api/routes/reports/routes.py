@@ -28,7 +28,7 @@ from starlette.routing import Route
 from api.audit import RequestAudit
 from api.context import Resources, today
 from api.errors import ApiError, BadUserInput, Forbidden, Unauthenticated
-from api.resolvers.diagnostics import (
+from api.resolvers.insights.diagnostics import (
     diagnostic_purpose,
     parse_candidate_ids,
     program_requirement,

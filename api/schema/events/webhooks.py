@@ -87,7 +87,7 @@ class Webhook(Node):
         first: int = 20,
         after: str | None = strawberry.UNSET,
     ) -> WebhookDeliveryConnection:
-        from api.resolvers.webhooks import deliveries_of
+        from api.resolvers.events.webhooks import deliveries_of
 
         return await deliveries_of(info, self.pk, status=status, first=first, after=after)
 

@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 
 from api.limits.cost import field_cost
-from api.resolvers.cohort_fields import cohort_candidates, cohort_diagnostic
+from api.resolvers.insights.cohort_fields import cohort_candidates, cohort_diagnostic
 from api.schema.insights.diagnostics import DiagnosticReport
 from api.schema.node import Node, to_global_id
 from api.schema.registry.records import Candidate

@@ -9,7 +9,7 @@ from typing import Self
 import strawberry
 
 from api.limits.cost import field_cost
-from api.resolvers.training_centers import nearest_centers
+from api.resolvers.insights.training_centers import nearest_centers
 from api.schema.catalog import KeyWorkActivity, Module, Program
 from api.schema.insights.training_centers import TrainingCenter
 from api.schema.registry.records import Candidate

@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from api.errors import BadUserInput
-from api.resolvers.stats_source import StatsSource
+from api.resolvers.insights.stats_source import StatsSource
 from api.schema.catalog import Module
 from api.schema.network.centers import Center
 from db.insights import stats

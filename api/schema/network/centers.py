@@ -9,9 +9,9 @@ from typing import Self
 import strawberry
 
 from api.resolvers.arguments import given
-from api.resolvers.center_authorizations import center_authorizations
-from api.resolvers.instructors import center_instructors
-from api.resolvers.proctors import center_proctors
+from api.resolvers.network.authorizations import center_authorizations
+from api.resolvers.network.instructors import center_instructors
+from api.resolvers.network.proctors import center_proctors
 from api.schema.catalog import Program
 from api.schema.network.authorizations import CenterAuthorization
 from api.schema.network.instructors import Instructor

@@ -15,8 +15,8 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
-from api.resolvers import verifiable
 from api.resolvers.arguments import page_size
+from api.resolvers.events import verifiable
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.events.verifiable import VerifiableCredentialExport

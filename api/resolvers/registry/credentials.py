@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from api.context import Info
-from api.resolvers.candidates import require_candidate_reader
+from api.resolvers.registry.candidates import require_candidate_reader
 from api.schema.catalog import CredentialType
 from api.schema.node import parse_global_id
 from api.schema.registry.inputs import (

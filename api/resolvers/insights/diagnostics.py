@@ -17,7 +17,7 @@ from api.audit import RequestAudit
 from api.context import Info, Resources, today
 from api.errors import BadUserInput, Forbidden
 from api.resolvers.arguments import given
-from api.resolvers.locator_arguments import center_search
+from api.resolvers.network.locator_arguments import center_search
 from api.schema.insights.diagnostics import DiagnosticReport
 from api.schema.network.centers import GeoPointInput
 from api.schema.node import parse_global_id

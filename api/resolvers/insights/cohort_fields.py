@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.resolvers.arguments import given
-from api.resolvers.diagnostics import (
+from api.resolvers.insights.diagnostics import (
     NearArgument,
     PostalCodeArgument,
     WithinKmArgument,

@@ -10,7 +10,7 @@ import strawberry
 from api.context import Info, today
 from api.errors import BadUserInput
 from api.resolvers.arguments import given
-from api.resolvers.stats_source import StatsSource
+from api.resolvers.insights.stats_source import StatsSource
 from api.schema.insights.stats import RegistryStats
 from db.insights.stats import Period
 

@@ -8,7 +8,7 @@ import strawberry
 
 from api.context import Info, today
 from api.resolvers.arguments import given
-from api.resolvers.locator_arguments import (
+from api.resolvers.network.locator_arguments import (
     center_search,
     decode_cursor,
     encode_cursor,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api.context import Info
 from api.errors import BadUserInput
 from api.resolvers.arguments import MAX_PAGE_SIZE, given, page_size
-from api.resolvers.events import check_event_types, require_audience
+from api.resolvers.events.change_feed import check_event_types, require_audience
 from api.schema.cursors import decode_cursor, encode_cursor
 from api.schema.events.webhooks import (
     CreateWebhookInput,
