@@ -138,7 +138,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         ),
         # Webhook tests run the delivery worker themselves, on their own clock.
         webhook_worker=False,
-        # Likewise for request and cost budgets: tests/test_rate_limits.py builds its own apps
+        # Likewise for request and cost budgets: tests/api/limits/test_rate_limits.py builds its own apps
         # with the limits on.
         rate_limits=RateLimits(enabled=False),
     )

@@ -10,7 +10,7 @@ request. Reference counting cannot free a cycle; the garbage collector's full pa
 and under load they came every second and stopped the process for about 20 ms each, which
 every request in flight waited out. Helpers that reach the executor through a weak reference
 break the cycle, so a request's objects are freed as soon as it ends
-(``tests/api/test_request_garbage.py``).
+(``tests/api/graphql/test_request_garbage.py``).
 
 *The name converter.* Strawberry converts each argument's Python name to its GraphQL name on
 every call of a resolver that has arguments; a name's conversion never changes, so it is made

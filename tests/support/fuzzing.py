@@ -1,8 +1,8 @@
-"""What the fuzz tests (tests/test_fuzz_*.py) share: their Hypothesis profile, the callers
+"""What the fuzz tests (tests/api/graphql/test_fuzz_*.py) share: their Hypothesis profile, the callers
 they send operations as, and the check every answer must pass.
 
 The profile is small and derandomized so that CI runs the same examples every time, in well
-under a minute. ``MSSC_FUZZ_EXAMPLES=2000 ./dev test tests/test_fuzz_*.py`` runs more
+under a minute. ``MSSC_FUZZ_EXAMPLES=2000 ./dev test tests/api/graphql/test_fuzz_*.py`` runs more
 locally (each test's example count scales with it; ``MSSC_FUZZ_SEED`` varies the examples).
 """
 

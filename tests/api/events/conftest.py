@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
-from tests.events.receiver import Receiver, running_receiver
-from tests.events.support import Clock
+from tests.api.events.receiver import Receiver, running_receiver
+from tests.api.events.support import Clock
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 

@@ -22,7 +22,7 @@ from tests.support.apps import live_server, started
 from tests.support.auth import MakeCaller
 from tests.support.browser import browser_page, chromium_path
 
-DASHBOARD = Path(__file__).parent.parent / "docs" / "queries" / "dashboard.graphql"
+DASHBOARD = Path(__file__).parents[3] / "docs" / "queries" / "dashboard.graphql"
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

@@ -22,8 +22,8 @@ from api.workers.webhook_sender import ForbiddenAddress, GuardedNetwork, Webhook
 from api.workers.webhook_targets import check_url, is_public
 from api.workers.webhook_worker import WebhookWorker
 from db import models
-from tests.events.receiver import Receiver
-from tests.events.support import ALL_TYPES, CREATE, Clock, deliveries_by_url, drain, subscribe
+from tests.api.events.receiver import Receiver
+from tests.api.events.support import ALL_TYPES, CREATE, Clock, deliveries_by_url, drain, subscribe
 from tests.support.apps import another_process
 from tests.support.auth import MakeCaller
 from tests.support.fuzzing import examples, seeded

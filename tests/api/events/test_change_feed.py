@@ -16,7 +16,7 @@ from db.catalog.versions import CatalogStore
 from db.events.change_feed import Audience, read_changes
 from db.registry.candidates import merge_candidates, register_candidate
 from db.registry.credentials import expire_due_credentials
-from tests.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary
+from tests.api.events.support import ACT, CHANGES, act, all_changes, earn_cpt, summary
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.registry import NOW, add_organization

@@ -19,8 +19,8 @@ from api.workers.webhook_sender import WebhookSender, is_signature_valid
 from api.workers.webhook_worker import WebhookWorker
 from db import models
 from db.events.webhooks import claim_due, fan_out
-from tests.events.receiver import Receiver
-from tests.events.support import (
+from tests.api.events.receiver import Receiver
+from tests.api.events.support import (
     ALL_TYPES,
     CREATE,
     Clock,

@@ -17,7 +17,7 @@ import segno
 import uvicorn
 from starlette.applications import Starlette
 
-from tests.events.support import act, all_changes
+from tests.api.events.support import act, all_changes
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, item

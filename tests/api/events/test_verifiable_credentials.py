@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
 from auth.keys import generate_private_jwks
-from tests.events.support import act, earn_cpt
+from tests.api.events.support import act, earn_cpt
 from tests.support.apps import another_process
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient

@@ -24,7 +24,7 @@ PER_CANDIDATE = (
     "candidates { candidate { id } } "
     "trainingPlan { items { candidates { id } totalCost: costCents } } } }"
 )
-SAVED = (Path(__file__).parents[2] / "docs" / "queries" / "diagnostic.graphql").read_text()
+SAVED = (Path(__file__).parents[3] / "docs" / "queries" / "diagnostic.graphql").read_text()
 
 
 def ids(count: int) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 
 from bench.server import free_port
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 START_TIMEOUT_SECONDS = 60
 
 

@@ -28,8 +28,8 @@ from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
 from db import models
 from db.events.webhooks import claim_due, fan_out, record_attempt
-from tests.events.receiver import MISBEHAVIOURS, Receiver, misbehaving_endpoint
-from tests.events.support import Clock, deliveries_by_url, drain, subscribe
+from tests.api.events.receiver import MISBEHAVIOURS, Receiver, misbehaving_endpoint
+from tests.api.events.support import Clock, deliveries_by_url, drain, subscribe
 from tests.support.apps import another_process, eventually
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient

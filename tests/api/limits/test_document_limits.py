@@ -4,7 +4,7 @@ through fragments, the cost of a fragment spread many times, graphql-core's own 
 the documents the registry ships, priced as before.
 
 The adversarial family, and any document whose expansion could hang the test run if a fix
-regressed, go to a real server with a client timeout: tests/test_adversarial_documents.py.
+regressed, go to a real server with a client timeout: tests/api/limits/test_adversarial_documents.py.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from tests.support.adversarial import JSON, deep_values
 from tests.support.apps import client_for, production
 from tests.support.fuzzing import examples, seeded
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[3]
 SCHEMA = build_schema()._schema
 
 

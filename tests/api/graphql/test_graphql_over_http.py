@@ -2,7 +2,7 @@
 against a real server: every audit, MUSTs, SHOULDs and MAYs alike, must pass.
 
 Needs Node.js and npm; the suite is installed on first use into
-``tests/graphql_http_audit/node_modules`` (not committed). Skipped without them.
+``tests/api/graphql/graphql_http_audit/node_modules`` (not committed). Skipped without them.
 """
 
 from __future__ import annotations

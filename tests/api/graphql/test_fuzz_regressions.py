@@ -1,4 +1,4 @@
-"""Regression tests for what the fuzz tests (tests/test_fuzz_*.py) found, one each."""
+"""Regression tests for what the fuzz tests (tests/api/graphql/test_fuzz_*.py) found, one each."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Fuzzing with what no schema-aware generator sends: random and mangled documents, variables
 of the wrong type (huge numbers, odd Unicode, deep nesting), deeply nested documents and
 malformed request bodies, over HTTP as staff, as a school and without a token, to the
-production-mode app. The same invariants as tests/test_fuzz_operations.py hold.
+production-mode app. The same invariants as tests/api/graphql/test_fuzz_operations.py hold.
 
 See tests/support/fuzzing.py for the profile (``MSSC_FUZZ_EXAMPLES`` runs more).
 """

@@ -225,7 +225,7 @@ def test_cost_page_sizes_never_fail() -> None:
     assert page_size_for_cost(10_000, default=20) == MAX_PAGE_SIZE
 
 
-SAVED_QUERIES = sorted((Path(__file__).parent.parent / "docs" / "queries").glob("*.graphql"))
+SAVED_QUERIES = sorted((Path(__file__).parents[3] / "docs" / "queries").glob("*.graphql"))
 
 
 @pytest.mark.parametrize("path", SAVED_QUERIES, ids=lambda path: path.name)
