@@ -31,7 +31,9 @@ from api.http.masked_errors import MaskedErrors
 from api.http.observability import Metrics, RequestIdMiddleware
 from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
+from api.routes.credential_documents import credential_routes
 from api.routes.reports.routes import report_routes
+from api.routes.verify_page import verify_routes
 from api.schema.root import build_schema
 from api.settings import Settings
 from api.workers import maintenance
@@ -80,7 +82,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             sessionmaker=sessionmaker,
             catalog=CatalogStore(sessionmaker),
             auth=auth,
-            events=events,
+            credential_keys=events.credential_keys,
         )
         _settle_garbage_collector()
         try:
@@ -137,7 +139,8 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *report_routes(),
             *auth.routes(),
-            *events.routes(),
+            *credential_routes(),
+            *verify_routes(),
         ],
         lifespan=lifespan,
     )

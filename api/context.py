@@ -14,7 +14,7 @@ from api.audit import RequestAudit
 from api.errors import Unauthenticated
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
-from api.workers.events_service import EventsService
+from auth.credential_keys import CredentialKeys
 from auth.principal import Principal
 from auth.service import AuthService
 from db.catalog.versions import CatalogSnapshot, CatalogStore
@@ -23,14 +23,17 @@ from db.platform.driver import RequestConnection
 
 @dataclass(slots=True)
 class Resources:
-    """Built once by the application's lifespan; shared by every request of the process."""
+    """Built once by the application's lifespan; shared by every request of the process.
+
+    Data and handles only: a service that imports routes (which read these resources) would
+    make an import circle."""
 
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     catalog: CatalogStore
     auth: AuthService
-    events: EventsService
+    credential_keys: CredentialKeys
 
 
 class CatalogUnavailable(RuntimeError):

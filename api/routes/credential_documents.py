@@ -49,7 +49,7 @@ async def issuer(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    return _json(_resources(request).events.credential_keys.jwks(), DOCUMENT_MAX_AGE)
+    return _json(_resources(request).credential_keys.jwks(), DOCUMENT_MAX_AGE)
 
 
 async def achievement_document(request: Request) -> Response:
@@ -78,7 +78,7 @@ async def status_list(request: Request) -> Response:
             list_id=list_id,
             purpose=request.path_params["purpose"],
             urls=urls_of(resources),
-            key=resources.events.credential_keys.signing_key,
+            key=resources.credential_keys.signing_key,
             now=datetime.now(UTC),
         )
     if token is None:

@@ -1,4 +1,4 @@
-"""Events out, for one server process: the webhook worker, credential keys and public routes.
+"""Events out, for one server process: the webhook worker and the credential-signing keys.
 
 Built without I/O by ``create_app``; ``running(sessionmaker)`` (the application's lifespan)
 loads the credential-signing keys and, unless disabled, starts the webhook delivery worker.
@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.routing import BaseRoute
 
 from api.settings import Settings
 from api.workers.background import LoopHealth
@@ -26,14 +25,6 @@ class EventsService:
             directory=settings.data_dir / "credential-keys",
             configured=settings.credential_signing_keys,
         )
-
-    def routes(self) -> list[BaseRoute]:
-        # Imported here: the route modules read ``api.context.Resources``, which names this
-        # class, so a module-level import would be circular.
-        from api.routes.credential_documents import credential_routes
-        from api.routes.verify_page import verify_routes
-
-        return [*credential_routes(), *verify_routes()]
 
     @contextlib.asynccontextmanager
     async def running(

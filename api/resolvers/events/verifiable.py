@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.routes.credential_documents import urls_of
 from api.schema.events.verifiable import (
     VerifiableCredentialExport,
     VerifiableCredentialVerification,
 )
 from auth.verifiable import export_open_badge, export_transcript, verify_document
 from db import models
+from db.events.open_badges import Urls
 from db.registry.disclosures import Disclosed, record_disclosures
 
 
@@ -46,8 +46,8 @@ async def open_badge(info: Info, credential_pk: int) -> VerifiableCredentialExpo
             session,
             credential=credential,
             catalogs=resources.catalog,
-            urls=urls_of(resources),
-            key=resources.events.credential_keys.signing_key,
+            urls=Urls(resources.settings.issuer),
+            key=resources.credential_keys.signing_key,
         )
         await _log_employer_export(info, session, credential.candidate_id, credential.id)
     return VerifiableCredentialExport(jwt=signed.jwt, credential=JSON(signed.document))
@@ -60,8 +60,8 @@ async def transcript(info: Info, candidate_pk: int) -> VerifiableCredentialExpor
             session,
             candidate_id=candidate_pk,
             catalogs=resources.catalog,
-            urls=urls_of(resources),
-            key=resources.events.credential_keys.signing_key,
+            urls=Urls(resources.settings.issuer),
+            key=resources.credential_keys.signing_key,
             now=datetime.now(UTC),
         )
         await _log_employer_export(info, session, candidate_pk, None)
@@ -72,9 +72,9 @@ async def verify_verifiable_credential(info: Info, jwt: str) -> VerifiableCreden
     resources = info.context.resources
     checked = await verify_document(
         jwt,
-        keys=resources.events.credential_keys,
+        keys=resources.credential_keys,
         sessionmaker=resources.sessionmaker,
-        urls=urls_of(resources),
+        urls=Urls(resources.settings.issuer),
     )
     return VerifiableCredentialVerification(
         valid=checked.valid,
