@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
@@ -34,9 +34,6 @@ from db.registry.records import (
     result_pages,
     visible_candidates,
 )
-
-if TYPE_CHECKING:
-    from api.schema.registry.records import Candidate
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -62,8 +59,10 @@ class Loaders:
     instructors_at_center: DataLoader[int, list[PublicInstructor]]
     """Center id → its instructors authorized on the request's day (any module)."""
     center: DataLoader[int, CenterRecord | None]
-    candidate: DataLoader[int, Candidate | None]
-    """Candidate id → the candidate, if the caller is entitled to see them (else None)."""
+    candidate: DataLoader[int, tuple[models.Candidate, str | None] | None]
+    """Candidate id → the candidate and the caller's external id for them, if the caller is
+    entitled to see them (else None). Rows, not GraphQL types: the context holds the loaders,
+    and the types import the context."""
     credentials: DataLoader[int, list[models.Credential]]
     credential_history: DataLoader[int, list[models.CredentialStatusChange]]
     result_page: DataLoader[ResultPageKey, ResultPage]
@@ -93,9 +92,9 @@ class Loaders:
         async def centers(session: AsyncSession, ids: Sequence[int]) -> dict[int, CenterRecord]:
             return await get_centers(session, ids, day=day)
 
-        async def candidates(session: AsyncSession, ids: Sequence[int]) -> dict[int, Candidate]:
-            from api.schema.registry.records import Candidate
-
+        async def candidates(
+            session: AsyncSession, ids: Sequence[int]
+        ) -> dict[int, tuple[models.Candidate, str | None]]:
             if principal is None:
                 return {}
             found = await visible_candidates(
@@ -106,10 +105,7 @@ class Loaders:
             )
             if audit is not None:
                 audit.read_records(found)
-            return {
-                pk: Candidate.from_model(candidate, external_id=external_id)
-                for pk, (candidate, external_id) in found.items()
-            }
+            return found
 
         async def authorizations(
             session: AsyncSession, ids: Sequence[int]

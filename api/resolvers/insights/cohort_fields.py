@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 async def cohort_candidates(root: Cohort, info: Info) -> list[Candidate]:
     found = await info.context.loaders.candidate.load_many(root.member_pks)
-    return [candidate for candidate in found if candidate is not None]
+    return [candidate for row in found if (candidate := Candidate.from_visible(row)) is not None]
 
 
 async def cohort_diagnostic(

@@ -117,7 +117,7 @@ async def candidates(
 
 async def candidate_node(info: Info, pk: int) -> Candidate | None:
     require_candidate_reader(info)
-    return await info.context.loaders.candidate.load(pk)
+    return Candidate.from_visible(await info.context.loaders.candidate.load(pk))
 
 
 def _check_names(input: RegisterCandidateInput) -> list[UserError]:
@@ -240,7 +240,7 @@ async def merge_candidates(info: Info, input: MergeCandidatesInput) -> MergeCand
             now=now,
         )
     return MergeCandidatesPayload(
-        candidate=await info.context.loaders.candidate.load(surviving),
+        candidate=Candidate.from_visible(await info.context.loaders.candidate.load(surviving)),
         credentials_issued=[Credential.from_model(c, now=now) for c in settled.issued],
         user_errors=[],
     )

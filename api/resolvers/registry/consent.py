@@ -18,6 +18,7 @@ from api.schema.registry.inputs import (
     WithdrawConsentInput,
     WithdrawConsentPayload,
 )
+from api.schema.registry.records import Candidate
 from api.schema.user_error import UserError
 from auth.principal import Principal
 from db import models
@@ -133,9 +134,8 @@ async def redeem_share_code_mutation(
             user_errors=_error("NOT_FOUND", "code", NO_SUCH_CODE),
             candidate_pk=redemption.candidate_id,
         )
-    return RedeemShareCodePayload(
-        candidate=await info.context.loaders.candidate.load(grant.candidate_id), user_errors=[]
-    )
+    found = await info.context.loaders.candidate.load(grant.candidate_id)
+    return RedeemShareCodePayload(candidate=Candidate.from_visible(found), user_errors=[])
 
 
 async def withdraw_consent(info: Info, input: WithdrawConsentInput) -> WithdrawConsentPayload:

@@ -78,7 +78,8 @@ class Credential(Node):
 
     @strawberry.field
     async def candidate(self, info: Info) -> Candidate:
-        candidate = await info.context.loaders.candidate.load(self.candidate_pk)
+        found = await info.context.loaders.candidate.load(self.candidate_pk)
+        candidate = Candidate.from_visible(found)
         assert candidate is not None, "a visible credential's holder is visible"
         return candidate
 
@@ -163,7 +164,8 @@ class AssessmentResult(Node):
 
     @strawberry.field
     async def candidate(self, info: Info) -> Candidate:
-        candidate = await info.context.loaders.candidate.load(self.candidate_pk)
+        found = await info.context.loaders.candidate.load(self.candidate_pk)
+        candidate = Candidate.from_visible(found)
         assert candidate is not None, "a visible result's candidate is visible"
         return candidate
 
@@ -290,6 +292,11 @@ class Candidate(Node):
             given_name=candidate.given_name,
             family_name=candidate.family_name,
         )
+
+    @classmethod
+    def from_visible(cls, found: tuple[models.Candidate, str | None] | None) -> Self | None:
+        """What the ``candidate`` loader found: None when the caller may not see them."""
+        return None if found is None else cls.from_model(found[0], external_id=found[1])
 
     @strawberry.field(description="Every attempt, oldest first.")
     async def results(
