@@ -27,9 +27,8 @@ from api.schema.network.center_admin import (
     RegisterProctorInput,
     RegisterProctorPayload,
 )
-from api.schema.network.centers import AuthorizeCenterInput, Center
+from api.schema.network.centers import AuthorizeCenterInput, Center, Proctor
 from api.schema.network.instructors import Instructor
-from api.schema.network.proctors import Proctor
 from api.schema.node import parse_global_id
 from api.schema.user_error import UserError
 from db.errors import RuleViolation

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -12,12 +12,16 @@ from api.resolvers.arguments import given
 from api.schema.network.instructors import Instructor
 from db.network.instructors import public_instructors
 
-if TYPE_CHECKING:
-    from api.schema.network.centers import Center
+
+class _Center(Protocol):
+    """The ``Center`` this field hangs off, as it reads it (``api.schema.network.centers``
+    attaches the field: importing the type here would make an import circle)."""
+
+    pk: int
 
 
 async def center_instructors(
-    root: Center,
+    root: _Center,
     info: Info,
     module_code: Annotated[
         str | None, strawberry.argument(description="Only those who may teach this module.")

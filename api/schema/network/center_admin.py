@@ -8,9 +8,8 @@ import strawberry
 
 from api.schema.catalog import Module
 from api.schema.network.authorizations import CenterAuthorization
-from api.schema.network.centers import Center
+from api.schema.network.centers import Center, Proctor
 from api.schema.network.instructors import Instructor
-from api.schema.network.proctors import Proctor
 from api.schema.user_error import UserError
 
 

@@ -1,4 +1,7 @@
-"""Assessment centers and the locator's connection types."""
+"""Assessment centers, their proctors, and the locator's connection types.
+
+A center lists its proctors and a proctor names its center: the two types live together.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,23 @@ from typing import Self
 
 import strawberry
 
+from api.context import Info
 from api.resolvers.arguments import given
 from api.resolvers.network.authorizations import center_authorizations
 from api.resolvers.network.instructors import center_instructors
-from api.resolvers.network.proctors import center_proctors
 from api.schema.catalog import Program
 from api.schema.network.authorizations import CenterAuthorization
 from api.schema.network.instructors import Instructor
-from api.schema.network.proctors import Proctor
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
+from db import models
 from db.catalog.versions import CatalogSnapshot
 from db.network.centers import CenterDetails, CenterRecord
+
+
+async def _proctors(root: Center, info: Info) -> list[Proctor] | None:
+    found = await info.context.loaders.center_proctors.load(root.pk)
+    return None if found is None else [Proctor.from_model(row) for row in found]
 
 
 @strawberry.input(description="A point on Earth in WGS84 degrees.")
@@ -68,7 +76,7 @@ class Center(Node):
         ),
     )
     proctors: list[Proctor] | None = strawberry.field(
-        resolver=center_proctors,
+        resolver=_proctors,
         description=(
             "Proctors and site coordinators, by family name. Staff and the organization "
             "operating the center only: null for anyone else."
@@ -96,6 +104,40 @@ class Center(Node):
                 if (spec := catalog.program_by_code(code)) is not None
             ],
             authorized=record.authorized,
+        )
+
+
+async def _center(root: Proctor, info: Info) -> Center:
+    record = await info.context.loaders.center.load(root.center_pk)
+    assert record is not None  # centers are never deleted
+    return Center.from_record(record, await info.context.catalog_today())
+
+
+@strawberry.type(
+    description=(
+        "A proctor or site coordinator at a center. Visible to staff and to the organization "
+        "operating the center; name the proctor of a result with its id."
+    )
+)
+class Proctor(Node):
+    center_pk: strawberry.Private[int]
+    given_name: str
+    family_name: str
+    email: str
+    role: str = strawberry.field(description="PROCTOR or SITE_COORDINATOR")
+    active: bool
+    center: Center = strawberry.field(resolver=_center)
+
+    @classmethod
+    def from_model(cls, row: models.Proctor) -> Self:
+        return cls(
+            id=to_global_id("Proctor", row.id),
+            center_pk=row.center_id,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            email=row.email,
+            role=row.role,
+            active=row.active,
         )
 
 
