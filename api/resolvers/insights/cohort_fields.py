@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import strawberry
 
@@ -20,17 +20,23 @@ from api.resolvers.insights.diagnostics import (
 from api.schema.insights.diagnostics import DiagnosticReport
 from api.schema.registry.records import Candidate
 
-if TYPE_CHECKING:
-    from api.schema.insights.cohorts import Cohort
+
+class _Cohort(Protocol):
+    """The ``Cohort`` these fields hang off, as they read it (``api.schema.insights.cohorts``
+    attaches them: importing the type here would make an import circle)."""
+
+    pk: int
+    name: str
+    member_pks: list[int]
 
 
-async def cohort_candidates(root: Cohort, info: Info) -> list[Candidate]:
+async def cohort_candidates(root: _Cohort, info: Info) -> list[Candidate]:
     found = await info.context.loaders.candidate.load_many(root.member_pks)
     return [candidate for row in found if (candidate := Candidate.from_visible(row)) is not None]
 
 
 async def cohort_diagnostic(
-    root: Cohort,
+    root: _Cohort,
     info: Info,
     program_code: str | None = "CPT",
     near: NearArgument = strawberry.UNSET,

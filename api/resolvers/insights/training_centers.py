@@ -7,7 +7,7 @@ the cohort's size) and one statement for the instructors of every center listed.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -16,16 +16,23 @@ from api.errors import BadUserInput
 from api.schema.insights.training_centers import TrainingCenter
 from api.schema.network.centers import Center
 from api.schema.network.instructors import Instructor
-from db.network.locator import find_centers
-
-if TYPE_CHECKING:
-    from api.schema.insights.diagnostics import TrainingPlanItem
+from db.catalog.versions import ModuleSpec
+from db.network.locator import CenterSearch, find_centers
 
 MAX_CENTERS = 20
 
 
+class _PlanItem(Protocol):
+    """The ``TrainingPlanItem`` this field hangs off, as it reads it
+    (``api.schema.insights.diagnostics`` attaches the field: importing the type here would make
+    an import circle)."""
+
+    module_spec: ModuleSpec
+    search: CenterSearch | None
+
+
 async def nearest_centers(
-    root: TrainingPlanItem,
+    root: _PlanItem,
     info: Info,
     first: Annotated[int, strawberry.argument(description="How many centers, 1 to 20.")] = 3,
 ) -> list[TrainingCenter]:
