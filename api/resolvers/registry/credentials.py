@@ -17,7 +17,7 @@ from api.schema.registry.inputs import (
     CredentialActionInput,
     CredentialPayload,
 )
-from api.schema.registry.records import AssessmentResult, Credential
+from api.schema.registry.records import AssessmentResult, Candidate, Credential
 from api.schema.registry.verification import CredentialVerification
 from api.schema.user_error import UserError
 from db import models
@@ -190,7 +190,7 @@ async def allow_credential_reissue(
             ],
         )
     return AllowCredentialReissuePayload(
-        candidate=await info.context.loaders.candidate.load(candidate_pk),
+        candidate=Candidate.from_visible(await info.context.loaders.candidate.load(candidate_pk)),
         credentials_issued=[Credential.from_model(c, now=now) for c in issued],
         user_errors=[],
     )
