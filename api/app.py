@@ -25,7 +25,7 @@ from api.context import Resources
 from api.graphql.fast_path import FastPath
 from api.graphql.persisted_queries import PersistedQueries
 from api.graphql.view import GraphQLView
-from api.http.guards import RequestBodyLimit
+from api.http.guards import RequestBodyLimit, RequestHeaderLimit
 from api.http.idempotency import IdempotencyMiddleware
 from api.http.masked_errors import MaskedErrors
 from api.http.observability import Metrics, RequestIdMiddleware
@@ -146,7 +146,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
     )
     # Last added runs first: request id → security headers → masked errors (503 for a
     # database outage, 500 for anything else: inside the first two, so both answers still carry
-    # the request id and the security headers) → body limit → CORS (when origins are
+    # the request id and the security headers) → header limit → body limit → CORS (when origins are
     # configured) → bearer token → idempotency key → routes. The bearer middleware sits inside
     # CORS, so that preflights and the 401s it answers carry CORS headers; the body limit and
     # the security headers apply to every route and to every answer of the middleware inside
@@ -167,6 +167,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             max_age=600,
         )
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestHeaderLimit, max_bytes=settings.max_header_bytes)
     app.add_middleware(MaskedErrors)
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)
     app.add_middleware(RequestIdMiddleware, metrics=metrics)

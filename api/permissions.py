@@ -49,6 +49,13 @@ def can_read_candidates(principal: Principal) -> bool:
     )
 
 
+def can_read_results(principal: Principal) -> bool:
+    """An assessment result by itself: results:read, or whatever reads the candidate's
+    record (the contract lets candidates:read read a candidate's results). Rows are limited
+    in SQL to the candidates the caller may see either way."""
+    return principal.has_scope(Scope.RESULTS_READ) or can_read_candidates(principal)
+
+
 class CanReadCandidates(BasePermission):
     message = f"This field needs the scope {Scope.CANDIDATES_READ.value}"
 

@@ -220,6 +220,7 @@ class Settings:
     db_pool_timeout_seconds: float = 10.0
     db_connect_timeout_seconds: float = 5.0
     max_body_bytes: int = 2 * 1024 * 1024
+    max_header_bytes: int = 32 * 1024
     cors_origins: tuple[str, ...] = ()
     # Proxies whose X-Forwarded-For names the caller (addresses or networks); none: the peer.
     trusted_proxies: tuple[str, ...] = ()
@@ -303,6 +304,7 @@ class Settings:
                 env, "MSSC_DB_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=0.1
             ),
             max_body_bytes=_int(env, "MSSC_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+            max_header_bytes=_int(env, "MSSC_MAX_HEADER_BYTES", 32 * 1024, minimum=4096),
             cors_origins=origins,
             trusted_proxies=_trusted_proxies(env),
             limits=limits,

@@ -24,6 +24,7 @@ from auth.revocation import RevocationList
 from db.models import ORGANIZATION_KINDS
 
 TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})
 # Clock skew tolerated between the hosts that issue and the hosts that verify.
 LEEWAY_SECONDS = 30
 # Far above a real token (about 700 bytes); refuses oversized junk before any parsing.
@@ -115,12 +116,18 @@ class TokenVerifier:
             header = extract_compact(token.encode("ascii")).headers()
         except (JoseError, ValueError, UnicodeError):
             raise InvalidToken("The access token is malformed") from None
+        # The registry writes these three and nothing else; any other member (above all
+        # "crit", which a verifier must understand) means the token is not one of ours.
+        if not header.keys() <= HEADER_MEMBERS:
+            raise InvalidToken("The token's header has members this registry does not write")
         # RFC 9068 §4: the type guards against other JWTs signed with the same keys.
         typ = header.get("typ")
         if not isinstance(typ, str) or typ.lower() not in TOKEN_TYPES:
             raise InvalidToken("The token is not an access token (typ must be at+jwt)")
         # Only the algorithms our keys use: never "none", never an HMAC keyed with a public key.
-        if header.get("alg") not in ALGORITHMS:
+        # The header is the forger's JSON, read before any signature: any type may be here.
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in ALGORITHMS:
             raise InvalidToken("The token's signing algorithm is not accepted")
         kid = header.get("kid")
         key = await self.find_key(kid) if isinstance(kid, str) else None
@@ -128,7 +135,7 @@ class TokenVerifier:
             raise InvalidToken("The token was not signed by a key of this registry")
         try:
             claims = jwt.decode(token, key, algorithms=sorted(ALGORITHMS)).claims
-        except (JoseError, ValueError):
+        except (JoseError, ValueError, TypeError):
             raise InvalidToken("The token's signature is invalid") from None
         self._check_claims(claims, allow_expired=allow_expired)
         principal = _principal(claims)

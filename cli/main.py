@@ -77,6 +77,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             log_config=None,  # uvicorn's loggers go through ours (api/http/logs.py)
             access_log=False,  # api/http/observability.py writes one access line per request
             server_header=False,
+            # No WebSocket route exists: an upgrade request is then an ordinary request that
+            # the application answers (with its request id and security headers), not a 403
+            # uvicorn writes on its own.
+            ws="none",
             **proxy_options(settings),
         )
         if args.workers > 1:

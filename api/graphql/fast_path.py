@@ -53,9 +53,8 @@ from strawberry.utils.await_maybe import await_maybe
 from api.audit import root_fields
 from api.context import Context
 from api.errors import coded
-from api.graphql.persisted_queries import MAX_CACHED_CHARS
 from api.limits.cost import CostCache, CostCheck, cost_budget_of
-from api.limits.rules import for_clients, limit_rules
+from api.limits.rules import MAX_CACHED_CHARS, for_clients, limit_rules
 from api.limits.shape import refusal
 from api.limits.strings import MESSAGE, storable
 from api.settings import GraphQLLimits, Settings

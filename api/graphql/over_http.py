@@ -100,23 +100,30 @@ def prefers_html(accept: str | None) -> bool:
 
 
 def check_post_content_type(content_type: str | None) -> None:
-    refusal = _content_type_refusal(content_type or "")
+    value = content_type or ""
+    # Clients send the same few short values again and again; a long one is some caller's
+    # own, and remembering it would let callers choose what the process keeps.
+    refusal = _remembered_refusal(value) if len(value) <= 100 else _content_type_refusal(value)
     if refusal is not None:
         raise RequestError(415, refusal)
 
 
 @functools.lru_cache(maxsize=256)
+def _remembered_refusal(content_type: str) -> str | None:
+    return _content_type_refusal(content_type)
+
+
 def _content_type_refusal(content_type: str) -> str | None:
-    """Why a POST with this ``Content-Type`` is refused, if it is. Cached: clients send the
-    same few values again and again, and parsing one goes through the ``email`` package."""
+    """Why a POST with this ``Content-Type`` is refused, if it is (parsing one goes through
+    the ``email`` package, hence the cache above)."""
     if not content_type:
         return "POST needs Content-Type: application/json"
     media_type, parameters = parse_content_type(content_type)
     if media_type.lower() != JSON:
-        return f"Unsupported Content-Type {media_type!r}; POST application/json"
+        return f"Unsupported Content-Type {media_type[:100]!r}; POST application/json"
     charset = parameters.get("charset")
     if charset is not None and charset.lower() not in {"utf-8", "utf8"}:
-        return f"Unsupported charset {charset!r}; send UTF-8"
+        return f"Unsupported charset {charset[:100]!r}; send UTF-8"
     return None
 
 

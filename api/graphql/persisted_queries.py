@@ -30,14 +30,12 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, GraphQLSchema, parse, validate
 
+from api.limits.rules import MAX_CACHED_CHARS
 from api.settings import Settings
 
 SHIPPED_OPERATIONS = Path(__file__).parent / "operations"
 DOCUMENT_ID_PREFIX = "sha256:"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-# A client-registered document longer than this runs but is not cached: the cache's memory
-# stays under ``size * MAX_CACHED_CHARS`` whatever clients send.
-MAX_CACHED_CHARS = 20_000
 
 
 class ManifestError(ValueError):
@@ -200,6 +198,7 @@ class PersistedQueries:
         return text
 
     def _register(self, sha256: str, text: str) -> None:
+        # A longer document runs but is not kept: the store stays under size * MAX_CACHED_CHARS.
         if self.cache_size == 0 or len(text) > MAX_CACHED_CHARS:
             return
         self._registered[sha256] = text

@@ -1,6 +1,10 @@
-"""A request body limit, as a pure ASGI middleware in front of every route.
+"""Request size limits, as pure ASGI middleware in front of every route.
 
-A declared ``Content-Length`` over the limit is refused before anything is read. A body
+Headers: more than ``max_bytes`` of them in all (names and values) are refused with 431
+before any route, cache or parser sees them; the HTTP server has already read them, but
+nothing keeps them.
+
+Body: a declared ``Content-Length`` over the limit is refused before anything is read. A body
 without one (chunked) is counted as it streams in and refused as soon as it passes the
 limit, so no route ever buffers more than ``max_bytes``. Either way the answer is 413 and
 the connection is closed, since the rest of the body is never read.
@@ -66,29 +70,40 @@ class RequestBodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Request body larger than {self.max_bytes} bytes",
-                        "extensions": {"code": "BAD_USER_INPUT"},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", b"no-store"),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await refuse(send, 413, f"Request body larger than {self.max_bytes} bytes")
+
+
+class RequestHeaderLimit:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) for name, value in scope.get("headers", ()))
+            if size > self.max_bytes:
+                await refuse(send, 431, f"Request headers larger than {self.max_bytes} bytes")
+                return
+        await self.app(scope, receive, send)
+
+
+async def refuse(send: Send, status: int, message: str) -> None:
+    """Answers a request the guards will not pass on, and closes the connection."""
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]})
+    encoded = body.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(encoded)).encode()),
+                (b"cache-control", b"no-store"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": encoded})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -68,6 +68,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.limits.pagination import page_size_for_cost
 from api.limits.rate import Budget, Decision
+from api.limits.rules import MAX_CACHED_CHARS
 from api.limits.shape import CEILING
 
 COST_METADATA_KEY = "mssc.cost"
@@ -149,11 +150,16 @@ class CostCache:
         if known is not None and known[0] is document:
             return known[1]
         cost, read_variables = _priced(schema, document, operation_name, variables)
-        if not read_variables:
+        if not read_variables and _is_cacheable(document):
             self._prices[key] = (document, cost)
             if len(self._prices) > self.maxsize:
                 self._prices.popitem(last=False)
         return cost
+
+
+def _is_cacheable(document: DocumentNode) -> bool:
+    """Kept only if the parser cache would keep it: the document holds its whole text."""
+    return document.loc is None or len(document.loc.source.body) <= MAX_CACHED_CHARS
 
 
 def _priced(

@@ -38,6 +38,17 @@ def limit_rules() -> tuple[type[ASTValidationRule], ...]:
     return (StorableStringLiterals,)
 
 
+# Documents longer than this are parsed and validated every time, never cached: the caches
+# are keyed by the text (and the parsed document keeps it), so caching texts of any length
+# let anonymous callers pin 1,024 times whatever they sent (a 2 MB comment each). Real
+# operations are far shorter; the persisted-query store draws the same line.
+MAX_CACHED_CHARS = 20_000
+
+
+def is_cacheable(query: str | None) -> bool:
+    return query is not None and len(query) <= MAX_CACHED_CHARS
+
+
 class ShapeFirstValidation(ValidationCache):
     """Strawberry's validation (cached), once the document's shape has passed ``limits``:
     no validation rule walks a document the shape limits refuse."""
@@ -51,7 +62,10 @@ class ShapeFirstValidation(ValidationCache):
         assert context.graphql_document is not None
         refused = refusal(context.graphql_document, self.limits)
         if not refused:
-            yield from super().on_validate()
+            if is_cacheable(context.query):
+                yield from super().on_validate()
+            else:
+                yield  # Strawberry validates it, uncached
             return
         context.pre_execution_errors = refused
         yield
@@ -109,7 +123,7 @@ class CachedParser(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query:
+        if context.query and is_cacheable(context.query):
             with contextlib.suppress(GraphQLError):
                 context.graphql_document = self.cached_parse_document(
                     context.query, **context.parse_options

@@ -1,43 +1,66 @@
-"""Scalars read more strictly than Strawberry's own.
+"""Scalars read more strictly than Strawberry's own: ``Date`` and ``DateTime`` keep their
+names, descriptions and formats (the schema is unchanged) and add one rule.
 
-``DateTime``: Strawberry's, plus one rule. An instant whose offset carries it past year 9999 or
-before year 1 in UTC (``9999-12-31T23:59:59-14:00``) parses, then overflows where it is
-converted to UTC: in the driver, as a statement's parameter, an INTERNAL error. Here it is the
-client's mistake, like any other value the scalar cannot represent. Same name, description and
-format, so the schema is unchanged.
+Every day a client writes lies in the registry's calendar, 1900-01-01 to 2199-12-31 (an
+instant: its UTC day). No record, report or authorization needs a day outside it, and the
+arithmetic the registry does on days (the day after a period, the month after, an instant's
+UTC form) cannot overflow inside it: ``stats(until: "9999-12-31")`` and
+``9999-12-31T23:59:59-14:00`` were INTERNAL errors where that arithmetic ran; now they are
+the client's mistake, like any other value the scalar cannot represent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
+
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+_OUTSIDE = f"It is outside the registry's calendar ({FIRST_DAY} to {LAST_DAY})."
 
 
 def _parse_datetime(value: object) -> object:
     assert DateTimeDefinition.parse_value is not None
     parsed = DateTimeDefinition.parse_value(value)  # Strawberry's reading, and its errors
-    if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None:
+    if isinstance(parsed, dt.datetime):
         try:
-            parsed.astimezone(dt.UTC)
+            day = parsed.astimezone(dt.UTC).date() if parsed.tzinfo is not None else parsed.date()
         except OverflowError:
+            day = None
+        if day is None or not FIRST_DAY <= day <= LAST_DAY:
             raise StrawberryInputCoercionError(
-                f'Value cannot represent a DateTime: "{value}". It is outside years 1 to 9999 '
-                "in UTC."
-            ) from None
+                f'Value cannot represent a DateTime: "{value}". {_OUTSIDE} (UTC)'
+            )
     return parsed
 
 
-DATETIME = ScalarDefinition(
-    name=DateTimeDefinition.name,
-    description=DateTimeDefinition.description,
-    specified_by_url=DateTimeDefinition.specified_by_url,
-    serialize=DateTimeDefinition.serialize,
-    parse_value=_parse_datetime,
-    parse_literal=None,
-    origin=dt.datetime,
-)
+def _parse_date(value: object) -> object:
+    assert DateDefinition.parse_value is not None
+    parsed = DateDefinition.parse_value(value)
+    if isinstance(parsed, dt.date) and not FIRST_DAY <= parsed <= LAST_DAY:
+        raise StrawberryInputCoercionError(f'Value cannot represent a Date: "{value}". {_OUTSIDE}')
+    return parsed
 
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {dt.datetime: DATETIME}
+
+def _stricter(
+    definition: ScalarDefinition, parse: Callable[[object], object], origin: type
+) -> ScalarDefinition:
+    return ScalarDefinition(
+        name=definition.name,
+        description=definition.description,
+        specified_by_url=definition.specified_by_url,
+        serialize=definition.serialize,
+        parse_value=parse,
+        parse_literal=None,
+        origin=origin,
+    )
+
+
+DATETIME = _stricter(DateTimeDefinition, _parse_datetime, dt.datetime)
+DATE = _stricter(DateDefinition, _parse_date, dt.date)
+
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {dt.datetime: DATETIME, dt.date: DATE}

@@ -24,6 +24,7 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import logging
 import socket
 import time
 import typing
@@ -35,6 +36,8 @@ import httpcore
 import httpx
 
 from api.workers.webhook_targets import IPAddress, check_url, may_reach
+
+logger = logging.getLogger("mssc.webhooks")
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_HEADER = "Mssc-Signature"
@@ -77,7 +80,14 @@ def is_signature_valid(
 
 
 class ForbiddenAddress(Exception):
-    """The webhook's host is, or resolves to, an address the registry must not call."""
+    """The webhook's host does not resolve, or resolves to an address the registry must not
+    call. Its text, which the webhook's owner reads as ``lastError``, is the same either way:
+    telling the two apart (or naming the address) would let any client map the registry's
+    own DNS. The detail goes to the log."""
+
+    def __init__(self, host: str, detail: str) -> None:
+        super().__init__(f"{host} has no public address the registry may call; not delivered")
+        self.detail = detail
 
 
 class SystemResolver:
@@ -110,7 +120,7 @@ class GuardedNetwork(httpcore.AsyncNetworkBackend):
         try:
             answers = await self._resolver(host, port)
         except socket.gaierror as error:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {error.strerror}") from None
+            raise ForbiddenAddress(host, f"cannot resolve: {error.strerror}") from None
         addresses: list[IPAddress] = []
         for answer in answers:
             address = ip_address(answer)
@@ -118,9 +128,7 @@ class GuardedNetwork(httpcore.AsyncNetworkBackend):
                 addresses.append(address)
         refused = [a for a in addresses if not may_reach(a, allow_loopback=self.allow_loopback)]
         if refused:
-            raise ForbiddenAddress(
-                f"{host} resolves to a non-public address ({refused[0]}); not delivered"
-            )
+            raise ForbiddenAddress(host, f"resolves to a non-public address ({refused[0]})")
         return addresses
 
     async def connect_tcp(
@@ -155,7 +163,7 @@ class GuardedNetwork(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise ForbiddenAddress("webhooks never connect to local sockets")
+        raise ForbiddenAddress(path, "webhooks never connect to local sockets")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -252,6 +260,7 @@ class WebhookSender:
                 async with self._client.stream("POST", url, content=body, headers=headers) as reply:
                     status = reply.status_code
         except ForbiddenAddress as error:
+            logger.warning("webhook to %s not delivered: %s", httpx.URL(url).host, error.detail)
             return Attempt(False, None, str(error))
         except (httpx.TimeoutException, TimeoutError):
             return Attempt(False, None, "timed out")

@@ -45,6 +45,10 @@ LONGEST_WAIT = timedelta(hours=6)
 # A send must finish within its lease, or another worker sends it again.
 LEASE = timedelta(seconds=120)
 ERROR_LIMIT = 500
+# Due deliveries one organization may have in a round; a round's sends are bounded by their
+# deadline, so an organization whose endpoints never answer delays the others by a round
+# at most (see claim_due).
+PER_ORGANIZATION_TURNS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +221,25 @@ class Claim:
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Claim]:
-    """Lease up to ``limit`` due deliveries, at most one per (endpoint, candidate)."""
+    """Lease up to ``limit`` due deliveries, at most one per (endpoint, candidate), taking
+    organizations in turns: each organization's first ``PER_ORGANIZATION_TURNS`` due
+    deliveries before anyone's next ones. Without turns, oldest first let one organization
+    whose endpoints hang fill every round with its own backlog, and everyone else's
+    deliveries (and the fan-out between rounds) waited behind it."""
     delivery = models.WebhookDelivery
     earlier = aliased(models.WebhookDelivery)
-    due = (
-        select(delivery.id)
+    # PostgreSQL allows no window function beside FOR UPDATE: the turns are numbered in a
+    # subquery, and the rows locked outside it.
+    ranked = (
+        select(
+            delivery.id,
+            func.row_number()
+            .over(
+                partition_by=models.Webhook.organization_id,
+                order_by=(delivery.next_attempt_at, delivery.id),
+            )
+            .label("turn"),
+        )
         .join(models.Webhook, models.Webhook.id == delivery.webhook_id)
         .where(
             delivery.status == "PENDING",
@@ -237,7 +255,13 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
                 )
             ),
         )
-        .order_by(delivery.next_attempt_at, delivery.id)
+        .subquery()
+    )
+    due = (
+        select(delivery.id)
+        .join(ranked, ranked.c.id == delivery.id)
+        .where(ranked.c.turn <= PER_ORGANIZATION_TURNS)
+        .order_by(ranked.c.turn, delivery.next_attempt_at, delivery.id)
         .limit(limit)
         .with_for_update(of=delivery, skip_locked=True)
     )

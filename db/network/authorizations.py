@@ -46,6 +46,9 @@ from db.errors import RuleViolation
 Authorization = models.CenterAuthorization
 Change = models.CenterAuthorizationChange
 
+# How far ahead a suspension, reinstatement or withdrawal may be scheduled.
+SCHEDULE_AHEAD = timedelta(days=366)
+
 
 class Standing(StrEnum):
     """Where an authorization stands on a given day."""
@@ -534,7 +537,16 @@ async def change_status(
             f"cannot {action} an authorization whose latest status is {current}",
             field=("authorization_id",),
         )
-    at = effective_at or datetime.now(UTC)
+    now = datetime.now(UTC)
+    at = effective_at or now
+    # A scheduled change blocks every change dated before it (they must follow the latest),
+    # so how far ahead one may be scheduled bounds how long a mistake can freeze the record.
+    if at > now + SCHEDULE_AHEAD:
+        raise RuleViolation(
+            "INVALID",
+            f"a change can be scheduled at most {SCHEDULE_AHEAD.days} days ahead",
+            field=("effective_at",),
+        )
     if latest is not None and at < latest.effective_at:
         raise RuleViolation(
             "INVALID",

@@ -13,7 +13,8 @@ import pytest
 
 from auth.scopes import ALL_SCOPES, Scope
 from tests.support.auth import MakeCaller, fetch_token
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, without_cost
+from tests.support.schools import SchoolClient, item
 
 
 class Field:
@@ -270,3 +271,39 @@ async def test_a_token_narrowed_by_scope_loses_the_rest(
         "This field needs the scope registry:admin",
         scope="registry:admin",
     )
+
+
+async def test_results_read_reads_a_result_but_not_the_person(
+    http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    await school.register("S-1")
+    posted = await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    result_id = posted["outcomes"][0]["result"]["id"]
+    caller = school.caller
+
+    async def read_as(scope: str, selection: str) -> dict[str, Any]:
+        token = (
+            await fetch_token(http, caller.client_id, caller.client_secret, scope=scope)
+        ).json()["access_token"]
+        response = await school.api.as_token(token).post(
+            f"query($id: ID!) {{ node(id: $id) {{ ... on AssessmentResult {{ {selection} }} }} }}",
+            {"id": result_id},
+        )
+        return without_cost(response.json())
+
+    assert await read_as("results:read", "passed module { code }") == {
+        "data": {"node": {"passed": True, "module": {"code": "SAFETY"}}}
+    }
+    person = await read_as("results:read", "passed candidate { familyName }")
+    assert person["data"] == {"node": None}
+    assert [(e["path"], e["extensions"]) for e in person["errors"]] == [
+        (["node", "candidate"], {"code": "FORBIDDEN", "scope": "candidates:read"})
+    ]
+    # The contract lets candidates:read read a candidate's results, and so a result.
+    assert (await read_as("candidates:read", "passed candidate { familyName }"))["data"] == {
+        "node": {"passed": True, "candidate": {"familyName": "Rivera"}}
+    }
+    refused = await read_as("results:write", "passed")
+    assert [e["extensions"] for e in refused["errors"]] == [
+        {"code": "FORBIDDEN", "scope": "results:read"}
+    ]

@@ -12,10 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from joserfc.jwk import ECKey
 
 from api.settings import Settings
 from tests.support.auth import Caller, MakeCaller
+from tests.support.fuzzing import examples
 from tests.support.graphql import GraphQLClient, without_cost
 from tests.support.tokens import (
     b64,
@@ -25,6 +28,7 @@ from tests.support.tokens import (
     now,
     registry_signing_key,
     sign,
+    sign_raw,
     unsigned,
 )
 
@@ -250,3 +254,55 @@ async def test_a_token_accepted_before_is_refused_once_it_expires(
     assert first.status_code == 200, first.text
     await asyncio.sleep(2.1)
     assert await _refused_with(graphql, token) == refusal("The token has expired")
+
+
+# Every JSON type a forger can put in a protected header member; the verifier reads the
+# header before any signature is checked, so none of them may reach past a 401.
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_header_members = st.sampled_from(
+    ["alg", "typ", "kid", "crit", "b64", "jku", "jwk", "x5u", "x5c", "cty", "zip", "enc"]
+)
+
+
+@given(changes=st.dictionaries(_header_members, _json_values, min_size=1, max_size=3))
+@examples(share=1.0)
+async def test_no_header_value_gets_past_a_refusal(
+    http: httpx.AsyncClient,
+    genuine: tuple[dict[str, Any], dict[str, Any]],
+    key: ECKey,
+    changes: dict[str, Any],
+) -> None:
+    header, claims = genuine
+    forged_header = {**header, **changes}
+    for token in (
+        unsigned(forged_header, claims),
+        f"{unsigned(forged_header, claims)}{b64(b'signature')}",
+        sign_raw(forged_header, claims, key),
+    ):
+        for path in ("/healthz", "/graphql"):
+            response = await http.post(
+                path,
+                json={"query": VIEWER},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 401, (path, forged_header, response.text)
+            assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("header", [[], "text", 1, None, [{"alg": "ES256"}]])
+async def test_a_header_that_is_not_an_object_is_refused(
+    http: httpx.AsyncClient, header: Any
+) -> None:
+    token = f"{b64(json.dumps(header).encode())}.{b64(b'{}')}.{b64(b'x')}"
+
+    response = await http.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.status_code == 401

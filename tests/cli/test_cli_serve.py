@@ -125,6 +125,20 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(data_dir: Path) -> None:
     server = Server(data_dir)
     server.wait_ready()
     assert server.query_safety_cut_score() == 76.0
+    # No WebSocket route: an upgrade is answered by the application, like any request.
+    upgrade = httpx.get(
+        f"{server.url}/graphql",
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        },
+        timeout=5,
+    )
+    assert upgrade.status_code != 101
+    assert upgrade.headers["x-request-id"]
+    assert upgrade.headers["x-content-type-options"] == "nosniff"
     assert server.stop() == 0
     wait_for_no_postgres(data_dir)
 

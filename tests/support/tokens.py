@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
+from joserfc.jws import JWSRegistry
 
 from api.settings import Settings
 
@@ -44,6 +45,13 @@ def registry_signing_key(settings: Settings, kid: str) -> ECKey:
 
 def sign(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:
     return jwt.encode(header, claims, key, algorithms=[str(header["alg"])], default_type=None)
+
+
+def sign_raw(header: dict[str, Any], claims: dict[str, Any], key: ECKey) -> str:
+    """ES256 over whatever header is given, even one no JOSE library would write."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    signature = JWSRegistry.algorithms["ES256"].sign(signing_input.encode(), key)
+    return f"{signing_input}.{b64(signature)}"
 
 
 def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from api.context import Info
+from api.errors import Forbidden
+from api.permissions import can_read_results
 from api.resolvers.registry.candidates import require_candidate_reader
 from api.schema.catalog import CredentialType
 from api.schema.node import parse_global_id
@@ -209,7 +211,9 @@ async def credential_node(info: Info, pk: int) -> Credential | None:
 
 
 async def result_node(info: Info, pk: int) -> AssessmentResult | None:
-    principal = require_candidate_reader(info)
+    principal = info.context.require_principal()
+    if not can_read_results(principal):
+        raise Forbidden("This field needs the scope results:read", scope="results:read")
     async with info.context.sessionmaker() as session:
         result = await session.scalar(
             select(models.AssessmentResult).where(models.AssessmentResult.id == pk)

@@ -15,6 +15,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
+from api.permissions import reads_candidates
 from api.resolvers.arguments import page_size
 from api.resolvers.events import verifiable
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
@@ -162,7 +163,10 @@ class AssessmentResult(Node):
         assert spec is not None
         return Module.from_spec(spec)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Needs candidates:read (results:read alone reads the result, not the person).",
+        extensions=reads_candidates(),
+    )
     async def candidate(self, info: Info) -> Candidate:
         found = await info.context.loaders.candidate.load(self.candidate_pk)
         candidate = Candidate.from_visible(found)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.resolvers.events import change_feed as events_resolvers
 from db import models
@@ -21,6 +21,7 @@ from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.registry import NOW, add_organization
 from tests.support.schools import SchoolClient, item, school_client
+from tests.support.statements import statements
 
 
 @pytest.fixture
@@ -409,3 +410,26 @@ async def test_a_sparse_feed_is_read_in_bounded_stretches(
     await act(staff, "suspendCredential", issued["CPT"], "review")
     news = await school.api.data(CHANGES, {"after": cursor})
     assert [e["node"]["credential"]["status"] for e in news["changes"]["edges"]] == ["SUSPENDED"]
+
+
+TYPED = "query($types: [String!]) { changes(types: $types) { edges { node { type } } } }"
+
+
+async def test_a_long_list_of_types_costs_what_its_distinct_types_cost(
+    school: SchoolClient, engine: AsyncEngine
+) -> None:
+    """Each entry of a list used to become a statement parameter: every length a new
+    prepared statement, held by every pooled connection, and INTERNAL past asyncpg's 32,767."""
+    await school.register("S-1")
+    with statements(engine) as once:
+        one = await school.api.data(TYPED, {"types": ["candidate.registered"]})
+    with statements(engine) as repeated:
+        many = await school.api.data(TYPED, {"types": ["candidate.registered"] * 40_000})
+    assert many == one == {"changes": {"edges": [{"node": {"type": "candidate.registered"}}]}}
+    assert repeated == once
+
+    unknown = await school.api(TYPED, {"types": [f"made.up.{n}" for n in range(40_000)]})
+    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert unknown["errors"][0]["message"].startswith(
+        "Unknown types made.up.0, made.up.1, made.up.10, made.up.100, made.up.1000 and 39,995 more;"
+    )

@@ -27,7 +27,7 @@ from api.workers.background import BackgroundMetrics, LoopHealth, supervise
 from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
 from db import models
-from db.events.webhooks import claim_due, fan_out, record_attempt
+from db.events.webhooks import PER_ORGANIZATION_TURNS, claim_due, fan_out, record_attempt
 from tests.api.events.receiver import MISBEHAVIOURS, Receiver, misbehaving_endpoint
 from tests.api.events.support import Clock, deliveries_by_url, drain, subscribe
 from tests.support.apps import another_process, eventually
@@ -99,9 +99,10 @@ async def test_each_way_an_endpoint_can_fail_is_that_deliverys_failed_attempt(
         await school.register("S-1")
         worker = worker_on(sessionmaker, sender, clock, metrics)
 
-        # The round finishes (the bound only turns a wedged round into a failure, not a hang).
+        # The rounds finish (the bound only turns a wedged round into a failure, not a hang);
+        # one organization's endpoints take their turns, four a round.
         async with asyncio.timeout(60):
-            assert await worker.run_once() == len(MISBEHAVIOURS) + 1
+            assert await drain(worker) == len(MISBEHAVIOURS) + 1
         found = await states(school.api)
         assert found.pop(receiver.url()) == [("DELIVERED", 1, 200, None)]
         for kind, (status, code, error) in EXPECTED.items():
@@ -122,7 +123,8 @@ async def test_each_way_an_endpoint_can_fail_is_that_deliverys_failed_attempt(
             assert re.fullmatch(error or "", got_error or ""), (kind, got_error)
     # These are the endpoints' failures, not the worker's: no step failed.
     assert sample(metrics, "mssc_background_failures_total", loop="webhooks", step="send") is None
-    assert sample(metrics, "mssc_background_rounds_total", loop="webhooks") == 4
+    # 8 sends in turns of 4, and an empty round; one more; 5 retries in turns, and an empty one.
+    assert sample(metrics, "mssc_background_rounds_total", loop="webhooks") == 3 + 1 + 3
 
 
 async def test_a_delivery_that_makes_the_client_raise_is_recorded_and_the_round_goes_on(
@@ -158,7 +160,7 @@ async def test_a_delivery_that_makes_the_client_raise_is_recorded_and_the_round_
     sender = WebhookSender(allow_loopback=True)
     try:
         worker = worker_on(sessionmaker, sender, clock, metrics)
-        assert await worker.run_once() == 6
+        assert await drain(worker) == 6
         first = await states(school.api)
         assert await worker.run_once() == 0  # backoff
         clock.advance(days=3, seconds=1)
@@ -406,3 +408,35 @@ async def test_a_step_that_keeps_failing_logs_its_traceback_once(
         ("demo: fetch failed", True),
     ]
     assert health.last_round_failed
+
+
+async def test_an_organization_whose_endpoints_hang_holds_up_no_one_else(
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    receiver: Receiver,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    metrics: BackgroundMetrics,
+) -> None:
+    """The red team's wedge: one school points ten webhooks at an address that never answers
+    and registers candidates, queueing far more than a round's batch; another school's
+    delivery, queued after all of them, goes out in the very next round."""
+    other = await school_client(
+        graphql, make_caller, sessionmaker, name="Other School", site_code="OH-002"
+    )
+    sender = WebhookSender(allow_loopback=True, timeout=0.2, deadline=0.5)
+    async with misbehaving_endpoint("silent") as silent:
+        for n in range(10):
+            await subscribe(school.api, f"{silent}/{n}", REGISTERED)
+        for n in range(6):
+            await school.register(f"S-{n}")  # 60 deliveries, more than BATCH
+        await subscribe(other.api, receiver.url(), REGISTERED)
+        await other.register("T-1")
+        worker = worker_on(sessionmaker, sender, clock, metrics)
+        try:
+            async with asyncio.timeout(60):
+                assert await worker.run_once() == PER_ORGANIZATION_TURNS + 1
+        finally:
+            await sender.aclose()
+    assert len(receiver.event_ids()) == 1

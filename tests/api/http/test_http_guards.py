@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.graphql.over_http import negotiate
+from api.graphql.over_http import _remembered_refusal, negotiate
 from api.http.security_headers import DEFAULT_POLICY
 from api.settings import Settings
 from tests.support.apps import client_for, live_server, started
@@ -329,3 +329,32 @@ async def test_metrics_count_made_up_methods_as_other(http: httpx.AsyncClient) -
     assert 'method="POST",route="/graphql",status="200"' in text
     assert "BREW" not in text
     assert "WHEN" not in text
+
+
+@pytest.mark.parametrize("header", ["content-type", "x-anything", "authorization"])
+async def test_headers_over_the_limit_are_refused_on_every_route(
+    http: httpx.AsyncClient, header: str
+) -> None:
+    for path in ("/graphql", "/healthz", "/oauth/token", "/no-such-page"):
+        response = await http.post(path, content=b"{}", headers={header: "x" * 40_000})
+        assert response.status_code == 431, (path, response.text)
+        assert response.json() == error("Request headers larger than 32768 bytes")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-request-id"]
+    fits = await http.post("/graphql", json=QUERY, headers={"x-anything": "x" * 20_000})
+    assert fits.status_code == 200
+
+
+async def test_no_content_type_a_caller_invents_is_remembered(http: httpx.AsyncClient) -> None:
+    """Verdicts on Content-Type values are cached; a caller sending a new long value each time
+    must not choose what the process keeps (the red team pinned 2.7 GB this way)."""
+    _remembered_refusal.cache_clear()
+    for n in range(50):
+        response = await http.post(
+            "/graphql", content=b"{}", headers={"content-type": f"text/plain; x={n:0>20000}"}
+        )
+        assert response.status_code == 415
+        assert len(response.text) < 400  # the refusal does not echo the value whole
+    assert _remembered_refusal.cache_info().currsize == 0
+    await http.post("/graphql", json=QUERY)
+    assert _remembered_refusal.cache_info().currsize == 1

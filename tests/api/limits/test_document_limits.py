@@ -27,9 +27,12 @@ from graphql import (
 from hypothesis import given
 from hypothesis import strategies as st
 from strawberry.extensions.max_aliases import count_fields_with_alias
+from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.query_depth_limiter import determine_depth
+from strawberry.extensions.validation_cache import _get_validate_cache
 
-from api.limits.cost import query_cost
+from api.limits.cost import CostCache, query_cost
+from api.limits.rules import MAX_CACHED_CHARS
 from api.limits.shape import Shape, refusal
 from api.schema.root import build_schema
 from api.settings import PRODUCTION_LIMITS, GraphQLLimits, Settings
@@ -356,3 +359,32 @@ def test_shipped_documents_pass_the_production_limits_at_the_same_price() -> Non
         assert refusal(document, PRODUCTION_LIMITS) == [], name
         assert validate(SCHEMA, document) == [], name
         assert query_cost(SCHEMA, document) == SHIPPED_PRICES[name], name
+
+
+async def test_long_documents_run_but_are_never_cached(settings: Settings) -> None:
+    """The parser, validation and cost caches are keyed by the document (which keeps its
+    text): caching any length let anonymous callers pin 1,024 times what they sent."""
+    parse_cache = _get_parse_cache(1024)
+    validate_cache = _get_validate_cache(1024)
+    async with client_for(production(settings)) as http:
+        await http.post("/graphql", json={"query": "{ __typename }"})
+        parsed, validated = parse_cache.cache_info().currsize, validate_cache.cache_info().currsize
+        for n in range(20):
+            padded = f"# {n:0>{MAX_CACHED_CHARS}}\n{{ __typename }}"
+            response = await http.post("/graphql", json={"query": padded})
+            assert response.json()["data"] == {"__typename": "Query"}
+            invalid = await http.post("/graphql", json={"query": padded + " { nope }"})
+            assert invalid.json()["errors"]
+    assert parse_cache.cache_info().currsize == parsed
+    assert validate_cache.cache_info().currsize == validated
+
+
+def test_the_cost_cache_keeps_only_documents_the_parser_cache_would() -> None:
+    schema = build_schema()._schema
+    prices = CostCache()
+    short = parse("{ programs { code } }")
+    long = parse(f"# {'x' * MAX_CACHED_CHARS}\n{{ programs {{ code }} }}")
+    assert prices.cost(schema, long, operation_name=None, variables=None) == prices.cost(
+        schema, short, operation_name=None, variables=None
+    )
+    assert [document for document, _ in prices._prices.values()] == [short]

@@ -481,6 +481,13 @@ async def test_a_scheduled_suspension_leaves_the_center_authorized_until_then(
             "the time a change takes effect needs a time zone offset",
         ),
         (
+            "suspendCenterAuthorization",
+            {"effectiveAt": f"{days(367)}T00:00:00Z"},
+            "INVALID",
+            ["effectiveAt"],
+            "a change can be scheduled at most 366 days ahead",
+        ),
+        (
             "reinstateCenterAuthorization",
             {},
             "CONFLICT",
