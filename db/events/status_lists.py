@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import gzip
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -132,9 +133,7 @@ async def status_size_of(session: AsyncSession, list_id: int) -> int | None:
 
 
 async def message_bits(session: AsyncSession, list_id: int) -> bytes:
-    """A two-bit list as it is now: each entry's value, and bit ``i`` set for readers of one
-    bit at ``i`` (see the module's docstring)."""
-    bits = bytearray(LIST_SIZE * STATUS_SIZE // 8)
+    """A two-bit list as it is now."""
     rows = await session.execute(
         select(models.CredentialStatusEntry.status_index, models.Credential.status)
         .join(models.Credential, models.Credential.id == models.CredentialStatusEntry.credential_id)
@@ -143,12 +142,22 @@ async def message_bits(session: AsyncSession, list_id: int) -> bytes:
             models.Credential.status.in_(STATUS_VALUES),
         )
     )
-    for index, status in rows:
-        value = STATUS_VALUES[status]
+    return message_bitstring((index, STATUS_VALUES[status]) for index, status in rows)
+
+
+def message_bitstring(values: Iterable[tuple[int, int]]) -> bytes:
+    """The two-bit list of these (index, value) pairs: each value at bits ``2i`` and ``2i + 1``,
+    and bit ``i`` set for readers of one bit at the index when the value is not valid (see the
+    module's docstring: ``i`` is in the upper half, so bit ``i`` is no entry's)."""
+    bits = bytearray(LIST_SIZE * STATUS_SIZE // 8)
+    for index, value in values:
+        if not FIRST_INDEX <= index < LIST_SIZE:
+            raise ValueError(f"index {index} is not in the list's upper half")
         for offset in range(STATUS_SIZE):
             if value >> (STATUS_SIZE - 1 - offset) & 1:
                 _set(bits, index * STATUS_SIZE + offset)
-        _set(bits, index)
+        if value != VALID:
+            _set(bits, index)
     return bytes(bits)
 
 

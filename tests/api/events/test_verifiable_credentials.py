@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from api.schema.node import parse_global_id
 from api.settings import Settings
 from auth.keys import generate_private_jwks
+from db import models
 from tests.api.events.support import act, earn_cpt
 from tests.support.apps import another_process
 from tests.support.auth import MakeCaller
@@ -391,3 +395,101 @@ async def test_configured_credential_keys_sign_and_are_published(
         claims = await independent_decode(other, token)
     assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert not (tmp_path / "credential-keys").exists()
+
+
+async def test_the_issuer_publishes_its_keys_where_verifiers_look(
+    school: SchoolClient, http: httpx.AsyncClient
+) -> None:
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    token = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]["jwt"]
+    header = pyjwt.get_unverified_header(token)
+    assert set(header) == {"alg", "typ", "kid"}  # OB 3.0 allows no others; no inline jwk
+    kid = header["kid"]
+    assert kid.startswith(f"{BASE}/credentials/keys/")
+    # The kid dereferences to the public key, for any origin, cacheable.
+    response = await http.get(kid.removeprefix(BASE), headers={"Origin": "https://v.example"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/jwk+json"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["cache-control"] == "public, max-age=3600"
+    jwk = response.json()
+    assert (jwk["kid"], jwk["kty"], jwk["crv"], "d" in jwk) == (kid, "EC", "P-256", False)
+    assert jwk in (await http.get("/credentials/jwks.json")).json()["keys"]
+    # The issuer's profile lists it as a key that signs for the issuer.
+    profile = (await http.get("/credentials/issuer")).json()
+    assert {
+        "id": kid,
+        "type": "JsonWebKey",
+        "controller": f"{BASE}/credentials/issuer",
+        "publicKeyJwk": jwk,
+    } in profile["verificationMethod"]
+    assert kid in profile["assertionMethod"]
+    # Nothing else is a key here: not an unknown kid, not an access-token key.
+    token_kid = pyjwt.get_unverified_header(school.caller.token)["kid"]
+    for other in ("nope", token_kid, "%00"):
+        assert (await http.get(f"/credentials/keys/{other}")).status_code == 404
+
+
+async def test_credentials_issued_before_keep_their_status_lists_and_verify(
+    school: SchoolClient,
+    staff: GraphQLClient,
+    http: httpx.AsyncClient,
+    app: Starlette,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A credential exported before the two-bit lists: two entries into a list of the old kind,
+    a bare thumbprint as kid, no sub. Its lists are still served and it still verifies."""
+    issued = await earn_cpt(school, "S-1")
+    current = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]
+    async with sessionmaker.begin() as session:
+        legacy = models.StatusList(size=LIST_ENTRIES, status_size=1)
+        session.add(legacy)
+        await session.flush()
+        credential_pk = parse_global_id(issued["CPT_SAFETY"], "Credential")
+        assert credential_pk is not None
+        session.add(
+            models.CredentialStatusEntry(
+                credential_id=credential_pk, status_size=1, status_list_id=legacy.id, status_index=7
+            )
+        )
+    old = {k: v for k, v in current["credential"].items() if k != "credentialStatus"}
+    old["credentialSubject"] = {k: v for k, v in old["credentialSubject"].items() if k != "id"}
+    old["credentialStatus"] = [
+        {
+            "id": f"{BASE}/credentials/status/{legacy.id}/{purpose}#7",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": "7",
+            "statusListCredential": f"{BASE}/credentials/status/{legacy.id}/{purpose}",
+        }
+        for purpose in ("revocation", "suspension")
+    ]
+    key = app.state.resources.credential_keys.signing_key
+    valid_from = datetime.fromisoformat(old["validFrom"].replace("Z", "+00:00"))
+    claims = {
+        **old,
+        "iss": old["issuer"]["id"],
+        "jti": old["id"],
+        "nbf": int(valid_from.timestamp()),
+    }
+    token = jose_jwt.encode({"alg": "ES256", "typ": "JWT", "kid": key.kid}, claims, key)
+
+    async def verdict() -> tuple[bool, list[str]]:
+        data = (await school.api.data(VERIFY, {"jwt": token}))["verifyVerifiableCredential"]
+        return data["valid"], data["errors"]
+
+    assert await verdict() == (True, [])
+    await act(staff, "suspendCredential", issued["CPT_SAFETY"], "under review")
+    assert await verdict() == (False, ["suspended"])
+    for entry, expected in zip(old["credentialStatus"], (False, True), strict=True):
+        bits = await status_bitstring(http, entry)
+        assert bool(bit(bits, 7)) is expected
+    # A list answers only for its own kind.
+    two_bit = current["credential"]["credentialStatus"]["statusListCredential"]
+    list_of_before = f"/credentials/status/{legacy.id}"
+    for path in (
+        two_bit.removeprefix(BASE).replace("/message", "/revocation"),
+        f"{list_of_before}/message",
+    ):
+        assert (await http.get(path)).status_code == 404
