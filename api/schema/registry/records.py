@@ -91,7 +91,7 @@ class Credential(Node):
     @strawberry.field(
         description=(
             "The credential as an Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT, "
-            "with its standing (valid, suspended, revoked) in a W3C Bitstring Status List."
+            "with revocation and suspension in W3C Bitstring Status Lists."
         )
     )
     async def open_badge_credential(self, info: Info) -> VerifiableCredentialExport:
