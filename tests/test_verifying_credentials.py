@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.platform.engine import create_engine, create_sessionmaker
 from tests.api.events.support import ACT, CORE
-from tests.support.credential_verifier import CredentialVerifier, NotVerified
+from tests.support.credential_verifier import CredentialVerifier, NotVerified, did_web_url
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import POST, REGISTER, item
@@ -103,7 +103,8 @@ async def registry(
                     server,
                     api.as_token(school_token),
                     api.as_token(staff_token),
-                    CredentialVerifier(outsider),
+                    # The test server has no TLS: a did:web issuer resolves over HTTP here.
+                    CredentialVerifier(outsider, did_web_scheme="http"),
                 )
     finally:
         await engine.dispose()
@@ -206,3 +207,15 @@ async def test_what_the_verifier_refuses(
     await registry.verifier.verify(token)  # the original passes
     with pytest.raises(NotVerified, match=failure):
         await registry.verifier.verify(bad)
+
+
+@pytest.mark.parametrize(
+    ("did", "url"),
+    [
+        ("did:web:registry.example", "https://registry.example/.well-known/did.json"),
+        ("did:web:127.0.0.1%3A8000", "https://127.0.0.1:8000/.well-known/did.json"),
+        ("did:web:example.org:mssc:registry", "https://example.org/mssc/registry/did.json"),
+    ],
+)
+def test_a_did_web_issuer_resolves_where_the_method_says(did: str, url: str) -> None:
+    assert did_web_url(did) == url

@@ -3,8 +3,9 @@
 the specifications with independent libraries (PyJWT, jsonschema) over plain HTTP.
 
 The key comes only from what the credential and its issuer publish: the JWT header's ``kid`` is
-dereferenced to a JWK, and the issuer's profile (``iss``) must list that key as one of its
-assertion methods. Status lists are fetched from ``statusListCredential``, verified the same
+dereferenced to a JWK, and the issuer's controller document must list that key as one of its
+assertion methods: the profile an HTTPS issuer id dereferences to, or the DID document of a
+``did:web`` issuer (W3C did:web: ``https://<host>/.well-known/did.json``). Status lists are fetched from ``statusListCredential``, verified the same
 way, and read as W3C Bitstring Status List v1.0 says (``statusSize`` bits at
 ``statusListIndex`` times ``statusSize``).
 """
@@ -17,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import jsonschema
@@ -53,9 +55,18 @@ def _numeric_date(moment: str) -> int:
     return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
 
 
+def did_web_url(did: str, *, scheme: str = "https") -> str:
+    """Where a ``did:web`` DID's document is (the did:web method's read operation)."""
+    host, *path = did.removeprefix("did:web:").split(":")
+    where = "/".join([unquote(host), *(unquote(segment) for segment in path)])
+    return f"{scheme}://{where}/did.json" if path else f"{scheme}://{where}/.well-known/did.json"
+
+
 class CredentialVerifier:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, did_web_scheme: str = "https") -> None:
+        """``did_web_scheme``: ``http`` only for a test server without TLS."""
         self.http = http
+        self.did_web_scheme = did_web_scheme
 
     async def _get(self, url: str) -> httpx.Response:
         response = await self.http.get(url)
@@ -72,15 +83,24 @@ class CredentialVerifier:
         jwk: dict[str, Any] = (await self._get(kid)).json()
         if "d" in jwk or jwk.get("kty") != "EC":
             raise NotVerified("kid does not dereference to a public EC JWK")
-        profile = (await self._get(issuer_id)).json()
-        if profile.get("id") != issuer_id or "Profile" not in profile.get("type", []):
-            raise NotVerified("the issuer id does not dereference to its Profile")
-        if kid not in profile.get("assertionMethod", []):
-            raise NotVerified("the issuer's profile does not list the key as an assertion method")
-        [method] = [m for m in profile.get("verificationMethod", []) if m.get("id") == kid]
+        if issuer_id.startswith("did:web:"):
+            controller = (
+                await self._get(did_web_url(issuer_id, scheme=self.did_web_scheme))
+            ).json()
+        elif issuer_id.startswith(("https://", "http://")):
+            controller = (await self._get(issuer_id)).json()
+            if "Profile" not in controller.get("type", []):
+                raise NotVerified("the issuer id does not dereference to its Profile")
+        else:
+            raise NotVerified(f"the issuer id {issuer_id!r} cannot be dereferenced")
+        if controller.get("id") != issuer_id:
+            raise NotVerified("the issuer's document is another's")
+        if kid not in controller.get("assertionMethod", []):
+            raise NotVerified("the issuer does not list the key as an assertion method")
+        [method] = [m for m in controller.get("verificationMethod", []) if m.get("id") == kid]
         listed = {k: method["publicKeyJwk"].get(k) for k in ("kty", "crv", "x", "y")}
         if listed != {k: jwk.get(k) for k in ("kty", "crv", "x", "y")}:
-            raise NotVerified("the profile and the kid URL disagree on the key")
+            raise NotVerified("the issuer's document and the kid URL disagree on the key")
         if method.get("controller") != issuer_id:
             raise NotVerified("the key is not controlled by the issuer")
         return jwk
