@@ -493,3 +493,33 @@ async def test_credentials_issued_before_keep_their_status_lists_and_verify(
         f"{list_of_before}/message",
     ):
         assert (await http.get(path)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", "urn:uuid:00000000-0000-0000-0000-000000000000"),
+        ("jti", "urn:uuid:0"),
+        ("nbf", 1),
+        ("exp", 2),
+    ],
+)
+async def test_claims_that_do_not_match_the_credential_are_refused(
+    school: SchoolClient, app: Starlette, claim: str, value: object
+) -> None:
+    """Signed by the registry's own key, but a registered claim says something the credential
+    does not (OB 3.0 section 8.2.4.1): not valid."""
+    await earn_cpt(school, "S-1")
+    token = (await exports(school))["CPT"]["openBadgeCredential"]["jwt"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims[claim] = value
+    key = app.state.resources.credential_keys.signing_key
+    forged = jose_jwt.encode(pyjwt.get_unverified_header(token), claims, key)
+    verdict = (await school.api.data(VERIFY, {"jwt": forged}))["verifyVerifiableCredential"]
+    expected = [f"the {claim} claim does not match the credential"]
+    if claim == "exp":
+        expected.append("expired (validUntil has passed)")
+    assert (verdict["valid"], verdict["errors"]) == (False, expected)
+    # The same credential with its claims as issued is valid.
+    assert (await school.api.data(VERIFY, {"jwt": token}))["verifyVerifiableCredential"]["valid"]
