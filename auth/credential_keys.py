@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 from joserfc.jwk import ECKey
 from sqlalchemy import select
@@ -67,8 +66,9 @@ class CredentialKeys:
             raise KeyConfigError("credential keys are used before the application started")
         return self._signing
 
-    def jwks(self) -> dict[str, Any]:
-        return {"keys": [public_jwk(key) for key in self._published.values()]}
+    def published(self) -> list[ECKey]:
+        """Every credential key's public half, oldest first."""
+        return list(self._published.values())
 
     async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         async with sessionmaker() as session:

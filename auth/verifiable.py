@@ -1,10 +1,11 @@
 """Verifiable credentials as VC-JWTs (Open Badges 3.0 §8.2): export, status lists, verification.
 
-A VC-JWT's payload is the credential document itself, plus the registered claims derived
-from it: ``iss`` (the issuer profile's id), ``jti`` (the credential's id), ``nbf``
-(``validFrom``), ``exp`` (``validUntil``, when the credential expires). The header names the
-key: ``alg`` ES256, ``typ`` JWT, ``kid``, and the public ``jwk`` itself for tools that read it;
-a verifier trusts the key only if the issuer's JWKS (``/credentials/jwks.json``) lists its kid.
+A VC-JWT's payload is the credential document itself (``db/events/open_badges.py`` builds it,
+the same document every proof format signs), plus the registered claims derived from it:
+``iss`` (the issuer profile's id), ``sub`` (``credentialSubject.id``), ``jti`` (the credential's
+id), ``nbf`` (``validFrom``), ``exp`` (``validUntil``, when the credential expires). The header
+is ``alg`` ES256, ``typ`` JWT and ``kid``: the key's URL, which answers the public key as a JWK,
+and which the issuer profile lists among its verification methods.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,16 +35,27 @@ from db.events.open_badges import (
     status_list_credential,
 )
 from db.events.status_lists import (
-    PURPOSES,
+    LEGACY_PURPOSES,
+    LEGACY_STATUS_SIZE,
+    MESSAGE_PURPOSE,
+    REVOKED,
+    STATUS_SIZE,
+    SUSPENDED,
     bit_at,
     encode_list,
-    list_exists,
-    status_bits,
+    legacy_bits,
+    message_bits,
     status_entry,
+    status_size_of,
+    value_at,
 )
 from db.platform.identifiers import parse_key
 
 MAX_TOKEN_LENGTH = 512 * 1024
+
+# Adds a proof to a badge a transcript embeds, so that it stands on its own outside it (a Data
+# Integrity proof: a VC-JWT cannot be embedded as an OpenBadgeCredential).
+BadgeProver = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +68,29 @@ def _timestamp(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
-def sign_document(document: dict[str, Any], key: ECKey) -> str:
+def sign_document(document: dict[str, Any], key: ECKey, *, urls: Urls) -> str:
     claims = dict(document)
     claims["iss"] = document["issuer"]["id"]
     claims["jti"] = document["id"]
     claims["nbf"] = _timestamp(document["validFrom"])
     if "validUntil" in document:
         claims["exp"] = _timestamp(document["validUntil"])
-    header = {"alg": SIGNING_ALGORITHM, "typ": "JWT", "kid": key.kid, "jwk": public_jwk(key)}
+    subject = document["credentialSubject"]
+    if isinstance(subject, dict) and "id" in subject:
+        claims["sub"] = subject["id"]
+    header = {"alg": SIGNING_ALGORITHM, "typ": "JWT", "kid": key_url(key, urls)}
     return jwt.encode(header, claims, key, algorithms=[SIGNING_ALGORITHM])
+
+
+def key_url(key: ECKey, urls: Urls) -> str:
+    kid = key.kid
+    assert kid is not None, "credential keys always carry their thumbprint as kid"
+    return urls.key(kid)
+
+
+def published_key(key: ECKey, urls: Urls) -> dict[str, Any]:
+    """A credential key's public JWK as the registry publishes it: its ``kid`` is its URL."""
+    return {**public_jwk(key), "kid": key_url(key, urls)}
 
 
 async def export_open_badge(
@@ -77,7 +104,7 @@ async def export_open_badge(
     """Sign a credential as an ``OpenBadgeCredential``; allocates its status-list position."""
     candidate = await session.get_one(models.Candidate, credential.candidate_id)
     document = await _badge_document(session, credential, candidate, catalogs, urls)
-    return SignedDocument(sign_document(document, key), document)
+    return SignedDocument(sign_document(document, key, urls=urls), document)
 
 
 async def _badge_document(
@@ -104,8 +131,10 @@ async def export_transcript(
     urls: Urls,
     key: ECKey,
     now: datetime,
+    prove_badge: BadgeProver | None = None,
 ) -> SignedDocument:
-    """Sign a candidate's transcript as a ``ClrCredential`` (revoked credentials left out)."""
+    """Sign a candidate's transcript as a ``ClrCredential`` (revoked credentials left out), each
+    badge it embeds proven by ``prove_badge``."""
     candidate = await session.get_one(models.Candidate, candidate_id)
     credentials = await session.scalars(
         select(models.Credential)
@@ -119,20 +148,28 @@ async def export_transcript(
         await _badge_document(session, credential, candidate, catalogs, urls)
         for credential in credentials
     ]
+    if prove_badge is not None:
+        badges = [prove_badge(badge) for badge in badges]
     document = clr_credential(urls, candidate=candidate, badges=badges, issued_at=now)
-    return SignedDocument(sign_document(document, key), document)
+    return SignedDocument(sign_document(document, key, urls=urls), document)
 
 
 async def signed_status_list(
     session: AsyncSession, *, list_id: int, purpose: str, urls: Urls, key: ECKey, now: datetime
 ) -> str | None:
-    if purpose not in PURPOSES or not await list_exists(session, list_id):
+    """A list as a signed ``BitstringStatusListCredential``: a two-bit list for ``message``, a
+    list of before for ``revocation`` or ``suspension``; None for any other pair."""
+    size = await status_size_of(session, list_id)
+    if size == STATUS_SIZE and purpose == MESSAGE_PURPOSE:
+        bits = await message_bits(session, list_id)
+    elif size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES:
+        bits = await legacy_bits(session, list_id, purpose)
+    else:
         return None
-    bits = await status_bits(session, list_id, purpose)
     document = status_list_credential(
         urls, list_id=list_id, purpose=purpose, encoded_list=encode_list(bits), valid_from=now
     )
-    return sign_document(document, key)
+    return sign_document(document, key, urls=urls)
 
 
 # --- verification ----------------------------------------------------------------------
@@ -166,7 +203,8 @@ async def verify_document(
     urls: Urls,
     now: datetime | None = None,
 ) -> Verification:
-    """Check a VC-JWT this registry issued: key, signature, issuer, dates, and status."""
+    """Check a VC-JWT this registry issued: key, signature, issuer, the claims against the
+    credential (OB 3.0 §8.2.4.1), dates, and status."""
     now = now or datetime.now(UTC)
     result = Verification()
     header = _header(token) if len(token) <= MAX_TOKEN_LENGTH else None
@@ -177,7 +215,9 @@ async def verify_document(
         result.errors.append(f"algorithm {header.get('alg')!r} is not {SIGNING_ALGORITHM}")
         return result
     kid = header.get("kid")
-    key = await keys.key_for(kid, sessionmaker) if isinstance(kid, str) else None
+    # Credentials signed before kids became URLs name the key by its bare thumbprint.
+    bare = kid.removeprefix(urls.keys) if isinstance(kid, str) else None
+    key = await keys.key_for(bare, sessionmaker) if bare else None
     if key is None:
         result.errors.append("not signed by a key in the registry's credential JWKS")
         return result
@@ -195,6 +235,7 @@ async def verify_document(
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if claims.get("iss") != urls.issuer or issuer_id != urls.issuer:
         result.errors.append(f"issuer is not {urls.issuer}")
+    result.errors += _claim_mismatches(claims)
     moment = now.timestamp()
     if isinstance(claims.get("nbf"), int) and claims["nbf"] > moment + 60:
         result.errors.append("not valid yet (validFrom is in the future)")
@@ -207,6 +248,33 @@ async def verify_document(
     result.errors = list(dict.fromkeys(result.errors))
     result.valid = not result.errors
     return result
+
+
+def _claim_mismatches(claims: dict[str, Any]) -> list[str]:
+    """The registered claims must say what the credential says (``sub`` only where the subject
+    has an id: credentials issued before it did have neither)."""
+    subject = claims.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    expected: list[tuple[str, Any]] = [
+        ("jti", claims.get("id")),
+        ("nbf", _numeric_date(claims.get("validFrom"))),
+        ("sub", subject_id),
+        ("exp", _numeric_date(claims.get("validUntil"))),
+    ]
+    return [
+        f"the {name} claim does not match the credential"
+        for name, value in expected
+        if claims.get(name) != value
+    ]
+
+
+def _numeric_date(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _timestamp(value)
+    except ValueError:
+        return None
 
 
 def _status_entries(claims: dict[str, Any]) -> list[dict[str, Any]]:
@@ -226,28 +294,42 @@ def _status_entries(claims: dict[str, Any]) -> list[dict[str, Any]]:
 async def _check_status(
     session: AsyncSession, entry: dict[str, Any], urls: Urls, result: Verification
 ) -> None:
-    purpose = entry.get("statusPurpose")
+    purpose = str(entry.get("statusPurpose"))
     url = str(entry.get("statusListCredential", ""))
     prefix = f"{urls.base}/credentials/status/"
     list_id = parse_key(url.removeprefix(prefix).split("/")[0])
     raw_index = entry.get("statusListIndex")
     index = parse_key(raw_index, minimum=0) if isinstance(raw_index, str) else None
+    size = None if list_id is None else await status_size_of(session, list_id)
     if (
         list_id is None
         or index is None
         or not url.startswith(prefix)
-        or purpose not in PURPOSES
-        or url != urls.status_list(list_id, str(purpose))
+        or url != urls.status_list(list_id, purpose)
+        or not (
+            (size == STATUS_SIZE and purpose == MESSAGE_PURPOSE)
+            or (size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES)
+        )
     ):
         result.errors.append(f"unknown status entry {entry.get('id')!r}")
         return
-    bits = await status_bits(session, list_id, str(purpose))
-    if index >= len(bits) * 8:
-        result.errors.append(f"status index {index} is outside the list")
-    elif bit_at(bits, index):
-        if purpose == "revocation":
-            result.revoked = True
-            result.errors.append("revoked")
-        else:
-            result.suspended = True
-            result.errors.append("suspended")
+    if size == STATUS_SIZE:
+        bits = await message_bits(session, list_id)
+        if index * STATUS_SIZE >= len(bits) * 8:
+            result.errors.append(f"status index {index} is outside the list")
+            return
+        value = value_at(bits, index, STATUS_SIZE)
+        result.revoked |= value == REVOKED
+        result.suspended |= value == SUSPENDED
+    else:
+        bits = await legacy_bits(session, list_id, purpose)
+        if index >= len(bits) * 8:
+            result.errors.append(f"status index {index} is outside the list")
+            return
+        if bit_at(bits, index):
+            result.revoked |= purpose == "revocation"
+            result.suspended |= purpose == "suspension"
+    if result.revoked:
+        result.errors.append("revoked")
+    if result.suspended:
+        result.errors.append("suspended")

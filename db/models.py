@@ -27,6 +27,7 @@ from sqlalchemy import (
     Computed,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -815,30 +816,44 @@ class WebhookDelivery(Base):
 
 
 class StatusList(Base):
-    """A W3C Bitstring Status List: published twice, for revocation and for suspension."""
+    """A W3C Bitstring Status List. ``status_size`` 2: one two-bit ``message`` entry per
+    credential (``db/events/status_lists.py``); 1: the lists of before, published twice, for
+    revocation and for suspension, kept for the credentials that point into them."""
 
     __tablename__ = "status_lists"
 
     id: Mapped[int] = _id()
     size: Mapped[int] = mapped_column(Integer)
+    status_size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
 
-    __table_args__ = (CheckConstraint("size >= 131072 AND size % 8 = 0", name="size"),)
+    __table_args__ = (
+        CheckConstraint("size >= 131072 AND size % 8 = 0", name="size"),
+        CheckConstraint("status_size IN (1, 2)", name="status_size"),
+        # The target of the entries' foreign key, which carries the status size along.
+        UniqueConstraint("id", "status_size"),
+    )
 
 
 class CredentialStatusEntry(Base):
-    """A credential's random position in a status list, allocated on first export."""
+    """A credential's random position in a status list, allocated on first export: at most one
+    per status size, so a credential exported before the two-bit lists keeps its old position
+    (credentials in wallets point to it) and gets a new one."""
 
     __tablename__ = "credential_status_entries"
 
     credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
-    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    status_size: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status_list_id: Mapped[int] = mapped_column(BigInteger)
     status_index: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
         UniqueConstraint("status_list_id", "status_index"),
         CheckConstraint("status_index >= 0", name="index_not_negative"),
+        ForeignKeyConstraint(
+            ["status_list_id", "status_size"], ["status_lists.id", "status_lists.status_size"]
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 No token: a verifier anywhere must be able to check a credential, browser-based ones
 included (``Access-Control-Allow-Origin: *``; nothing here depends on who asks). Status lists
 change when a credential is suspended, reinstated or revoked, so caches may keep them one
-minute.
+minute. A key's URL is the ``kid`` of what it signed and answers the key as a JWK; keys are
+never withdrawn, so caches may keep them, the JWKS and the profile an hour.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.context import Resources, today
-from auth.verifiable import signed_status_list
-from db.events.open_badges import Urls, achievement, issuer_profile
+from auth.verifiable import published_key, signed_status_list
+from db.events.open_badges import Urls, achievement, issuer_profile, json_web_key_method
 from db.platform.identifiers import parse_key
 
 STATUS_LIST_MAX_AGE = 60
@@ -44,12 +45,33 @@ def _json(document: object, max_age: int) -> Response:
     return JSONResponse(document, headers=_public(max_age))
 
 
+def _published_keys(resources: Resources) -> list[dict[str, object]]:
+    urls = urls_of(resources)
+    return [published_key(key, urls) for key in resources.credential_keys.published()]
+
+
 async def issuer(request: Request) -> Response:
-    return _json(issuer_profile(urls_of(_resources(request))), DOCUMENT_MAX_AGE)
+    resources = _resources(request)
+    urls = urls_of(resources)
+    methods = [json_web_key_method(urls, jwk) for jwk in _published_keys(resources)]
+    return _json(issuer_profile(urls, verification_methods=methods), DOCUMENT_MAX_AGE)
 
 
 async def jwks(request: Request) -> Response:
-    return _json(_resources(request).credential_keys.jwks(), DOCUMENT_MAX_AGE)
+    return _json({"keys": _published_keys(_resources(request))}, DOCUMENT_MAX_AGE)
+
+
+async def signing_key(request: Request) -> Response:
+    resources = _resources(request)
+    kid = request.path_params["kid"]
+    key = await resources.credential_keys.key_for(kid, resources.sessionmaker)
+    if key is None:
+        return JSONResponse({"error": "no such key"}, status_code=404)
+    return JSONResponse(
+        published_key(key, urls_of(resources)),
+        media_type="application/jwk+json",
+        headers=_public(DOCUMENT_MAX_AGE),
+    )
 
 
 async def achievement_document(request: Request) -> Response:
@@ -94,6 +116,7 @@ def credential_routes() -> list[BaseRoute]:
     return [
         Route("/credentials/issuer", issuer, methods=["GET"]),
         Route("/credentials/jwks.json", jwks, methods=["GET"]),
+        Route("/credentials/keys/{kid}", signing_key, methods=["GET"]),
         Route("/credentials/achievements/{code}", achievement_document, methods=["GET"]),
         # Not Starlette's ``:int``, which takes any number of digits: see
         # db/platform/identifiers.py.

@@ -1,26 +1,40 @@
 """Open Badges 3.0 and CLR 2.0 documents (W3C Verifiable Credentials data model 2.0).
 
-Documents only, no signature (``auth/verifiable.py`` signs them as VC-JWTs). Every URL they
-name is served by the registry (``api/routes/credential_documents.py``):
+Documents only, no proof: these functions build the unsigned credential that every proof
+format signs (``auth/verifiable.py`` signs it as a VC-JWT). Every URL they name is served by
+the registry (``api/routes/credential_documents.py``):
 
-- issuer: an Open Badges ``Profile`` at ``/credentials/issuer``, whose keys are the JWKS at
-  ``/credentials/jwks.json``;
+- issuer: an Open Badges ``Profile`` at ``/credentials/issuer`` that lists its keys as
+  verification methods, each with its own URL ``/credentials/keys/{kid}`` (the JWT ``kid``),
+  which answers the key as a JWK; all of them: the JWKS at ``/credentials/jwks.json``;
+- subject: ``credentialSubject.id`` (the JWT ``sub``) is a ``urn:uuid`` derived from the
+  registry number, which the credential's ``identifier`` shows anyway: stable per person,
+  and it tells nothing more;
 - achievements: ``/credentials/achievements/{code}``, with the key work activities of the
   credential's catalog version as alignments;
-- status: two ``BitstringStatusListEntry`` objects per credential, revocation and suspension,
-  pointing into ``/credentials/status/{list}/{purpose}`` (``db/events/status_lists.py``).
+- status: one ``BitstringStatusListEntry`` per credential, purpose ``message``, two bits:
+  valid, suspended or revoked, pointing into ``/credentials/status/{list}/message``
+  (``db/events/status_lists.py``).
+
+Moments are whole seconds in UTC, so a VC-JWT's ``nbf`` and ``exp`` equal ``validFrom`` and
+``validUntil`` exactly.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events.status_lists import PURPOSES, StatusEntry
+from db.events.status_lists import (
+    MESSAGE_PURPOSE,
+    STATUS_MESSAGES,
+    STATUS_SIZE,
+    StatusEntry,
+)
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -42,6 +56,14 @@ class Urls:
     def jwks(self) -> str:
         return f"{self.base}/credentials/jwks.json"
 
+    @property
+    def keys(self) -> str:
+        return f"{self.base}/credentials/keys/"
+
+    def key(self, kid: str) -> str:
+        """A signing key's URL: the ``kid`` of what it signs; it answers the key as a JWK."""
+        return f"{self.keys}{kid}"
+
     def achievement(self, code: str) -> str:
         return f"{self.base}/credentials/achievements/{code}"
 
@@ -52,11 +74,25 @@ class Urls:
         return f"{self.base}/verify/{verification_code}"
 
 
-def _moment(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+def moment(value: datetime) -> str:
+    """An instant as credentials write it: UTC, whole seconds (what a JWT's NumericDate holds)."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def issuer_profile(urls: Urls) -> dict[str, Any]:
+def json_web_key_method(urls: Urls, jwk: dict[str, Any]) -> dict[str, Any]:
+    """A public JWK as a verification method of the issuer, under its own URL."""
+    return {
+        "id": jwk["kid"],
+        "type": "JsonWebKey",
+        "controller": urls.issuer,
+        "publicKeyJwk": jwk,
+    }
+
+
+def issuer_profile(urls: Urls, *, verification_methods: list[dict[str, Any]]) -> dict[str, Any]:
+    """The issuer's ``Profile``, also its controller document: the keys that sign for it are its
+    ``verificationMethod`` entries, each one listed under ``assertionMethod``, as VC-JOSE-COSE
+    and Data Integrity verifiers look them up from the credential's issuer and ``kid``."""
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": urls.issuer,
@@ -65,8 +101,10 @@ def issuer_profile(urls: Urls) -> dict[str, Any]:
         "url": urls.base,
         "description": (
             "Issues the Certified Production Technician (CPT) and Certified Logistics "
-            "Associate/Technician (CLA, CLT) credentials. Signing keys: " + urls.jwks
+            "Associate/Technician (CLA, CLT) credentials. Signing keys, as a JWKS: " + urls.jwks
         ),
+        "verificationMethod": verification_methods,
+        "assertionMethod": [method["id"] for method in verification_methods],
     }
 
 
@@ -124,6 +162,12 @@ def credential_id(credential: models.Credential) -> str:
     return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, f'credential:{credential.id}')}"
 
 
+def subject_id(candidate: models.Candidate) -> str:
+    """The holder's ``credentialSubject.id``: derived from the registry number, which every
+    credential of theirs shows in ``identifier``, so it adds nothing a reader did not have."""
+    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, f'subject:{candidate.registry_number}')}"
+
+
 def _subject_identifiers(candidate: models.Candidate) -> list[dict[str, Any]]:
     return [
         {
@@ -141,17 +185,22 @@ def _subject_identifiers(candidate: models.Candidate) -> list[dict[str, Any]]:
     ]
 
 
-def status_entries(urls: Urls, entry: StatusEntry) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f"{urls.status_list(entry.list_id, purpose)}#{entry.index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": purpose,
-            "statusListIndex": str(entry.index),
-            "statusListCredential": urls.status_list(entry.list_id, purpose),
-        }
-        for purpose in PURPOSES
-    ]
+def status_messages() -> list[dict[str, str]]:
+    return [{"status": f"0x{value:x}", "message": text} for value, text in STATUS_MESSAGES]
+
+
+def status_entry(urls: Urls, entry: StatusEntry) -> dict[str, Any]:
+    """The credential's one ``credentialStatus``: two bits, valid, suspended or revoked."""
+    url = urls.status_list(entry.list_id, MESSAGE_PURPOSE)
+    return {
+        "id": f"{url}#{entry.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": MESSAGE_PURPOSE,
+        "statusListIndex": str(entry.index),
+        "statusSize": STATUS_SIZE,
+        "statusMessage": status_messages(),
+        "statusListCredential": url,
+    }
 
 
 def open_badge_credential(
@@ -170,16 +219,17 @@ def open_badge_credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": ctype.name,
         "issuer": _issuer_reference(urls),
-        "validFrom": _moment(credential.issued_at),
+        "validFrom": moment(credential.issued_at),
         "credentialSubject": {
+            "id": subject_id(candidate),
             "type": ["AchievementSubject"],
             "identifier": _subject_identifiers(candidate),
             "achievement": achievement(urls, ctype, catalog),
         },
-        "credentialStatus": status_entries(urls, entry),
+        "credentialStatus": status_entry(urls, entry),
     }
     if credential.expires_at is not None:
-        document["validUntil"] = _moment(credential.expires_at)
+        document["validUntil"] = moment(credential.expires_at)
     return document
 
 
@@ -190,15 +240,17 @@ def clr_credential(
     badges: list[dict[str, Any]],
     issued_at: datetime,
 ) -> dict[str, Any]:
-    """A ``ClrCredential``: the transcript, each entry an ``OpenBadgeCredential``."""
+    """A ``ClrCredential``: the transcript, each entry an ``OpenBadgeCredential`` as given (with
+    the proof that lets it stand on its own outside the transcript)."""
     return {
         "@context": [VC_CONTEXT, CLR_CONTEXT, OB_CONTEXT],
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "ClrCredential"],
         "name": f"Transcript of {candidate.given_name} {candidate.family_name}",
         "issuer": _issuer_reference(urls),
-        "validFrom": _moment(issued_at),
+        "validFrom": moment(issued_at),
         "credentialSubject": {
+            "id": subject_id(candidate),
             "type": ["ClrSubject"],
             "identifier": _subject_identifiers(candidate),
             "achievement": [badge["credentialSubject"]["achievement"] for badge in badges],
@@ -211,16 +263,19 @@ def status_list_credential(
     urls: Urls, *, list_id: int, purpose: str, encoded_list: str, valid_from: datetime
 ) -> dict[str, Any]:
     url = urls.status_list(list_id, purpose)
+    subject: dict[str, Any] = {
+        "id": f"{url}#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": encoded_list,
+    }
+    if purpose == MESSAGE_PURPOSE:
+        subject.update(statusSize=STATUS_SIZE, statusMessage=status_messages())
     return {
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": _issuer_reference(urls),
-        "validFrom": _moment(valid_from),
-        "credentialSubject": {
-            "id": f"{url}#list",
-            "type": "BitstringStatusList",
-            "statusPurpose": purpose,
-            "encodedList": encoded_list,
-        },
+        "validFrom": moment(valid_from),
+        "credentialSubject": subject,
     }

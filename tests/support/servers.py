@@ -46,11 +46,21 @@ class ServeProcess:
     """``mssc serve`` in a process of its own; ``env`` adds to a clean environment."""
 
     def __init__(
-        self, directory: Path, *, database_url: str, args: tuple[str, ...] = (), **env: str
+        self,
+        directory: Path,
+        *,
+        database_url: str,
+        args: tuple[str, ...] = (),
+        public_at_own_url: bool = False,
+        **env: str,
     ) -> None:
+        """``public_at_own_url``: the server's public URL (``MSSC_ISSUER``) is where it
+        listens, so the URLs its credentials name can be fetched."""
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if public_at_own_url:
+            env = {"MSSC_ISSUER": self.url, **env}
         self.log_path = directory / "serve.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(

@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from api.schema.node import parse_global_id
 from api.settings import Settings
 from auth.keys import generate_private_jwks
+from db import models
 from tests.api.events.support import act, earn_cpt
 from tests.support.apps import another_process
 from tests.support.auth import MakeCaller
@@ -26,7 +30,8 @@ from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, item, school_client
 
 BASE = "http://127.0.0.1:8000"  # the test settings' MSSC_ISSUER
-LIST_BITS = 131_072
+LIST_ENTRIES = 131_072
+MESSAGES = {0: "valid", 1: "undefined", 2: "suspended", 3: "revoked"}
 
 EXPORTS = """
 { candidates { edges { node {
@@ -61,28 +66,58 @@ async def independent_decode(http: httpx.AsyncClient, token: str) -> dict[str, A
         pyjwt.PyJWK(jwk).key,
         algorithms=["ES256"],
         issuer=f"{BASE}/credentials/issuer",
-        options={"require": ["iss", "nbf", "jti"]},
+        options={"require": ["iss", "sub", "nbf", "jti"]},
     )
     return claims
 
 
-async def status_bit(http: httpx.AsyncClient, entry: dict[str, Any]) -> bool:
-    """Bitstring Status List validation, written from the specification."""
+async def status_bitstring(http: httpx.AsyncClient, entry: dict[str, Any]) -> bytes:
+    """The list an entry points into, fetched as a browser verifier would and checked."""
     url = entry["statusListCredential"].removeprefix(BASE)
     response = await http.get(url, headers={"Origin": "https://wallet.example"})
     assert response.headers["content-type"] == "application/vc+jwt"
     assert response.headers["access-control-allow-origin"] == "*"  # browser verifiers too
+    assert response.headers["cache-control"] == "public, max-age=60"
     status_list = await independent_decode(http, response.text)
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert status_list["issuer"]["id"] == f"{BASE}/credentials/issuer"
     subject = status_list["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList"
     assert subject["statusPurpose"] == entry["statusPurpose"]
     encoded = subject["encodedList"]
     assert encoded[0] == "u"  # multibase base64url, no padding
     payload = encoded[1:]
     bits = gzip.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert len(bits) * 8 == LIST_BITS
+    assert len(bits) * 8 // entry.get("statusSize", 1) >= LIST_ENTRIES
+    return bits
+
+
+def bit(bits: bytes, position: int) -> int:
+    return bits[position // 8] >> (7 - position % 8) & 1
+
+
+async def status_message(http: httpx.AsyncClient, entry: dict[str, Any]) -> str:
+    """Bitstring Status List validation, written from the specification: the entry's value is
+    ``statusSize`` bits at ``statusListIndex`` times ``statusSize``, named by ``statusMessage``.
+
+    It also reads the list as two kinds of verifiers in use do, and requires them to agree on
+    whether the credential is valid: one reading a single bit at index times size (1EdTech's
+    validator), one reading a single bit at the index, ignoring the size (the DCC library)."""
+    bits = await status_bitstring(http, entry)
+    assert entry["statusPurpose"] == "message"
+    size = entry["statusSize"]
+    assert size == 2
+    assert entry["statusMessage"] == [
+        {"status": f"0x{value:x}", "message": text} for value, text in MESSAGES.items()
+    ]
     index = int(entry["statusListIndex"])
-    return bool(bits[index // 8] >> (7 - index % 8) & 1)
+    value = 0
+    for offset in range(size):
+        value = value << 1 | bit(bits, index * size + offset)
+    valid = value == 0
+    assert (bit(bits, index * size) == 0) == valid
+    assert (bit(bits, index) == 0) == valid
+    return MESSAGES[value]
 
 
 async def test_a_credential_exports_as_a_signed_open_badge(
@@ -92,7 +127,7 @@ async def test_a_credential_exports_as_a_signed_open_badge(
     found = await exports(school)
     cpt = found["CPT"]["openBadgeCredential"]
     claims = await independent_decode(http, cpt["jwt"])
-    assert {k: v for k, v in claims.items() if k not in ("iss", "jti", "nbf", "exp")} == cpt[
+    assert {k: v for k, v in claims.items() if k not in ("iss", "sub", "jti", "nbf", "exp")} == cpt[
         "credential"
     ]
     document = cpt["credential"]
@@ -119,24 +154,37 @@ async def test_a_credential_exports_as_a_signed_open_badge(
     assert codes[0] == "SAFETY.1"
     assert codes[-1] == "MAINTENANCE.4"
     assert {a["targetType"] for a in achievement["alignment"]} == {"ceasn:Competency"}
-    assert document["credentialSubject"]["identifier"][0]["identityType"] == "identifier"
+    subject = document["credentialSubject"]
+    assert subject["identifier"][0]["identityType"] == "identifier"
+    # The subject's id (the JWT's sub) is a stable URN that tells nothing the credential does
+    # not: the same for every credential of the holder.
+    assert subject["id"] == claims["sub"]
+    assert subject["id"].startswith("urn:uuid:")
+    assert {
+        c["openBadgeCredential"]["credential"]["credentialSubject"]["id"] for c in found.values()
+    } == {subject["id"]}
     safety = found["CPT_SAFETY"]["openBadgeCredential"]["credential"]
     assert safety["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
     assert "validUntil" not in safety  # module certificates do not expire
 
-    statuses = document["credentialStatus"]
-    assert [s["statusPurpose"] for s in statuses] == ["revocation", "suspension"]
-    assert {s["type"] for s in statuses} == {"BitstringStatusListEntry"}
-    assert statuses[0]["statusListIndex"] == statuses[1]["statusListIndex"]
+    status = document["credentialStatus"]
+    assert isinstance(status, dict)  # one entry: OB 3.0 allows no more
+    assert (status["type"], status["statusPurpose"], status["statusSize"]) == (
+        "BitstringStatusListEntry",
+        "message",
+        2,
+    )
+    assert status["id"] == f"{status['statusListCredential']}#{status['statusListIndex']}"
+    assert await status_message(http, status) == "valid"
     indexes = {
-        c["openBadgeCredential"]["credential"]["credentialStatus"][0]["statusListIndex"]
+        c["openBadgeCredential"]["credential"]["credentialStatus"]["statusListIndex"]
         for c in found.values()
     }
     assert len(indexes) == 5  # random, distinct positions
-    assert all(0 <= int(i) < LIST_BITS for i in indexes)
+    assert all(0 <= int(i) < LIST_ENTRIES for i in indexes)
     # Re-exporting keeps the id and the position.
     again = (await exports(school))["CPT"]["openBadgeCredential"]["credential"]
-    assert (again["id"], again["credentialStatus"]) == (document["id"], statuses)
+    assert (again["id"], again["credentialStatus"]) == (document["id"], status)
 
     # The public documents the credential names resolve.
     profile = (await http.get("/credentials/issuer")).json()
@@ -148,34 +196,32 @@ async def test_a_credential_exports_as_a_signed_open_badge(
     assert (await http.get("/credentials/status/1/nonsense")).status_code == 404
     # Credential keys are not access-token keys.
     token_kids = {k["kid"] for k in (await http.get("/.well-known/jwks.json")).json()["keys"]}
-    assert pyjwt.get_unverified_header(cpt["jwt"])["kid"] not in token_kids
+    kid = pyjwt.get_unverified_header(cpt["jwt"])["kid"]
+    assert kid.removeprefix(f"{BASE}/credentials/keys/") not in token_kids
 
 
-async def test_status_list_bits_follow_suspension_revocation_and_reinstatement(
+async def test_the_status_value_follows_suspension_revocation_and_reinstatement(
     school: SchoolClient, staff: GraphQLClient, http: httpx.AsyncClient
 ) -> None:
     issued = await earn_cpt(school, "S-1")
     found = await exports(school)
     safety = found["CPT_SAFETY"]["openBadgeCredential"]
     cpt = found["CPT"]["openBadgeCredential"]
-    revocation, suspension = safety["credential"]["credentialStatus"]
-    cpt_revocation, cpt_suspension = cpt["credential"]["credentialStatus"]
+    entry = safety["credential"]["credentialStatus"]
+    cpt_entry = cpt["credential"]["credentialStatus"]
 
     async def state(token: str) -> dict[str, Any]:
         data = await school.api.data(VERIFY, {"jwt": token})
         verdict: dict[str, Any] = data["verifyVerifiableCredential"]
         return verdict
 
-    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (
-        False,
-        False,
-    )
+    assert await status_message(http, entry) == "valid"
     assert (await state(safety["jwt"]))["valid"] is True
 
     await act(staff, "suspendCredential", issued["CPT_SAFETY"], "under review")
-    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (False, True)
-    # The certification resting on it is suspended too, and its bit shows it.
-    assert await status_bit(http, cpt_suspension) is True
+    assert await status_message(http, entry) == "suspended"
+    # The certification resting on it is suspended too, and its entry shows it.
+    assert await status_message(http, cpt_entry) == "suspended"
     verdict = await state(safety["jwt"])
     assert {k: verdict[k] for k in ("valid", "errors", "suspended", "revoked")} == {
         "valid": False,
@@ -185,19 +231,13 @@ async def test_status_list_bits_follow_suspension_revocation_and_reinstatement(
     }
 
     await act(staff, "reinstateCredential", issued["CPT_SAFETY"], "cleared")
-    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (
-        False,
-        False,
-    )
-    assert await status_bit(http, cpt_suspension) is False
+    assert await status_message(http, entry) == "valid"
+    assert await status_message(http, cpt_entry) == "valid"
     assert (await state(cpt["jwt"]))["valid"] is True
 
     await act(staff, "revokeCredential", issued["CPT_SAFETY"], "irregularity")
-    assert (await status_bit(http, revocation), await status_bit(http, suspension)) == (True, False)
-    assert (await status_bit(http, cpt_revocation), await status_bit(http, cpt_suspension)) == (
-        False,
-        True,
-    )
+    assert await status_message(http, entry) == "revoked"
+    assert await status_message(http, cpt_entry) == "suspended"
     verdict = await state(safety["jwt"])
     assert (verdict["valid"], verdict["errors"], verdict["revoked"]) == (False, ["revoked"], True)
 
@@ -351,7 +391,135 @@ async def test_configured_credential_keys_sign_and_are_published(
         )
         [edge] = response.json()["data"]["candidates"]["edges"]
         token = edge["node"]["credentials"][0]["openBadgeCredential"]["jwt"]
-        assert pyjwt.get_unverified_header(token)["kid"] == kid
+        assert pyjwt.get_unverified_header(token)["kid"] == f"{BASE}/credentials/keys/{kid}"
         claims = await independent_decode(other, token)
     assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert not (tmp_path / "credential-keys").exists()
+
+
+async def test_the_issuer_publishes_its_keys_where_verifiers_look(
+    school: SchoolClient, http: httpx.AsyncClient
+) -> None:
+    await school.register("S-1")
+    await school.post(item("R-1", "S-1", "SAFETY", "2026-03-02", 90))
+    token = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]["jwt"]
+    header = pyjwt.get_unverified_header(token)
+    assert set(header) == {"alg", "typ", "kid"}  # OB 3.0 allows no others; no inline jwk
+    kid = header["kid"]
+    assert kid.startswith(f"{BASE}/credentials/keys/")
+    # The kid dereferences to the public key, for any origin, cacheable.
+    response = await http.get(kid.removeprefix(BASE), headers={"Origin": "https://v.example"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/jwk+json"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["cache-control"] == "public, max-age=3600"
+    jwk = response.json()
+    assert (jwk["kid"], jwk["kty"], jwk["crv"], "d" in jwk) == (kid, "EC", "P-256", False)
+    assert jwk in (await http.get("/credentials/jwks.json")).json()["keys"]
+    # The issuer's profile lists it as a key that signs for the issuer.
+    profile = (await http.get("/credentials/issuer")).json()
+    assert {
+        "id": kid,
+        "type": "JsonWebKey",
+        "controller": f"{BASE}/credentials/issuer",
+        "publicKeyJwk": jwk,
+    } in profile["verificationMethod"]
+    assert kid in profile["assertionMethod"]
+    # Nothing else is a key here: not an unknown kid, not an access-token key.
+    token_kid = pyjwt.get_unverified_header(school.caller.token)["kid"]
+    for other in ("nope", token_kid, "%00"):
+        assert (await http.get(f"/credentials/keys/{other}")).status_code == 404
+
+
+async def test_credentials_issued_before_keep_their_status_lists_and_verify(
+    school: SchoolClient,
+    staff: GraphQLClient,
+    http: httpx.AsyncClient,
+    app: Starlette,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A credential exported before the two-bit lists: two entries into a list of the old kind,
+    a bare thumbprint as kid, no sub. Its lists are still served and it still verifies."""
+    issued = await earn_cpt(school, "S-1")
+    current = (await exports(school))["CPT_SAFETY"]["openBadgeCredential"]
+    async with sessionmaker.begin() as session:
+        legacy = models.StatusList(size=LIST_ENTRIES, status_size=1)
+        session.add(legacy)
+        await session.flush()
+        credential_pk = parse_global_id(issued["CPT_SAFETY"], "Credential")
+        assert credential_pk is not None
+        session.add(
+            models.CredentialStatusEntry(
+                credential_id=credential_pk, status_size=1, status_list_id=legacy.id, status_index=7
+            )
+        )
+    old = {k: v for k, v in current["credential"].items() if k != "credentialStatus"}
+    old["credentialSubject"] = {k: v for k, v in old["credentialSubject"].items() if k != "id"}
+    old["credentialStatus"] = [
+        {
+            "id": f"{BASE}/credentials/status/{legacy.id}/{purpose}#7",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": "7",
+            "statusListCredential": f"{BASE}/credentials/status/{legacy.id}/{purpose}",
+        }
+        for purpose in ("revocation", "suspension")
+    ]
+    key = app.state.resources.credential_keys.signing_key
+    valid_from = datetime.fromisoformat(old["validFrom"].replace("Z", "+00:00"))
+    claims = {
+        **old,
+        "iss": old["issuer"]["id"],
+        "jti": old["id"],
+        "nbf": int(valid_from.timestamp()),
+    }
+    token = jose_jwt.encode({"alg": "ES256", "typ": "JWT", "kid": key.kid}, claims, key)
+
+    async def verdict() -> tuple[bool, list[str]]:
+        data = (await school.api.data(VERIFY, {"jwt": token}))["verifyVerifiableCredential"]
+        return data["valid"], data["errors"]
+
+    assert await verdict() == (True, [])
+    await act(staff, "suspendCredential", issued["CPT_SAFETY"], "under review")
+    assert await verdict() == (False, ["suspended"])
+    for entry, expected in zip(old["credentialStatus"], (False, True), strict=True):
+        bits = await status_bitstring(http, entry)
+        assert bool(bit(bits, 7)) is expected
+    # A list answers only for its own kind.
+    two_bit = current["credential"]["credentialStatus"]["statusListCredential"]
+    list_of_before = f"/credentials/status/{legacy.id}"
+    for path in (
+        two_bit.removeprefix(BASE).replace("/message", "/revocation"),
+        f"{list_of_before}/message",
+    ):
+        assert (await http.get(path)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", "urn:uuid:00000000-0000-0000-0000-000000000000"),
+        ("jti", "urn:uuid:0"),
+        ("nbf", 1),
+        ("exp", 2),
+    ],
+)
+async def test_claims_that_do_not_match_the_credential_are_refused(
+    school: SchoolClient, app: Starlette, claim: str, value: object
+) -> None:
+    """Signed by the registry's own key, but a registered claim says something the credential
+    does not (OB 3.0 section 8.2.4.1): not valid."""
+    await earn_cpt(school, "S-1")
+    token = (await exports(school))["CPT"]["openBadgeCredential"]["jwt"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims[claim] = value
+    key = app.state.resources.credential_keys.signing_key
+    forged = jose_jwt.encode(pyjwt.get_unverified_header(token), claims, key)
+    verdict = (await school.api.data(VERIFY, {"jwt": forged}))["verifyVerifiableCredential"]
+    expected = [f"the {claim} claim does not match the credential"]
+    if claim == "exp":
+        expected.append("expired (validUntil has passed)")
+    assert (verdict["valid"], verdict["errors"]) == (False, expected)
+    # The same credential with its claims as issued is valid.
+    assert (await school.api.data(VERIFY, {"jwt": token}))["verifyVerifiableCredential"]["valid"]

@@ -1,0 +1,221 @@
+"""A VC-JWT from a running ``mssc serve`` passes every check of Open Badges 3.0's verification
+section, done by a verifier that knows only what the credential and its issuer publish over
+HTTP (``tests/support/credential_verifier.py``): header, ``kid`` dereferenced and found in the
+issuer's profile, signature, claims, ``sub``, schema, status, validity period, recipient.
+Each way a credential can be bad is shown to fail the same verifier."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import ECKey
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.platform.engine import create_engine, create_sessionmaker
+from tests.api.events.support import ACT, CORE
+from tests.support.credential_verifier import CredentialVerifier, NotVerified, did_web_url
+from tests.support.databases import create_database, drop_database, with_database
+from tests.support.graphql import GraphQLClient
+from tests.support.schools import POST, REGISTER, item
+from tests.support.servers import ServeProcess, add_school, add_staff, fetch_token
+
+EXPORT = """
+query($externalId: String!) { candidates(externalId: $externalId) { edges { node {
+  registryNumber
+  clrCredential { jwt }
+  credentials { id type { code } status openBadgeCredential { jwt } }
+} } } }"""
+
+
+@dataclass
+class Registry:
+    """A running server, a school and staff calling it over HTTP, and a verifier."""
+
+    server: ServeProcess
+    school: GraphQLClient
+    staff: GraphQLClient
+    verifier: CredentialVerifier
+
+    async def earn_cpt(self, external_id: str, *, year: int) -> dict[str, Any]:
+        """A candidate who passed the four core modules in March of ``year``: their
+        registry number, transcript and credentials by type code, as exported."""
+        await self.school.data(
+            REGISTER,
+            {"input": {"externalId": external_id, "givenName": "Ana", "familyName": "Rivera"}},
+        )
+        for n, module in enumerate(CORE):
+            taken = f"{year}-03-0{n + 1}"
+            await self.school.data(
+                POST,
+                {
+                    "input": {
+                        "results": [item(f"{external_id}-{module}", external_id, module, taken, 90)]
+                    }
+                },
+            )
+        data = await self.school.data(EXPORT, {"externalId": external_id})
+        [edge] = data["candidates"]["edges"]
+        node: dict[str, Any] = edge["node"]
+        node["credentials"] = {c["type"]["code"]: c for c in node["credentials"]}
+        return node
+
+    async def act(self, action: str, credential_id: str) -> None:
+        data = await self.staff.data(ACT % action, {"id": credential_id, "reason": "test"})
+        assert data[action]["userErrors"] == []
+
+
+@pytest.fixture(scope="module")
+async def database(server_url: str) -> AsyncIterator[str]:
+    name = f"mssc_verifying_{os.getpid()}_{secrets.token_hex(3)}"
+    await create_database(server_url, name)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+async def registry(
+    database: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Registry]:
+    server = ServeProcess(
+        tmp_path_factory.mktemp("verifying"), database_url=database, public_at_own_url=True
+    )
+    engine = create_engine(database)
+    try:
+        await server.wait_ready()  # it has migrated the database
+        sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
+        school_token = await fetch_token(server.url, await add_school(sessions))
+        staff_token = await fetch_token(server.url, await add_staff(sessions))
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            api = GraphQLClient(http)
+            async with httpx.AsyncClient(timeout=60) as outsider:
+                yield Registry(
+                    server,
+                    api.as_token(school_token),
+                    api.as_token(staff_token),
+                    # The test server has no TLS: a did:web issuer resolves over HTTP here.
+                    CredentialVerifier(outsider, did_web_scheme="http"),
+                )
+    finally:
+        await engine.dispose()
+        assert await server.stop() == 0, server.log()
+
+
+async def test_a_credential_passes_every_check_of_the_open_badges_verification(
+    registry: Registry,
+) -> None:
+    candidate = await registry.earn_cpt("V-1", year=2026)
+    cpt = candidate["credentials"]["CPT"]
+    verified = await registry.verifier.verify(cpt["openBadgeCredential"]["jwt"])
+    assert verified.checks == ["proof", "conformance", "status", "validity period"]
+    assert (verified.status, verified.expired) == ("valid", False)
+    assert verified.key["kid"].startswith(f"{registry.server.url}/credentials/keys/")
+    # The recipient, by the identifier the holder hands over (OB 3.0 §9.3, not hashed).
+    subject = verified.credential["credentialSubject"]
+    assert {
+        "type": "IdentityObject",
+        "identityType": "identifier",
+        "hashed": False,
+        "identityHash": candidate["registryNumber"],
+    } in subject["identifier"]
+    # The transcript too, and every badge in it on its own.
+    clr = await registry.verifier.verify(candidate["clrCredential"]["jwt"])
+    assert (clr.status, clr.expired) == (None, False)  # a transcript has no status of its own
+    badges = clr.credential["credentialSubject"]["verifiableCredential"]
+    assert [await registry.verifier.status_of(badge) for badge in badges] == ["valid"] * 5
+    assert {badge["credentialSubject"]["id"] for badge in badges} == {subject["id"]}
+
+
+async def test_suspension_and_revocation_reach_the_verifier(registry: Registry) -> None:
+    candidate = await registry.earn_cpt("V-2", year=2026)
+    safety, cpt = candidate["credentials"]["CPT_SAFETY"], candidate["credentials"]["CPT"]
+
+    async def statuses() -> tuple[str | None, str | None]:
+        found = [
+            await registry.verifier.verify(c["openBadgeCredential"]["jwt"]) for c in (safety, cpt)
+        ]
+        return found[0].status, found[1].status
+
+    assert await statuses() == ("valid", "valid")
+    await registry.act("suspendCredential", safety["id"])
+    assert await statuses() == ("suspended", "suspended")
+    await registry.act("reinstateCredential", safety["id"])
+    assert await statuses() == ("valid", "valid")
+    await registry.act("revokeCredential", safety["id"])
+    assert await statuses() == ("revoked", "suspended")
+
+
+async def test_an_expired_certification_is_expired(registry: Registry) -> None:
+    candidate = await registry.earn_cpt("V-3", year=2020)
+    cpt = candidate["credentials"]["CPT"]
+    assert cpt["status"] == "EXPIRED"
+    verified = await registry.verifier.verify(cpt["openBadgeCredential"]["jwt"])
+    assert (verified.status, verified.expired) == ("valid", True)
+
+
+def _resign(token: str, change: Any, key: ECKey, **header: Any) -> str:
+    """The token's claims, changed, signed again with ``key`` under the original header."""
+    head, payload, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    original = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    change(claims)
+    return jose_jwt.encode({**original, **header}, claims, key, algorithms=["ES256"])
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "header", "failure"),
+    [
+        ("tampered", lambda c: c["credentialSubject"].update(id="urn:uuid:0"), {}, "signature"),
+        ("sub differs", lambda c: c.update(sub="urn:uuid:0"), {}, "signature"),
+        ("foreign key", None, {}, "signature"),
+        ("kid not a URL", None, {"kid": "abc"}, "not a URL"),
+        ("extra header", None, {"x5u": "https://example.test/"}, "JOSE headers"),
+        ("kid elsewhere", None, {"kid": "KEYS/nope"}, "answered 404"),
+    ],
+)
+async def test_what_the_verifier_refuses(
+    registry: Registry, name: str, change: Any, header: dict[str, str], failure: str
+) -> None:
+    candidate = await registry.earn_cpt(f"V-bad-{name.replace(' ', '-')}", year=2026)
+    token = candidate["credentials"]["CPT_SAFETY"]["openBadgeCredential"]["jwt"]
+    header = {
+        k: v.replace("KEYS", f"{registry.server.url}/credentials/keys") for k, v in header.items()
+    }
+    if change is None and not header:
+        bad = _resign(token, lambda c: None, ECKey.generate_key("P-256"))
+    elif change is None:
+        head, payload, signature = token.split(".")
+        original = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        encoded = base64.urlsafe_b64encode(json.dumps({**original, **header}).encode()).decode()
+        bad = f"{encoded.rstrip('=')}.{payload}.{signature}"
+    else:
+        head, _, signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))
+        change(claims)
+        altered = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        bad = f"{head}.{altered}.{signature}"
+    await registry.verifier.verify(token)  # the original passes
+    with pytest.raises(NotVerified, match=failure):
+        await registry.verifier.verify(bad)
+
+
+@pytest.mark.parametrize(
+    ("did", "url"),
+    [
+        ("did:web:registry.example", "https://registry.example/.well-known/did.json"),
+        ("did:web:127.0.0.1%3A8000", "https://127.0.0.1:8000/.well-known/did.json"),
+        ("did:web:example.org:mssc:registry", "https://example.org/mssc/registry/did.json"),
+    ],
+)
+def test_a_did_web_issuer_resolves_where_the_method_says(did: str, url: str) -> None:
+    assert did_web_url(did) == url
