@@ -62,7 +62,7 @@ async def _register(
             continue
         seen = first.setdefault(row.person.external_id, row.person)
         if seen != row.person:
-            refused[row.row] = _name_conflict(row.person.external_id, "earlier in this file")
+            refused[row.row] = _name_conflict(row.person.external_id)
     if not first:
         return refused
     for attempt in range(2):
@@ -80,16 +80,16 @@ async def _register(
         if row.person is not None and row.row not in refused:
             answer = registered.get(row.person.external_id)
             if answer is not None and answer.outcome == "CONFLICT":
-                refused[row.row] = _name_conflict(row.person.external_id, "already")
+                refused[row.row] = _name_conflict(row.person.external_id)
     return refused
 
 
-def _name_conflict(external_id: str, where: str) -> Problem:
+def _name_conflict(external_id: str) -> Problem:
     return Problem(
         "CONFLICT",
         ("familyName",),
-        f"candidate {external_id!r} is registered {where} under another name or email; "
-        "check the names, or the candidateExternalId",
+        f"candidate {external_id!r} is registered (or named earlier in the file) under another "
+        "name or email; check the names, or the candidateExternalId",
     )
 
 
