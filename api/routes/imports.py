@@ -131,7 +131,8 @@ def _refused_file(problem: FileProblem) -> _Refused:
     where = {"line": problem.line} if problem.line is not None else {}
     if problem.column is not None:
         where["column"] = problem.column  # type: ignore[assignment]
-    return _Refused(422, f"The file was not imported: {problem}.", problem=problem.problem, **where)
+    message = str(problem).rstrip(".")
+    return _Refused(422, f"The file was not imported: {message}.", problem=problem.problem, **where)
 
 
 async def upload_results(request: Request) -> Response:
