@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import httpx
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from db import models
+from db.events.change_feed import Audience
+from db.events.webhooks import create_webhook, fan_out
+from db.imports.spreadsheet import COLUMNS
 from tests.support.auth import MakeCaller
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import csv_text, row, run_imports, state_of, upload
@@ -166,3 +174,55 @@ async def test_another_organization_sees_nothing_of_an_import(
     staff = await make_caller("STAFF")
     seen = await state_of(graphql.as_token(staff.token), global_id)
     assert seen["rejected"] == 1
+
+
+async def test_the_template_is_a_file_the_registry_takes(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    template = await http.get("/imports/results/template.csv")
+    assert template.status_code == 200
+    assert template.headers["content-type"] == "text/csv; charset=utf-8"
+    assert template.headers["content-disposition"] == (
+        'attachment; filename="results-template.csv"'
+    )
+    header, example = list(csv.reader(io.StringIO(template.text)))
+    assert header == list(COLUMNS)
+    assert len(example) == len(header)
+
+    response = await upload(http, school.caller.token, template.text)
+    assert response.status_code == 202
+    await run_imports(app)
+    done = await state_of(school.api, response.json()["id"])
+    assert (done["created"], done["rejected"]) == (1, 0)
+
+
+async def test_a_webhook_is_told_when_an_import_completes(
+    app: Starlette,
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker.begin() as session:
+        created = await create_webhook(
+            session,
+            audience=Audience(school.caller.organization_pk, "SCHOOL"),
+            url="https://school.example/hooks",
+            event_types=["import.completed"],
+            client_pk=None,
+        )
+    assert not isinstance(created, str)
+    response = await upload(http, school.caller.token, term())
+    await run_imports(app)
+
+    async with sessionmaker.begin() as session:
+        assert (await fan_out(session, now=datetime.now(UTC))).queued == 1
+        [delivery] = await session.scalars(select(models.WebhookDelivery))
+    assert (delivery.event_type, delivery.candidate_id) == ("import.completed", None)
+    body = orjson.loads(delivery.body)
+    assert body["type"] == "import.completed"
+    assert body["import"]["id"] == response.json()["id"]
+    assert {k: body["import"][k] for k in ("state", "rowsRead", "rejected")} == {
+        "state": "DONE",
+        "rowsRead": 14,
+        "rejected": 14,  # no candidate registered: every row refused
+    }
