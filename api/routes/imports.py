@@ -26,6 +26,7 @@ from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -109,7 +110,7 @@ async def _file(request: Request, max_bytes: int) -> UploadFile:
         )
     try:
         form = await request.form(max_files=1, max_fields=8)
-    except (MultiPartException, MultipartParseError, UnicodeError, ValueError):
+    except (HTTPException, MultiPartException, MultipartParseError, UnicodeError, ValueError):
         raise _Refused(400, "The multipart body could not be read.") from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
