@@ -10,6 +10,10 @@
 - ``GET /imports/{id}/rejected.csv``: the rows it refused, with line, code, field and
   message, then the row's own values.
 
+Another kind of upload (a OneRoster bundle) is a route that calls :func:`accept_upload` with
+its kind and the function that opens its file (a ``db.imports.rows.UploadSource``); the state,
+the refused rows and the worker are the same for every kind.
+
 Reading an import needs ``results:write`` or ``results:read``; another organization's reads
 like none (404). Errors answer JSON in the GraphQL error shape, with the status: 401
 ``UNAUTHENTICATED``, 403 ``FORBIDDEN``, 404 ``NOT_FOUND``, 400, 413, 415 and 422
@@ -21,8 +25,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import UploadFile
@@ -41,6 +45,7 @@ from api.schema.imports.result_imports import (
     import_url,
 )
 from api.schema.node import parse_global_id
+from api.settings import Settings
 from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
@@ -48,7 +53,7 @@ from db.imports import spreadsheet
 from db.imports.jobs import MAX_UNFINISHED, Uploader, create_import, find_import
 from db.imports.jobs import unfinished_imports as count_unfinished
 from db.imports.rejections import REJECTION_COLUMNS, read_rejections
-from db.imports.spreadsheet import FileProblem
+from db.imports.rows import FileProblem, UploadSource
 
 # Room for the multipart framing around the file, past the file's own limit.
 MULTIPART_FRAMING_BYTES = 64 * 1024
@@ -66,7 +71,7 @@ class _NotFound(ApiError):
     code = "NOT_FOUND"
 
 
-class _Refused(BadUserInput):
+class Refused(BadUserInput):
     """The request or the file is refused whole, with its own HTTP status."""
 
     def __init__(self, status: int, message: str, **extensions: Any) -> None:
@@ -74,9 +79,9 @@ class _Refused(BadUserInput):
         self.status = status
 
 
-def _error(error: ApiError, *, realm: str) -> Response:
+def error_answer(error: ApiError, *, realm: str) -> Response:
     code = error.extensions.get("code", "INTERNAL")
-    status = error.status if isinstance(error, _Refused) else _STATUS.get(code, 500)
+    status = error.status if isinstance(error, Refused) else _STATUS.get(code, 500)
     response = JSONResponse(
         {"errors": [{"message": str(error), "extensions": error.extensions}]},
         status_code=status,
@@ -89,7 +94,7 @@ def _error(error: ApiError, *, realm: str) -> Response:
     return response
 
 
-def _principal(request: Request, *scopes: Scope) -> Principal:
+def caller_with(request: Request, *scopes: Scope) -> Principal:
     """The caller, holding one of ``scopes``."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
@@ -100,10 +105,10 @@ def _principal(request: Request, *scopes: Scope) -> Principal:
     return principal
 
 
-async def _file(request: Request, max_bytes: int) -> UploadFile:
+async def uploaded_file(request: Request, max_bytes: int) -> UploadFile:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != "multipart/form-data":
-        raise _Refused(
+        raise Refused(
             415,
             "Send the file as multipart/form-data in the field `file` "
             "(curl: -F file=@results.csv).",
@@ -111,14 +116,14 @@ async def _file(request: Request, max_bytes: int) -> UploadFile:
     try:
         form = await request.form(max_files=1, max_fields=8)
     except (HTTPException, MultiPartException, MultipartParseError, UnicodeError, ValueError):
-        raise _Refused(400, "The multipart body could not be read.") from None
+        raise Refused(400, "The multipart body could not be read.") from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         await form.close()
-        raise _Refused(400, "The file goes in the multipart field `file`.", argument="file")
+        raise Refused(400, "The file goes in the multipart field `file`.", argument="file")
     if upload.size is not None and upload.size > max_bytes:
         await form.close()
-        raise _Refused(
+        raise Refused(
             413,
             f"The file is larger than {max_bytes:,} bytes; split it into smaller files.",
             problem="TOO_LARGE",
@@ -128,21 +133,26 @@ async def _file(request: Request, max_bytes: int) -> UploadFile:
     return upload
 
 
-def _refused_file(problem: FileProblem) -> _Refused:
+def refused_file(problem: FileProblem) -> Refused:
     where = {"line": problem.line} if problem.line is not None else {}
     if problem.column is not None:
         where["column"] = problem.column  # type: ignore[assignment]
     message = str(problem).rstrip(".")
-    return _Refused(422, f"The file was not imported: {message}.", problem=problem.problem, **where)
+    return Refused(422, f"The file was not imported: {message}.", problem=problem.problem, **where)
 
 
-async def upload_results(request: Request) -> Response:
+OpenUpload = Callable[[BinaryIO, Settings], UploadSource]
+
+
+async def accept_upload(request: Request, *, kind: str, open_upload: OpenUpload) -> Response:
+    """Check and store an upload of ``kind`` in one transaction, and answer 202 with its id and
+    ``Location`` (or the error, with nothing recorded). ``open_upload`` reads the file."""
     resources: Resources = request.app.state.resources
     settings = resources.settings
     upload: UploadFile | None = None
     try:
-        principal = _principal(request, Scope.RESULTS_WRITE)
-        upload = await _file(request, settings.import_max_bytes)
+        principal = caller_with(request, Scope.RESULTS_WRITE)
+        upload = await uploaded_file(request, settings.import_max_bytes)
         uploader = Uploader(
             organization_id=principal.organization_id,
             organization_kind=principal.organization_kind,
@@ -156,19 +166,19 @@ async def upload_results(request: Request) -> Response:
                         f"{MAX_UNFINISHED} of your imports are waiting or running; upload "
                         "this one when one of them is done."
                     )
-                source = spreadsheet.Upload(upload.file, max_rows=settings.import_max_rows)
+                source = open_upload(upload.file, settings)
                 job = await create_import(
                     session,
                     uploader=uploader,
-                    kind="RESULTS",
+                    kind=kind,
                     filename=(upload.filename or "")[:255] or None,
                     columns=source.columns,
                     parts=source.parts(),
                 )
         except FileProblem as problem:
-            raise _refused_file(problem) from None
+            raise refused_file(problem) from None
     except ApiError as error:
-        return _error(error, realm=settings.audience)
+        return error_answer(error, realm=settings.audience)
     finally:
         if upload is not None:
             await upload.close()
@@ -178,6 +188,14 @@ async def upload_results(request: Request) -> Response:
         status_code=202,
         headers={"location": import_url(settings.issuer, global_id), "cache-control": "no-store"},
     )
+
+
+def _spreadsheet(file: BinaryIO, settings: Settings) -> UploadSource:
+    return spreadsheet.Upload(file, max_rows=settings.import_max_rows)
+
+
+async def upload_results(request: Request) -> Response:
+    return await accept_upload(request, kind="RESULTS", open_upload=_spreadsheet)
 
 
 async def template_csv(request: Request) -> Response:
@@ -190,7 +208,7 @@ async def template_csv(request: Request) -> Response:
 
 async def _visible_import(request: Request) -> models.ResultImport:
     resources: Resources = request.app.state.resources
-    principal = _principal(request, Scope.RESULTS_WRITE, Scope.RESULTS_READ)
+    principal = caller_with(request, Scope.RESULTS_WRITE, Scope.RESULTS_READ)
     pk = parse_global_id(request.path_params["id"], TYPE_NAME)
     found = None
     if pk is not None:
@@ -211,7 +229,7 @@ async def import_state(request: Request) -> Response:
     try:
         job = await _visible_import(request)
     except ApiError as error:
-        return _error(error, realm=resources.settings.audience)
+        return error_answer(error, realm=resources.settings.audience)
     shown = ResultImport.from_model(job, base_url=resources.settings.issuer)
     return JSONResponse(
         {
@@ -245,7 +263,7 @@ async def rejected_csv(request: Request) -> Response:
     try:
         job = await _visible_import(request)
     except ApiError as error:
-        return _error(error, realm=resources.settings.audience)
+        return error_answer(error, realm=resources.settings.audience)
     columns = list(job.columns)
 
     async def lines() -> AsyncIterator[str]:

@@ -9,7 +9,7 @@ download echoes them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +50,28 @@ class SourceRow:
     values: tuple[str, ...]  # aligned with the import's columns, for the rejected rows
     item: ResultSubmission | Problem
     person: Person | None = None  # to register on the way, when the uploader may
+
+
+class FileProblem(ValueError):
+    """Why a file is refused whole: ``problem`` is a stable code, ``line`` and ``column`` say
+    where when there is a where."""
+
+    def __init__(
+        self, problem: str, message: str, *, line: int | None = None, column: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.line = line
+        self.column = column
+
+
+class UploadSource(Protocol):
+    """A file being stored: its columns (checked when it was opened), then its parts, cut as
+    they are read; either raises :class:`FileProblem` for a file refused whole."""
+
+    columns: list[str]
+
+    def parts(self) -> Iterator[NewPart]: ...
 
 
 class PartReader(Protocol):

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from db.imports.rows import PART_ROWS, NewPart, SourceRow, StoredPart
+from db.imports.rows import PART_ROWS, FileProblem, NewPart, SourceRow, StoredPart
 from db.registry.candidates import Person
 from db.registry.names import is_matchable
 from db.registry.result_items import Problem, ResultSubmission
@@ -54,19 +54,6 @@ TEMPLATE_EXAMPLE = {
     "familyName": "Rivera",
     "email": "",
 }
-
-
-class FileProblem(ValueError):
-    """Why a file is refused whole: ``problem`` is a stable code, ``line`` and ``column`` say
-    where when there is a where."""
-
-    def __init__(
-        self, problem: str, message: str, *, line: int | None = None, column: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.problem = problem
-        self.line = line
-        self.column = column
 
 
 def template() -> str:
