@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from api.schema.imports.result_imports import import_id
 from api.schema.node import parse_global_id
 from db import models
-from db.imports.jobs import claim_next, start_part
+from db.imports.jobs import Counts, claim_next, count_part, start_part
 from db.imports.parts import run_part
 from db.imports.sources import reader_for
 from db.registry.candidates import register_people
@@ -150,21 +150,48 @@ async def test_a_worker_whose_lease_ran_out_counts_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     pk = await uploaded(http, school.caller.token, term(150))  # 600 rows: 2 parts
+    catalogs = app.state.resources.catalog
     async with sessionmaker.begin() as session:
         late = await claim_next(session)
     assert late is not None
     await expire_lease(sessionmaker, pk)
-    assert await worker(app).run_until_idle() == 1
+    async with sessionmaker.begin() as session:
+        holder = await claim_next(session)
+    assert holder is not None
+    now = datetime.now(UTC)
 
-    ran = await run_part(
-        sessionmaker,
-        catalogs=app.state.resources.catalog,
-        claim=late,
-        public_id="x",
-        now=datetime.now(UTC),
-    )
-
+    # The worker that lost its lease stops at its next part, before doing any work...
+    ran = await run_part(sessionmaker, catalogs=catalogs, claim=late, public_id="x", now=now)
     assert ran.lost
+    async with sessionmaker() as session:
+        results = await session.scalar(select(func.count()).select_from(models.AssessmentResult))
+    assert results == 0
+    # ... and one that ran a part while another took over counts nothing of it.
+    first = await run_part(sessionmaker, catalogs=catalogs, claim=holder, public_id="x", now=now)
+    assert (first.lost, first.counts.created) == (False, 500)
+    async with sessionmaker.begin() as session:
+        started = await start_part(session, holder)
+    assert started is not None
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(models.ResultImport)
+            .where(models.ResultImport.id == pk)
+            .values(lease_token=holder.lease_token + 1)
+        )
+    async with sessionmaker.begin() as session:
+        counted = await count_part(
+            session, holder, part=started.part.number, counts=Counts(100, 100), public_id="x"
+        )
+    assert counted is None
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(models.ResultImport)
+            .where(models.ResultImport.id == pk)
+            .values(lease_token=holder.lease_token)
+        )
+    last = await run_part(sessionmaker, catalogs=catalogs, claim=holder, public_id="x", now=now)
+    assert last.completed
+
     assert await counts_of(sessionmaker, pk) == {
         "state": "DONE",
         "rows_read": 600,
