@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import strawberry
 from sqlalchemy import text
@@ -32,13 +33,16 @@ from api.http.observability import Metrics, RequestIdMiddleware
 from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
 from api.routes.credential_documents import credential_routes
+from api.routes.imports import MULTIPART_FRAMING_BYTES, import_routes
 from api.routes.reports.routes import report_routes
 from api.routes.verify_page import verify_routes
+from api.schema.imports.result_imports import import_id
 from api.schema.root import build_schema
 from api.settings import Settings
 from api.workers import maintenance
 from api.workers.background import BackgroundMetrics
 from api.workers.events_service import EventsService
+from api.workers.imports import ImportWorker
 from auth.backend import BearerAuthMiddleware
 from auth.ratelimit import FailureLimits
 from auth.service import AuthConfig, AuthService
@@ -84,12 +88,20 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             auth=auth,
             credential_keys=events.credential_keys,
         )
+        imports = ImportWorker(
+            sessionmaker,
+            public_id=import_id,
+            poll_seconds=settings.import_poll_seconds,
+            lease=timedelta(seconds=settings.import_lease_seconds),
+            health=background.loop("imports"),
+        )
         _settle_garbage_collector()
         try:
             async with (
                 auth.running(sessionmaker),
                 maintenance.running(sessionmaker, health=background.loop("maintenance")),
                 events.running(sessionmaker, health=background.loop("webhooks")),
+                imports.running() if settings.import_worker else contextlib.nullcontext(),
             ):
                 yield
         finally:
@@ -138,6 +150,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *report_routes(),
+            *import_routes(),
             *auth.routes(),
             *credential_routes(),
             *verify_routes(),
@@ -166,7 +179,11 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             expose_headers=["x-request-id", "retry-after"],
             max_age=600,
         )
-    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestBodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/imports/": settings.import_max_bytes + MULTIPART_FRAMING_BYTES},
+    )
     app.add_middleware(RequestHeaderLimit, max_bytes=settings.max_header_bytes)
     app.add_middleware(MaskedErrors)
     app.add_middleware(SecurityHeaders, hsts_max_age_seconds=settings.hsts_max_age_seconds)

@@ -231,6 +231,12 @@ class Settings:
     webhook_worker: bool = True
     webhook_allow_private: bool = True
     webhook_poll_seconds: float = 1.0
+    # Result imports (POST /imports/*): the background worker, and what one upload may hold.
+    import_worker: bool = True
+    import_max_bytes: int = 32 * 1024 * 1024
+    import_max_rows: int = 200_000
+    import_poll_seconds: float = 1.0
+    import_lease_seconds: float = 60.0
     # A JWKS of private keys that sign verifiable credentials; unset: generated in
     # data_dir/credential-keys.
     credential_signing_keys: str | None = field(default=None, repr=False)
@@ -315,6 +321,11 @@ class Settings:
             webhook_worker=_flag(env, "MSSC_WEBHOOK_WORKER", True),
             webhook_allow_private=_flag(env, "MSSC_WEBHOOK_ALLOW_PRIVATE", not production),
             webhook_poll_seconds=_float(env, "MSSC_WEBHOOK_POLL_SECONDS", 1.0, minimum=0.01),
+            import_worker=_flag(env, "MSSC_IMPORT_WORKER", True),
+            import_max_bytes=_int(env, "MSSC_IMPORT_MAX_BYTES", 32 * 1024 * 1024, minimum=1024),
+            import_max_rows=_int(env, "MSSC_IMPORT_MAX_ROWS", 200_000, minimum=1),
+            import_poll_seconds=_float(env, "MSSC_IMPORT_POLL_SECONDS", 1.0, minimum=0.01),
+            import_lease_seconds=_float(env, "MSSC_IMPORT_LEASE_SECONDS", 60.0, minimum=1.0),
             credential_signing_keys=env.get("MSSC_CREDENTIAL_SIGNING_KEYS") or None,
             introspection_for_admins=_flag(env, "MSSC_INTROSPECTION_FOR_ADMINS", False),
             graphql_fast_path=_flag(env, "MSSC_GRAPHQL_FAST_PATH", True),

@@ -22,6 +22,7 @@ from typing import Any
 BENCHMARKS = (
     "verification",
     "bulk_results",
+    "result_imports",
     "scale",
     "locator",
     "diagnostic",

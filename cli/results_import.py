@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cli.failures import fail
 from db import models
 from db.catalog.versions import CatalogStore
+from db.imports.spreadsheet import RowError, to_submission
 from db.platform.engine import create_sessionmaker
 from db.registry.results import Outcome, Poster, ResultSubmission, post_results
 
@@ -39,12 +39,6 @@ BATCH_SIZE = 500
 class Row:
     line: int
     fields: dict[str, str]
-
-
-class RowError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def read_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
@@ -68,49 +62,6 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
                 yield Row(reader.line_num, {k: (v or "").strip() for k, v in fields.items() if k})
 
     return header, rows()
-
-
-def _optional(fields: dict[str, str], name: str) -> str | None:
-    value = fields.get(name, "")
-    return value or None
-
-
-def to_submission(row: Row) -> ResultSubmission:
-    fields = row.fields
-    try:
-        taken_at = datetime.fromisoformat(fields["takenAt"])
-    except ValueError:
-        raise RowError("takenAt", "takenAt must be an ISO 8601 date-time") from None
-    if taken_at.tzinfo is None and "T" not in fields["takenAt"]:
-        # A bare date means that day in UTC; a date-time without an offset is refused later.
-        taken_at = taken_at.replace(tzinfo=UTC)
-    correct = _optional(fields, "correctAnswers")
-    percent = _optional(fields, "scorePercent")
-    try:
-        correct_answers = int(correct) if correct is not None else None
-    except ValueError:
-        raise RowError("correctAnswers", "correctAnswers must be a whole number") from None
-    try:
-        score_percent = Decimal(percent) if percent is not None else None
-    except InvalidOperation:
-        raise RowError("scorePercent", "scorePercent must be a number") from None
-    activities = []
-    for part in filter(None, (fields.get("activityScores") or "").split(";")):
-        number, _, score = part.partition(":")
-        try:
-            activities.append((int(number), Decimal(score)))
-        except (ValueError, InvalidOperation):
-            raise RowError("activityScores", f"cannot read activity score {part!r}") from None
-    return ResultSubmission(
-        external_id=fields["externalId"],
-        candidate_external_id=fields["candidateExternalId"] or None,
-        module_code=fields["moduleCode"],
-        center_site_code=fields["centerSiteCode"],
-        taken_at=taken_at,
-        correct_answers=correct_answers,
-        score_percent=score_percent,
-        activity_scores=tuple(activities),
-    )
 
 
 async def find_poster(engine: AsyncEngine, client_id: str) -> Poster:
@@ -167,7 +118,7 @@ async def _post_batch(
     parsed: list[ResultSubmission | RowError] = []
     for row in batch:
         try:
-            parsed.append(to_submission(row))
+            parsed.append(to_submission(row.fields))
         except RowError as error:
             parsed.append(error)
     submissions = [item for item in parsed if isinstance(item, ResultSubmission)]

@@ -1,7 +1,8 @@
-"""``mssc worker``: webhook deliveries and credential expiry, in a process of their own.
+"""``mssc worker``: webhook deliveries, credential expiry and imports, in a process of their own.
 
-Run it with ``MSSC_WEBHOOK_WORKER=false`` on the API servers to keep outbound HTTP off them;
-any number of workers (and server processes) may run at once.
+Run it with ``MSSC_WEBHOOK_WORKER=false`` (and ``MSSC_IMPORT_WORKER=false``) on the API servers
+to keep outbound HTTP (and the imports' work) off them; any number of workers (and server
+processes) may run at once.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.schema.imports.result_imports import import_id
 from api.settings import Settings
+from api.workers.imports import ImportWorker
 from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
 from cli.database import bootstrap, database_for, run_with_engine
@@ -22,16 +26,21 @@ from db.platform.engine import create_sessionmaker
 
 async def run_worker(engine: AsyncEngine, settings: Settings) -> None:
     sender = WebhookSender(allow_loopback=settings.webhook_allow_private)
-    worker = WebhookWorker(
-        create_sessionmaker(engine), sender, poll_seconds=settings.webhook_poll_seconds
+    sessionmaker = create_sessionmaker(engine)
+    worker = WebhookWorker(sessionmaker, sender, poll_seconds=settings.webhook_poll_seconds)
+    imports = ImportWorker(
+        sessionmaker,
+        public_id=import_id,
+        poll_seconds=settings.import_poll_seconds,
+        lease=timedelta(seconds=settings.import_lease_seconds),
     )
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopped.set)
     try:
-        async with worker.running():
-            print("mssc: worker delivering webhooks", file=sys.stderr)
+        async with worker.running(), imports.running():
+            print("mssc: worker delivering webhooks and running imports", file=sys.stderr)
             await stopped.wait()
     finally:
         await sender.aclose()
@@ -45,6 +54,7 @@ def worker_command(args: Any, settings: Settings) -> None:
 
 def add_commands(commands: Any) -> None:
     worker_cmd = commands.add_parser(
-        "worker", help="deliver webhooks and record credential expiry (until interrupted)"
+        "worker",
+        help="deliver webhooks, record credential expiry and run imports (until interrupted)",
     )
     worker_cmd.set_defaults(handler=worker_command)

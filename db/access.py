@@ -49,7 +49,7 @@ def candidates_visible_to(
 
 def has_live_consent(
     *,
-    candidate_id: ColumnElement[int] | InstrumentedAttribute[int] | int,
+    candidate_id: ColumnElement[int] | InstrumentedAttribute[int | None] | int,
     organization_id: int,
     at: datetime | None = None,
 ) -> ColumnElement[bool]:

@@ -704,6 +704,7 @@ CHANGE_EVENT_TYPES = (
     "credential.status_changed",
     "consent.granted",
     "consent.withdrawn",
+    "import.completed",
 )
 DELIVERY_STATUSES = ("PENDING", "DELIVERED", "FAILED")
 
@@ -726,11 +727,12 @@ class ChangeEvent(Base):
 
     sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(_enum("change_event_type", CHANGE_EVENT_TYPES))
-    # Whose record the event belongs to (moved to the survivor when records are merged).
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    # Whose record the event belongs to (moved to the survivor when records are merged); none
+    # for an event about an organization's own work (an import completed).
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
     # The organization the event concerns: the registering school, the posting school, the
-    # employer a consent grant is for.
+    # employer a consent grant is for, the school whose import completed.
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     occurred_at: Mapped[datetime] = created_at_column()
@@ -783,7 +785,7 @@ class WebhookDelivery(Base):
     id: Mapped[int] = _id()
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
     sequence: Mapped[int] = mapped_column(ForeignKey("change_events.sequence"))
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[bytes]
     status: Mapped[str] = mapped_column(_enum("delivery_status", DELIVERY_STATUSES))
@@ -867,6 +869,101 @@ class CredentialSigningKey(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+# --- imports: result files a school uploads, worked through in the background -----------
+
+IMPORT_KINDS = ("RESULTS", "ONEROSTER")
+IMPORT_STATES = ("QUEUED", "RUNNING", "DONE", "FAILED")
+
+
+class ResultImport(Base):
+    """An uploaded file of results, and how far the import worker has come through it
+    (``db/imports/``). The counters move with ``parts_done`` in one transaction, so a worker
+    that resumes the import after a restart starts at the first part not yet counted."""
+
+    __tablename__ = "result_imports"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_clients.id"))
+    kind: Mapped[str] = mapped_column(_enum("import_kind", IMPORT_KINDS))
+    state: Mapped[str] = mapped_column(_enum("import_state", IMPORT_STATES))
+    filename: Mapped[str | None] = mapped_column(Text)
+    # The columns of the file, as the rejected rows echo them back.
+    columns: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # The uploader could register candidates (candidates:write): rows that name one not yet
+    # registered register it on the way.
+    registers_candidates: Mapped[bool]
+    row_count: Mapped[int] = mapped_column(Integer)
+    part_count: Mapped[int] = mapped_column(Integer)
+    parts_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rows_read: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    unchanged: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rejected: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # When the part at ``parts_done`` was first started: a result that part created before a
+    # restart answers UNCHANGED when the part runs again, and counts as created all the same.
+    part_started_at: Mapped[datetime | None]
+    # The worker holding the import: its lease, and a token that fences off a worker whose
+    # lease ran out (it may not count anything any more).
+    leased_until: Mapped[datetime | None]
+    lease_token: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Failed tries of the current part (errors the worker did not expect); FAILED past a few.
+    failures: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "rows_read = created + unchanged + rejected AND rows_read <= row_count "
+            "AND parts_done <= part_count AND created >= 0 AND unchanged >= 0 AND rejected >= 0",
+            name="counts",
+        ),
+        CheckConstraint(
+            "(state IN ('DONE', 'FAILED')) = (finished_at IS NOT NULL)", name="finished"
+        ),
+        # An organization's imports, newest first (``resultImports``).
+        Index("ix_result_imports_organization", "organization_id", "id"),
+        # The worker's queue: only unfinished imports are in it.
+        Index(
+            "ix_result_imports_unfinished",
+            "id",
+            postgresql_where=text("state IN ('QUEUED', 'RUNNING')"),
+        ),
+    )
+
+
+class ResultImportPart(Base):
+    """The stored upload, cut into parts of whole rows: one part is one batch of the import.
+
+    Kept in PostgreSQL so that any server process may resume any import; removed when the
+    import finishes."""
+
+    __tablename__ = "result_import_parts"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("result_imports.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_row: Mapped[int] = mapped_column(Integer)  # the ordinal of its first data row
+    lines: Mapped[list[int]] = mapped_column(ARRAY(Integer))  # the line each row starts on
+    body: Mapped[str] = mapped_column(Text)  # the rows, in their source's format
+
+
+class ResultImportRejection(Base):
+    """A row the import could not record: where it is, why, and what it said."""
+
+    __tablename__ = "result_import_rejections"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("result_imports.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)  # ordinal among the data rows
+    line: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    # The row's values, aligned with the import's ``columns``.
+    values: Mapped[list[str]] = mapped_column(ARRAY(Text))
 
 
 # --- audit -----------------------------------------------------------------------------

@@ -138,6 +138,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         ),
         # Webhook tests run the delivery worker themselves, on their own clock.
         webhook_worker=False,
+        # Import tests run the import worker themselves (tests/support/imports.py).
+        import_worker=False,
         # Likewise for request and cost budgets: tests/api/limits/test_rate_limits.py builds its own apps
         # with the limits on.
         rate_limits=RateLimits(enabled=False),

@@ -4,7 +4,8 @@ Headers: more than ``max_bytes`` of them in all (names and values) are refused w
 before any route, cache or parser sees them; the HTTP server has already read them, but
 nothing keeps them.
 
-Body: a declared ``Content-Length`` over the limit is refused before anything is read. A body
+Body: routes under a prefix in ``larger`` (the uploads, ``/imports/``) have a limit of their
+own. A declared ``Content-Length`` over the limit is refused before anything is read. A body
 without one (chunked) is counted as it streams in and refused as soon as it passes the
 limit, so no route ever buffers more than ``max_bytes``. Either way the answer is 413 and
 the connection is closed, since the rest of the body is never read.
@@ -13,6 +14,7 @@ the connection is closed, since the rest of the body is never read.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,17 +40,25 @@ class TrackedSend:
 
 
 class RequestBodyLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope.get("path", "")
+        max_bytes = next(
+            (limit for prefix, limit in self.larger.items() if path.startswith(prefix)),
+            self.max_bytes,
+        )
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         received = 0
 
@@ -57,7 +67,7 @@ class RequestBodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge
             return message
 
@@ -67,10 +77,10 @@ class RequestBodyLimit:
         except _BodyTooLarge:
             if tracked.started:  # too late for a 413; the server closes the connection
                 raise
-            await self._refuse(send)
+            await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        await refuse(send, 413, f"Request body larger than {self.max_bytes} bytes")
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
+        await refuse(send, 413, f"Request body larger than {max_bytes} bytes")
 
 
 class RequestHeaderLimit:

@@ -9,6 +9,7 @@ import strawberry
 from api.context import Info
 from api.resolvers import catalog, viewer
 from api.resolvers.events import webhooks
+from api.resolvers.imports import result_imports
 from api.resolvers.insights import cohorts
 from api.resolvers.network import centers, instructors, proctors
 from api.resolvers.registry import candidates, credentials
@@ -29,6 +30,7 @@ NODE_LOOKUPS: dict[str, NodeLookup] = {
     "Cohort": cohorts.cohort_node,
     "Webhook": webhooks.webhook_node,
     "WebhookDelivery": webhooks.delivery_node,
+    "ResultImport": result_imports.result_import_node,
 }
 
 

@@ -17,6 +17,7 @@ from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import catalog, clients, node, viewer
 from api.resolvers.events import change_feed as events
 from api.resolvers.events import verifiable, webhooks
+from api.resolvers.imports import result_imports
 from api.resolvers.insights import cohorts, diagnostics, stats
 from api.resolvers.network import center_admin, centers
 from api.resolvers.registry import audit_trail, candidates, consent, credentials, results
@@ -30,6 +31,7 @@ from api.schema.events.webhooks import (
     WebhookPayload,
 )
 from api.schema.execution import AcyclicExecutionContext, RememberingNameConverter
+from api.schema.imports.result_imports import ResultImport, ResultImportConnection
 from api.schema.insights.cohorts import Cohort, CohortPayload, DeleteCohortPayload
 from api.schema.insights.diagnostics import DiagnosticReport
 from api.schema.insights.stats import RegistryStats
@@ -155,6 +157,22 @@ class Query:
             f"Your organization's saved cohorts (at most {MAX_COHORTS}), by name. Priced as "
             f"{MAX_COHORTS} cohorts: ask for one cohort's members or diagnostic through "
             "node(id:). Needs diagnostics:read."
+        ),
+    )
+    result_import: ResultImport | None = strawberry.field(
+        resolver=result_imports.result_import,
+        extensions=authenticated(),
+        description=(
+            "An import of yours (POST /imports/results): its state and counts. Needs "
+            "results:write or results:read."
+        ),
+    )
+    result_imports: ResultImportConnection = strawberry.field(
+        resolver=result_imports.result_imports,
+        extensions=authenticated(),
+        description=(
+            "Your organization's imports (staff: every one), newest first. Needs results:write "
+            "or results:read."
         ),
     )
     stats: RegistryStats = strawberry.field(

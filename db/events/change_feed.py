@@ -65,22 +65,26 @@ class EventType(StrEnum):
     CREDENTIAL_STATUS_CHANGED = "credential.status_changed"
     CONSENT_GRANTED = "consent.granted"
     CONSENT_WITHDRAWN = "consent.withdrawn"
+    # An import of the organization's results finished (DONE or FAILED): about no candidate.
+    IMPORT_COMPLETED = "import.completed"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 assert EVENT_TYPES == models.CHANGE_EVENT_TYPES
 _CONSENT_TYPES = (EventType.CONSENT_GRANTED.value, EventType.CONSENT_WITHDRAWN.value)
+# Events about an organization's own work, seen by that organization only.
+_OWN_WORK_TYPES = (EventType.IMPORT_COMPLETED.value,)
 
 
 @dataclass(slots=True)
 class PendingEvent:
     type: EventType
-    candidate_id: int
+    candidate_id: int | None
     data: dict[str, Any]
     credential_id: int | None = None
     organization_id: int | None = None
     # Whose registry number the event names: the record it happened to, even if merged since.
-    subject_id: int = 0
+    subject_id: int | None = 0
 
     def __post_init__(self) -> None:
         self.subject_id = self.subject_id or self.candidate_id
@@ -90,7 +94,7 @@ def record_event(
     session: AsyncSession | Session,
     type: EventType,
     *,
-    candidate_id: int,
+    candidate_id: int | None,
     data: dict[str, Any] | None = None,
     credential_id: int | None = None,
     organization_id: int | None = None,
@@ -98,7 +102,9 @@ def record_event(
     """Add an event to the current transaction; it is numbered and written at commit.
 
     ``data`` holds the facts of the change; natural keys (registry number, verification code,
-    credential type) are added at commit from ``candidate_id`` and ``credential_id``.
+    credential type) are added at commit from ``candidate_id`` and ``credential_id``. An event
+    about an organization's own work names no candidate (``candidate_id=None``) and the
+    organization instead.
     ``session`` is a ``Session`` or an ``AsyncSession`` (they share ``info``).
     """
     pending: list[PendingEvent] = session.info.setdefault(PENDING_KEY, [])
@@ -178,7 +184,7 @@ _WRITE_EVENTS = text(
     CROSS JOIN jsonb_to_recordset(CAST(:rows AS jsonb)) AS pending(
         position bigint, type text, candidate_id bigint, subject_id bigint,
         credential_id bigint, organization_id bigint, data jsonb)
-    JOIN candidates AS subject ON subject.id = pending.subject_id
+    LEFT JOIN candidates AS subject ON subject.id = pending.subject_id
     LEFT JOIN credentials AS credential ON credential.id = pending.credential_id
     LEFT JOIN credential_types AS credential_type
         ON credential_type.id = credential.credential_type_id
@@ -208,7 +214,7 @@ def _write_pending_events(session: Session) -> None:
     written = session.execute(
         _WRITE_EVENTS, {"count": len(rows), "rows": orjson.dumps(rows).decode()}
     )
-    assert written.rowcount == len(rows), "every event names an existing candidate"  # type: ignore[attr-defined]
+    assert written.rowcount == len(rows), "every pending event is written"  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -254,13 +260,16 @@ def visible_to(audience: Audience) -> ColumnElement[bool]:
     if audience.organization_kind == "SCHOOL":
         if not audience.reads_records:
             return false()
-        return exists(
-            select(models.CandidateLink.candidate_id)
-            .where(
-                models.CandidateLink.organization_id == audience.organization_id,
-                models.CandidateLink.candidate_id == change.candidate_id,
-            )
-            .correlate_except(models.CandidateLink)
+        return or_(
+            exists(
+                select(models.CandidateLink.candidate_id)
+                .where(
+                    models.CandidateLink.organization_id == audience.organization_id,
+                    models.CandidateLink.candidate_id == change.candidate_id,
+                )
+                .correlate_except(models.CandidateLink)
+            ),
+            _own_work(audience),
         )
     if audience.organization_kind != "EMPLOYER":
         return false()
@@ -289,6 +298,13 @@ def visible_to(audience: Audience) -> ColumnElement[bool]:
             )
         )
     return or_(*allowed) if allowed else false()
+
+
+def _own_work(audience: Audience) -> ColumnElement[bool]:
+    change = models.ChangeEvent
+    return and_(
+        change.type.in_(_OWN_WORK_TYPES), change.organization_id == audience.organization_id
+    )
 
 
 def _verified_by(organization_id: int) -> ColumnElement[bool]:
@@ -382,6 +398,16 @@ _FIELDS = {
     ),
     "consent": ("organizationName", "purpose", "grantedAt", "expiresAt", "withdrawnAt"),
     "merge": ("mergedRegistryNumber",),
+    "import": (
+        "id",
+        "kind",
+        "state",
+        "rowsRead",
+        "created",
+        "unchanged",
+        "rejected",
+        "finishedAt",
+    ),
 }
 
 

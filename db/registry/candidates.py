@@ -267,3 +267,54 @@ async def register_candidates(
             data={"candidate": {"givenName": person.given_name, "familyName": person.family_name}},
         )
     return existing | created
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRegistered:
+    candidate_id: int | None  # None on a CONFLICT
+    outcome: Literal["CREATED", "EXISTING", "CONFLICT"]
+
+
+async def register_people(
+    session: AsyncSession, *, organization_id: int, people: Sequence[Person]
+) -> dict[str, PersonRegistered]:
+    """``register_candidate`` for many people at once, for imports: what became of each id.
+
+    An id the organization registered with another given or family name (or another email,
+    when one is given) is a CONFLICT, as for ``registerCandidate``. The family names must have
+    been checked (``check_family_name``) and each id given once.
+    """
+    link = models.CandidateLink
+    found = await session.execute(
+        select(
+            link.external_id,
+            models.Candidate.id,
+            models.Candidate.given_name,
+            models.Candidate.family_name,
+            models.Candidate.email,
+        )
+        .join(models.Candidate, models.Candidate.id == link.candidate_id)
+        .where(
+            link.organization_id == organization_id,
+            link.external_id.in_([p.external_id for p in people]),
+        )
+    )
+    known = {row.external_id: row for row in found}
+    answers: dict[str, PersonRegistered] = {}
+    new: list[Person] = []
+    for person in people:
+        row = known.get(person.external_id)
+        if row is None:
+            new.append(person)
+            continue
+        same = (row.given_name, row.family_name) == (person.given_name, person.family_name) and (
+            person.email is None or (row.email or "").lower() == person.email.lower()
+        )
+        answers[person.external_id] = (
+            PersonRegistered(row.id, "EXISTING") if same else PersonRegistered(None, "CONFLICT")
+        )
+    if new:
+        created = await register_candidates(session, organization_id=organization_id, people=new)
+        for person in new:
+            answers[person.external_id] = PersonRegistered(created[person.external_id], "CREATED")
+    return answers

@@ -41,6 +41,8 @@ class Field:
 
 PROTECTED = [
     Field("viewer", "{ viewer { clientId } }", None, 3),
+    # results:write or results:read (resultImport too): tests/api/imports/test_import_scopes.py
+    Field("resultImports", "{ resultImports { totalCount } }", None, 3),
     Field(
         "createClient",
         'mutation { createClient(input: {organizationName: "X", organizationKind: "SCHOOL",'

@@ -102,7 +102,11 @@ async def changes(
         )
     page = rows[:first]
     # Events name the people they concern: a page that reads records discloses them.
-    info.context.audit.disclose(row.event.candidate_id for row in page if row.reads_record)
+    info.context.audit.disclose(
+        row.event.candidate_id
+        for row in page
+        if row.reads_record and row.event.candidate_id is not None
+    )
     edges = [
         ChangeEdge(
             cursor=change_cursor(row.event.sequence),

@@ -72,11 +72,24 @@ class ChangeMerge:
     merged_registry_number: str
 
 
+@strawberry.type(description="On import.completed: the import and its counts.")
+class ChangeImport:
+    id: strawberry.ID = strawberry.field(description="The ResultImport's global ID.")
+    kind: str
+    state: str = strawberry.field(description="DONE or FAILED.")
+    rows_read: int
+    created: int
+    unchanged: int
+    rejected: int
+    finished_at: datetime.datetime
+
+
 @strawberry.type(
     description=(
         "One state change. `type` is candidate.registered, candidate.merged, result.accepted, "
         "credential.issued, credential.status_changed (suspended, reinstated, revoked, "
-        "expired), consent.granted or consent.withdrawn."
+        "expired), consent.granted, consent.withdrawn or import.completed (an import of "
+        "yours finished; it names no candidate)."
     )
 )
 class Change:
@@ -93,6 +106,7 @@ class Change:
     credential: ChangeCredential | None
     consent: ChangeConsent | None
     merge: ChangeMerge | None
+    import_: ChangeImport | None = strawberry.field(name="import")
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Self:
@@ -102,6 +116,7 @@ class Change:
         credential = body.get("credential")
         consent = body.get("consent")
         merge = body.get("merge")
+        completed = body.get("import")
         return cls(
             sequence=body["sequence"],
             type=body["type"],
@@ -148,6 +163,18 @@ class Change:
             merge=None
             if merge is None
             else ChangeMerge(merged_registry_number=merge["mergedRegistryNumber"]),
+            import_=None
+            if completed is None
+            else ChangeImport(
+                id=strawberry.ID(completed["id"]),
+                kind=completed["kind"],
+                state=completed["state"],
+                rows_read=completed["rowsRead"],
+                created=completed["created"],
+                unchanged=completed["unchanged"],
+                rejected=completed["rejected"],
+                finished_at=datetime.datetime.fromisoformat(completed["finishedAt"]),
+            ),
         )
 
 

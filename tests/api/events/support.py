@@ -24,6 +24,7 @@ query($after: String, $first: Int, $types: [String!]) {
         credential { verificationCode type status previousStatus changedAt reason causedBy issuedAt expiresAt }
         consent { organizationName purpose grantedAt expiresAt withdrawnAt }
         merge { mergedRegistryNumber }
+        import { id kind state rowsRead created unchanged rejected finishedAt }
       }
     }
   }

@@ -1,0 +1,1 @@
+"""Imports in GraphQL: ``resultImport(id:)``, ``resultImports`` and the node lookup."""

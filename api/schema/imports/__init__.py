@@ -1,0 +1,1 @@
+"""GraphQL types of imports: ``ResultImport`` and its connection (``result_imports``)."""
