@@ -8,6 +8,8 @@ and requests from this origin only.
 Without the fetched bundles, Strawberry's page is served instead: it loads GraphiQL from a
 public CDN, so its policy names that CDN and allows the page's inline script and style by
 their hashes, and nothing else.
+
+May import: ``api.settings`` and Starlette. Nothing else of the project.
 """
 
 from __future__ import annotations
