@@ -18,6 +18,7 @@ import orjson
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
+from db.platform.numbers import canonical_text
 from db.registry.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
@@ -51,8 +52,8 @@ class ResultSubmission:
             "center": self.center_site_code.upper(),
             "taken_at": self.taken_at.astimezone(UTC).isoformat(),
             "correct": self.correct_answers,
-            "percent": None if self.score_percent is None else str(self.score_percent.normalize()),
-            "activities": sorted((n, str(p.normalize())) for n, p in self.activity_scores),
+            "percent": None if self.score_percent is None else canonical_text(self.score_percent),
+            "activities": sorted((n, canonical_text(p)) for n, p in self.activity_scores),
             "proctor": self.proctor_pk,
         }
         return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()

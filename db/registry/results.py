@@ -58,6 +58,7 @@ from db import models
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
+from db.platform.numbers import MAX_PLACES, has_bounded_places
 from db.registry.assessment_day import assessment_day, end_of_assessment_day
 from db.registry.credentials import issue_earned_credentials, lock_candidate
 from db.registry.ledgers import judge, read_ledgers
@@ -108,9 +109,14 @@ class Recording(StrEnum):
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _is_percent(value: Decimal) -> bool:
-    # A CSV may say NaN, which does not compare (Decimal raises) and is no score.
-    return value.is_finite() and 0 <= value <= 100
+def _percent_problem(value: Decimal) -> str | None:
+    # Judging is exact: the places are bounded, or the exact fraction of 1E-999999999 would
+    # be a billion digits long.
+    if not value.is_finite() or not 0 <= value <= 100:
+        return "scorePercent must be from 0 to 100"
+    if not has_bounded_places(value):
+        return f"scorePercent may have at most {MAX_PLACES} decimal places"
+    return None
 
 
 def check_shape(submission: ResultSubmission) -> list[Problem]:
@@ -132,8 +138,10 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "give exactly one of correctAnswers and scorePercent",
             )
         )
-    if submission.score_percent is not None and not _is_percent(submission.score_percent):
-        problems.append(Problem("INVALID", ("scorePercent",), "scorePercent must be from 0 to 100"))
+    if submission.score_percent is not None and (
+        message := _percent_problem(submission.score_percent)
+    ):
+        problems.append(Problem("INVALID", ("scorePercent",), message))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
@@ -150,10 +158,8 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 Problem("INVALID", (*path, "activityNumber"), f"activity {number} is given twice")
             )
         seen.add(number)
-        if not _is_percent(percent):
-            problems.append(
-                Problem("INVALID", (*path, "scorePercent"), "scorePercent must be from 0 to 100")
-            )
+        if message := _percent_problem(percent):
+            problems.append(Problem("INVALID", (*path, "scorePercent"), message))
     if submission.taken_at.tzinfo is None:
         problems.append(Problem("INVALID", ("takenAt",), "takenAt needs a time zone offset"))
     return problems
