@@ -19,6 +19,7 @@ import orjson
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
 from db.platform.numbers import canonical_text
+from db.registry.assessment_day import assessment_day
 from db.registry.scores import Score
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
@@ -138,8 +139,13 @@ def existing_outcome(stored: RecordedResult, submission: ResultSubmission) -> Ou
     """A re-post of a stored external id: a faithful retry, or an edit we refuse.
 
     The credentials a retry answers with are filled in by the caller, for all retries at once.
+    The digest sees the instant, not the offset it was written in; the offset decides the day
+    the result was judged on (``assessment_day``), so the same instant on another day is an
+    edit too.
     """
-    if stored.content_digest != submission.digest():
+    if stored.content_digest != submission.digest() or stored.taken_on != assessment_day(
+        submission.taken_at
+    ):
         return rejected(
             "CONFLICT",
             "externalId",

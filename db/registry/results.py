@@ -59,7 +59,11 @@ from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
 from db.platform.numbers import MAX_PLACES, has_bounded_places
-from db.registry.assessment_day import assessment_day, end_of_assessment_day
+from db.registry.assessment_day import (
+    assessment_day,
+    end_of_assessment_day,
+    has_civil_offset,
+)
 from db.registry.credentials import issue_earned_credentials, lock_candidate
 from db.registry.ledgers import judge, read_ledgers
 from db.registry.result_batches import Collision, read_recorded, record_batch
@@ -162,6 +166,14 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
             problems.append(Problem("INVALID", (*path, "scorePercent"), message))
     if submission.taken_at.tzinfo is None:
         problems.append(Problem("INVALID", ("takenAt",), "takenAt needs a time zone offset"))
+    elif not has_civil_offset(submission.taken_at):
+        problems.append(
+            Problem(
+                "INVALID",
+                ("takenAt",),
+                "takenAt's offset must be from -12:00 to +14:00 (the center's clock)",
+            )
+        )
     return problems
 
 
