@@ -20,7 +20,7 @@ from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
 from db.platform.numbers import canonical_text
 from db.registry.assessment_day import assessment_day
-from db.registry.scores import Score
+from db.registry.scores import Score, as_float
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
 
@@ -191,7 +191,7 @@ def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[st
         "moduleCode": item.module.code,
         "centerSiteCode": item.center_site_code,
         "takenAt": item.submission.taken_at.isoformat(),
-        "scorePercent": float(item.score.stored),
+        "scorePercent": as_float(item.score.stored),
         "passed": passed,
         "attemptNumber": attempt_number,
     }
