@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.catalog.versions import CatalogSnapshot
 from db.events.change_feed import EventType, reassign_pending_events, record_event
+from db.platform.emails import email_key, email_text
 from db.registry.codes import new_registry_number
 from db.registry.credentials import (
     MergedCredentials,
@@ -61,6 +62,7 @@ async def register_candidate(
     raises :class:`~db.registry.names.InvalidName`.
     """
     check_family_name(family_name)
+    email = None if email is None else email_text(email) or None
     existing = await find_by_external_id(
         session, organization_id=organization_id, external_id=external_id
     )
@@ -103,10 +105,10 @@ async def register_candidate(
         )
         if existing is None:
             raise RuntimeError("registration raced and lost, yet no candidate is linked")
-    same = (existing.given_name, existing.family_name, existing.email) == (
+    same = (existing.given_name, existing.family_name, email_key(existing.email)) == (
         given_name,
         family_name,
-        email,
+        email_key(email),
     )
     return Registration(existing, "EXISTING" if same else "CONFLICT")
 
@@ -253,7 +255,7 @@ async def register_candidates(
             "given": [p.given_name for p in new],
             "family": [p.family_name for p in new],
             "keys": [name_key(p.family_name) for p in new],
-            "emails": [p.email for p in new],
+            "emails": [None if p.email is None else email_text(p.email) or None for p in new],
             "externals": [p.external_id for p in new],
         },
     )
@@ -308,7 +310,7 @@ async def register_people(
             new.append(person)
             continue
         same = (row.given_name, row.family_name) == (person.given_name, person.family_name) and (
-            person.email is None or (row.email or "").lower() == person.email.lower()
+            person.email is None or email_key(row.email) == email_key(person.email)
         )
         answers[person.external_id] = (
             PersonRegistered(row.id, "EXISTING") if same else PersonRegistered(None, "CONFLICT")

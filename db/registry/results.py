@@ -58,6 +58,7 @@ from db import models
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
+from db.platform.emails import email_key
 from db.platform.numbers import MAX_PLACES, has_bounded_places
 from db.registry.assessment_day import (
     assessment_day,
@@ -405,10 +406,10 @@ async def read_facts(
                 )
             }
         )
-    proctor_emails = {p.email.lower() for p in proctors.values()}
+    proctor_emails = {email_key(p.email) for p in proctors.values()}
     instructor_emails = (
         {
-            email.lower()
+            email_key(email)
             for email in await session.scalars(
                 select(models.Instructor.email).where(
                     _among(func.lower(models.Instructor.email), proctor_emails, Text)
@@ -425,7 +426,7 @@ async def read_facts(
         candidate_emails=emails,
         centers=centers,
         authorized=authorized,
-        proctor_emails_at={(p.center_id, p.email.lower()) for p in proctor_rows},
+        proctor_emails_at={(p.center_id, email_key(p.email)) for p in proctor_rows},
         proctors=proctors,
         instructor_emails=instructor_emails,
         catalogs=catalog_by_day,
@@ -482,7 +483,7 @@ def _center(
 def _proctor_problem(
     submission: ResultSubmission, center: models.Center, candidate_id: int, facts: BatchFacts
 ) -> Problem | None:
-    email = (facts.candidate_emails.get(candidate_id) or "").lower()
+    email = email_key(facts.candidate_emails.get(candidate_id))
     if email and (center.id, email) in facts.proctor_emails_at:
         return Problem(
             "PROCTOR_NOT_ALLOWED",
@@ -497,13 +498,13 @@ def _proctor_problem(
         return Problem(
             "PROCTOR_NOT_ALLOWED", ("proctorId",), "no active proctor with that id at this center"
         )
-    if proctor.email.lower() in facts.instructor_emails:
+    if email_key(proctor.email) in facts.instructor_emails:
         return Problem(
             "PROCTOR_NOT_ALLOWED",
             ("proctorId",),
             "the proctor is also an instructor; training and certification must stay apart",
         )
-    if email and proctor.email.lower() == email:
+    if email and email_key(proctor.email) == email:
         return Problem(
             "PROCTOR_NOT_ALLOWED", ("proctorId",), "a proctor may not proctor their own assessment"
         )
