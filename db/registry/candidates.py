@@ -46,6 +46,20 @@ async def find_by_external_id(
     )
 
 
+def is_same_person(
+    registered: tuple[str, str, str | None], given: tuple[str, str, str | None]
+) -> bool:
+    """Whether a registration repeats one on record (given name, family name, email), or is
+    another person under a reused id: names compared by their letters and digits
+    (``name_key``: case, accents, spacing and punctuation aside), emails by ``email_key``."""
+    (given_a, family_a, email_a), (given_b, family_b, email_b) = registered, given
+    return (
+        name_key(given_a) == name_key(given_b)
+        and name_key(family_a) == name_key(family_b)
+        and email_key(email_a) == email_key(email_b)
+    )
+
+
 async def register_candidate(
     session: AsyncSession,
     *,
@@ -105,10 +119,9 @@ async def register_candidate(
         )
         if existing is None:
             raise RuntimeError("registration raced and lost, yet no candidate is linked")
-    same = (existing.given_name, existing.family_name, email_key(existing.email)) == (
-        given_name,
-        family_name,
-        email_key(email),
+    same = is_same_person(
+        (existing.given_name, existing.family_name, existing.email),
+        (given_name, family_name, email),
     )
     return Registration(existing, "EXISTING" if same else "CONFLICT")
 
@@ -309,8 +322,9 @@ async def register_people(
         if row is None:
             new.append(person)
             continue
-        same = (row.given_name, row.family_name) == (person.given_name, person.family_name) and (
-            person.email is None or email_key(row.email) == email_key(person.email)
+        same = is_same_person(
+            (row.given_name, row.family_name, row.email if person.email is not None else None),
+            (person.given_name, person.family_name, person.email),
         )
         answers[person.external_id] = (
             PersonRegistered(row.id, "EXISTING") if same else PersonRegistered(None, "CONFLICT")

@@ -105,3 +105,15 @@ async def test_registering_again_with_the_email_spelled_otherwise_is_the_same_pe
     assert all(payload["userErrors"] == [] for payload in again)
     other = await school.register("S-1", email="someone.else@example.com")
     assert [e["code"] for e in other["userErrors"]] == ["CONFLICT"]
+
+
+async def test_registering_again_with_the_name_spelled_otherwise_is_the_same_person(
+    school: SchoolClient,
+) -> None:
+    first = await school.register("S-1", family_name="Rivera")
+    for family in ("RIVERA", " rivera ", "Rivéra"):
+        again = await school.register("S-1", family_name=family)
+        assert again["userErrors"] == [], family
+        assert again["candidate"]["id"] == first["candidate"]["id"]
+    other = await school.register("S-1", family_name="Rivers")
+    assert [e["code"] for e in other["userErrors"]] == ["CONFLICT"]
