@@ -35,6 +35,7 @@ from auth.tokens import LEEWAY_SECONDS, TokenVerifier, VerifiedToken
 logger = logging.getLogger("mssc.auth")
 
 BROADCAST_WAIT_SECONDS = 5.0
+MAX_RELOAD_BACKOFF_SECONDS = 60.0
 SHARE_CODE_FAILURE_WINDOW_SECONDS = 3600
 
 
@@ -49,6 +50,13 @@ class AuthConfig:
     redis_url: str | None = None
     limits: FailureLimits = field(default_factory=FailureLimits)
     share_code_failures_per_client: int = 20
+
+
+def reload_delay(refresh_seconds: float, failures: int) -> float:
+    """The wait before the next reload: the period, doubled for each failure in a row, up to
+    ``MAX_RELOAD_BACKOFF_SECONDS`` (never below the period itself)."""
+    ceiling = max(refresh_seconds, MAX_RELOAD_BACKOFF_SECONDS)
+    return min(refresh_seconds * 2.0 ** min(failures, 32), ceiling)
 
 
 class AuthNotStarted(RuntimeError):
@@ -157,18 +165,47 @@ class AuthService:
             await self._broadcast.announce_client(client_id)
 
     async def _reload_forever(self) -> None:
+        """Reload revocations and keys every ``refresh_seconds``, for as long as we serve.
+
+        A failed reload keeps the last good state (both swap it whole, after their queries),
+        so the process goes on serving with what it knew. While the database keeps failing,
+        the wait doubles up to ``MAX_RELOAD_BACKOFF_SECONDS``: an outage is not met with a
+        query and a stack trace every two seconds from every process. The first failure is
+        logged with its traceback, the next ones in a line each, and recovery is logged too.
+        """
+        failures = 0
         while True:
-            await asyncio.sleep(self.config.refresh_seconds)
+            await asyncio.sleep(reload_delay(self.config.refresh_seconds, failures))
             try:
                 await self.revocations.reload(self.sessionmaker)
                 await self.keyring.refresh(self.sessionmaker)
-            except Exception:  # a database hiccup must not end the reload loop
-                logger.exception("could not reload revocations and keys; retrying")
+            except Exception as error:  # a database outage must not end the reload loop
+                failures += 1
+                if failures == 1:
+                    logger.exception("could not reload revocations and keys; keeping the last")
+                else:
+                    logger.warning(
+                        "reload of revocations and keys failed %d times in a row (%s); "
+                        "next try in %.1f s",
+                        failures,
+                        type(error).__name__,
+                        reload_delay(self.config.refresh_seconds, failures),
+                    )
+            else:
+                if failures:
+                    logger.warning("revocations and keys reloaded after %d failures", failures)
+                failures = 0
 
     async def _find_key(self, kid: str) -> ECKey | None:
         key = self.keyring.verification_key(kid)
         if key is None and self._sessionmaker is not None:
-            key = await self.keyring.refresh_for_unknown_kid(self._sessionmaker, kid)
+            try:
+                key = await self.keyring.refresh_for_unknown_kid(self._sessionmaker, kid)
+            except Exception:
+                # The database is away: a kid we do not know stays unknown (401), and the
+                # tokens we can verify keep working.
+                logger.warning("could not look up an unknown key id; the database failed")
+                return None
         return key
 
     async def _load_client(self, client_id: str) -> ClientCredentials | None:

@@ -25,6 +25,7 @@ from api.context import Context, Resources
 from api.errors import ApiError, masked
 from api.graphiql import GraphiQLPage
 from api.graphql import over_http as graphql_http
+from api.graphql.exact_json import decode_exact
 from api.graphql.fast_path import FastPath
 from api.graphql.over_http import GraphQLParams, RequestError
 from api.graphql.persisted_queries import PersistedQueries, PersistedQueryError, Requested
@@ -74,7 +75,7 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        return decode_exact(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: nothing listens on WebSockets
@@ -201,9 +202,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _params(self, request: Request) -> GraphQLParams:
         if request.method == "GET":
-            return graphql_http.params_from_query_string(request.query_params, orjson.loads)
+            return graphql_http.params_from_query_string(request.query_params, decode_exact)
         graphql_http.check_post_content_type(request.headers.get("content-type"))
-        return graphql_http.params_from_body(await request.body(), orjson.loads)
+        return graphql_http.params_from_body(await request.body(), decode_exact)
 
     async def _charge_request(self, request: Request, media_type: str) -> Response | None:
         """Draws one request from the caller's budget; puts the cost budget on the request."""

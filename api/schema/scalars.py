@@ -18,6 +18,8 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
+from api.schema.exact_float import EXACT_FLOAT
+
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
 _OUTSIDE = f"It is outside the registry's calendar ({FIRST_DAY} to {LAST_DAY})."
@@ -63,4 +65,8 @@ def _stricter(
 DATETIME = _stricter(DateTimeDefinition, _parse_datetime, dt.datetime)
 DATE = _stricter(DateDefinition, _parse_date, dt.date)
 
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {dt.datetime: DATETIME, dt.date: DATE}
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    dt.datetime: DATETIME,
+    dt.date: DATE,
+    float: EXACT_FLOAT,  # Float inputs keep the decimal the client wrote
+}

@@ -141,7 +141,8 @@ def _known(owner: str, code: str, field: str, ref: str, known: set[str]) -> None
 
 def read_catalog_file(path: Path) -> CatalogDocument:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # Cut scores are read as written: a float would make 75.999999999999999 the cut 76.
+        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except OSError as error:
         raise CatalogFileError(f"{path}: cannot read ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:

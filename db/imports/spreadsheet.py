@@ -7,6 +7,9 @@ One result a row, under a header row. Columns, named as in the GraphQL ``ResultI
   required;
 - ``correctAnswers`` or ``scorePercent``: at least one of the two columns, and one value a row;
 - ``activityScores``: optional, as ``1:80;2:72.5`` (activity number and percent);
+- numbers are written one way (``db/platform/numbers.py``): ASCII digits and at most one
+  ``.``, nothing around them; ``76,0``, `` 76 ``, ``+76``, ``1e2`` or ``NaN`` refuse the row,
+  naming the column, where a forgiving reading would judge a number nobody wrote;
 - ``givenName``, ``familyName`` (both or neither) and ``email``: optional, the candidate's, to
   register candidates not yet registered on the way (an upload by a client with
   ``candidates:write``).
@@ -25,11 +28,19 @@ with its line, not the file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import TypeVar
 
 from db.imports.rows import PART_ROWS, FileProblem, NewPart, SourceRow, StoredPart
+from db.platform.numbers import (
+    DECIMAL_SPELLING,
+    WHOLE_SPELLING,
+    NotANumber,
+    decimal_from_text,
+    whole_number_from_text,
+)
 from db.registry.candidates import Person
 from db.registry.names import is_matchable
 from db.registry.result_items import Problem, ResultSubmission
@@ -38,6 +49,8 @@ REQUIRED_COLUMNS = ("externalId", "candidateExternalId", "moduleCode", "centerSi
 SCORE_COLUMNS = ("correctAnswers", "scorePercent")
 NAME_COLUMNS = ("givenName", "familyName")
 COLUMNS = (*REQUIRED_COLUMNS, *SCORE_COLUMNS, "activityScores", *NAME_COLUMNS, "email")
+# Read as written, not stripped: a space around a number is refused like any other stray mark.
+NUMBER_COLUMNS = frozenset((*SCORE_COLUMNS, "activityScores"))
 NAME_LIMIT = 200
 DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
@@ -226,9 +239,40 @@ def _optional(fields: dict[str, str], name: str) -> str | None:
     return value or None
 
 
+_N = TypeVar("_N", int, Decimal)
+
+
+def _number(fields: dict[str, str], name: str, read: Callable[[str], _N]) -> _N | None:
+    text = fields.get(name, "")
+    if not text.strip():
+        return None
+    try:
+        return read(text)
+    except NotANumber as error:
+        raise RowError(
+            name, f"{name} {text!r} is not a number as the registry reads them: {error}"
+        ) from None
+
+
+def _activities(text: str) -> tuple[tuple[int, Decimal], ...]:
+    activities = []
+    for part in filter(None, text.split(";")):
+        number, _, score = part.partition(":")
+        try:
+            activities.append((whole_number_from_text(number), decimal_from_text(score)))
+        except NotANumber:
+            raise RowError(
+                "activityScores",
+                f"cannot read activity score {part!r}: write number:percent pairs separated by "
+                f"';', e.g. 1:80;2:75.5, each number in {WHOLE_SPELLING} and each percent in "
+                f"{DECIMAL_SPELLING}",
+            ) from None
+    return tuple(activities)
+
+
 def to_submission(fields: dict[str, str]) -> ResultSubmission:
-    """A row's values (stripped, by column) as the rules path takes them; ``RowError`` names
-    the value it could not read."""
+    """A row's values by column (stripped, except the numbers: ``NUMBER_COLUMNS``) as the rules
+    path takes them; ``RowError`` names the value it could not read."""
     try:
         taken_at = datetime.fromisoformat(fields["takenAt"])
     except ValueError:
@@ -236,23 +280,9 @@ def to_submission(fields: dict[str, str]) -> ResultSubmission:
     if taken_at.tzinfo is None and "T" not in fields["takenAt"]:
         # A bare date means that day (in UTC); a date-time without an offset is refused later.
         taken_at = taken_at.replace(tzinfo=UTC)
-    correct = _optional(fields, "correctAnswers")
-    percent = _optional(fields, "scorePercent")
-    try:
-        correct_answers = int(correct) if correct is not None else None
-    except ValueError:
-        raise RowError("correctAnswers", "correctAnswers must be a whole number") from None
-    try:
-        score_percent = Decimal(percent) if percent is not None else None
-    except InvalidOperation:
-        raise RowError("scorePercent", "scorePercent must be a number") from None
-    activities = []
-    for part in filter(None, (fields.get("activityScores") or "").split(";")):
-        number, _, score = part.partition(":")
-        try:
-            activities.append((int(number), Decimal(score)))
-        except (ValueError, InvalidOperation):
-            raise RowError("activityScores", f"cannot read activity score {part!r}") from None
+    correct_answers = _number(fields, "correctAnswers", whole_number_from_text)
+    score_percent = _number(fields, "scorePercent", decimal_from_text)
+    activities = _activities(fields.get("activityScores", ""))
     return ResultSubmission(
         external_id=fields["externalId"],
         candidate_external_id=fields["candidateExternalId"] or None,
@@ -261,7 +291,7 @@ def to_submission(fields: dict[str, str]) -> ResultSubmission:
         taken_at=taken_at,
         correct_answers=correct_answers,
         score_percent=score_percent,
-        activity_scores=tuple(activities),
+        activity_scores=activities,
     )
 
 
@@ -301,7 +331,10 @@ def read_row(row: int, line: int, columns: Sequence[str], values: list[str]) -> 
             ),
         )
     cells = tuple(values) + ("",) * (len(columns) - len(values))
-    fields = {column: value.strip() for column, value in zip(columns, cells, strict=True)}
+    fields = {
+        column: value if column in NUMBER_COLUMNS else value.strip()
+        for column, value in zip(columns, cells, strict=True)
+    }
     for column in REQUIRED_COLUMNS:
         if not fields[column]:
             return SourceRow(row, line, cells, Problem("INVALID", (column,), f"{column} is empty"))

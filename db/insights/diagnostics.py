@@ -438,7 +438,7 @@ class _Queries:
             select(
                 latest.c.module_id,
                 score.activity_number,
-                func.round(func.avg(score.score_percent), 2).label("mean_score"),
+                func.trunc(func.avg(score.score_percent), 2).label("mean_score"),
                 func.count().label("scored"),
                 func.count()
                 .filter(score.score_percent < _numeric(cuts.c.cut_score))

@@ -2,8 +2,12 @@
 figure one SQL aggregate over a period, plus progress toward the "20/20" vision.
 
 Definitions:
-- A *period* is a range of UTC days, both ends included; either end may be open.
-- *Assessments given* are results taken in the period; *passed* those of them that passed.
+- A *period* is a range of days, both ends included; either end may be open.
+- *Assessments given* are results taken in the period; *passed* those of them that passed. A
+  result counts on its assessment day (``taken_on``: the day on the center's clock, the one
+  rule of ``db/registry/assessment_day.py``), never on the UTC date of its instant: a Monday
+  evening assessment in Ohio is Monday's, in the day, the month and the period.
+- Registry instants (credentials issued) count on their UTC day.
 - *Credentials issued* are credentials issued in the period, whatever their status since.
 - *Candidates credentialed* are the people holding at least one credential issued in the
   period that was not revoked (a suspended or expired credential was still earned).
@@ -38,7 +42,7 @@ Credential = models.Credential
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """UTC days ``start`` to ``end``, both included; None leaves that side open."""
+    """Days ``start`` to ``end``, both included; None leaves that side open."""
 
     start: date | None = None
     end: date | None = None
@@ -47,7 +51,17 @@ class Period:
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ValueError("the period ends before it starts")
 
+    def covers_day(self, day: Any) -> list[ColumnElement[bool]]:
+        """For a column of days (an assessment day)."""
+        conditions = []
+        if self.start is not None:
+            conditions.append(day >= self.start)
+        if self.end is not None:
+            conditions.append(day <= self.end)
+        return conditions
+
     def covers(self, moment: Any) -> list[ColumnElement[bool]]:
+        """For a column of instants, by their UTC day."""
         conditions = []
         if self.start is not None:
             conditions.append(moment >= datetime.combine(self.start, time(), UTC))
@@ -109,7 +123,7 @@ async def totals(session: AsyncSession, period: Period) -> Totals:
             select(
                 func.count().label("given"),
                 func.count().filter(Result.passed).label("passed"),
-            ).where(*period.covers(Result.taken_at))
+            ).where(*period.covers_day(Result.taken_on))
         )
     ).one()
     issued = (
@@ -166,7 +180,7 @@ async def by_module(
             func.count().label("given"),
             func.count().filter(Result.passed).label("passed"),
         )
-        .where(*period.covers(Result.taken_at))
+        .where(*period.covers_day(Result.taken_on))
         .group_by(Result.module_id)
     )
     figures = {row.module_id: (row.given, row.passed, 0) for row in results}
@@ -213,7 +227,7 @@ def _given_at_centers(period: Period) -> Any:
             func.count().label("given"),
             func.count().filter(Result.passed).label("passed"),
         )
-        .where(*period.covers(Result.taken_at))
+        .where(*period.covers_day(Result.taken_on))
         .group_by(Result.center_id)
         .subquery("given")
     )
@@ -293,7 +307,7 @@ async def by_month(session: AsyncSession, *, first: date, last: date) -> list[Mo
     start = first.replace(day=1)
     stop = _next_month(last.replace(day=1))
     period = Period(start, stop - timedelta(days=1))
-    month_of = func.date_trunc("month", func.timezone("UTC", Result.taken_at)).cast(Date)
+    month_of = func.date_trunc("month", Result.taken_on).cast(Date)
     given = {
         row.month: (row.given, row.passed)
         for row in await session.execute(
@@ -302,7 +316,7 @@ async def by_month(session: AsyncSession, *, first: date, last: date) -> list[Mo
                 func.count().label("given"),
                 func.count().filter(Result.passed).label("passed"),
             )
-            .where(*period.covers(Result.taken_at))
+            .where(*period.covers_day(Result.taken_on))
             .group_by(month_of)
         )
     }

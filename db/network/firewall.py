@@ -1,7 +1,8 @@
 """The firewall between training and certification (ISO/IEC 17024 §5.2).
 
-A person, matched by email (case-insensitively), is either on the TRAINING side (an
-instructor) or on the CERTIFICATION side (a proctor or site coordinator), never both. Every
+A person, matched by email (``db/platform/emails.py``: trimmed, NFKC, case-insensitively), is
+either on the TRAINING side (an instructor) or on the CERTIFICATION side (a proctor or site
+coordinator), never both. Every
 registration claims its side in ``firewall_sides``, whose primary key settles concurrent
 claims: the second transaction waits for the first and then sees its row.
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.errors import RuleViolation
+from db.platform.emails import email_text
 
 Side = Literal["TRAINING", "CERTIFICATION"]
 
@@ -39,8 +41,9 @@ class FirewallViolation(RuleViolation):
 
 
 def checked_email(email: str) -> str:
-    """The email, trimmed; INVALID unless it looks like an address (it is the person's key)."""
-    email = email.strip()
+    """The email as stored (``email_text``); INVALID unless it looks like an address (it is
+    the person's key)."""
+    email = email_text(email)
     local, at, domain = email.partition("@")
     if not (local and at and "." in domain) or any(c.isspace() for c in email):
         raise RuleViolation("INVALID", f"{email!r} is not an email address", field=("email",))

@@ -12,6 +12,7 @@ from db import models
 from db.access import centers_operated_by
 from db.errors import RuleViolation
 from db.network.firewall import checked_email, claim_side
+from db.platform.emails import email_text
 
 Proctor = models.Proctor
 
@@ -69,7 +70,7 @@ async def is_proctor_at(session: AsyncSession, *, email: str, center_id: int) ->
         select(
             exists().where(
                 Proctor.center_id == center_id,
-                Proctor.email == email.strip(),
+                Proctor.email == email_text(email),
                 Proctor.active,
             )
         )

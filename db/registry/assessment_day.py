@@ -13,6 +13,9 @@ a withdrawal, an issue) counts on the day when it took effect before the day end
 center (``end_of_assessment_day``): a suspension effective at any time of that day applies to
 the whole of it.
 
+The offset must be one a clock can show: UTC-12:00 to UTC+14:00. ISO 8601 and Python allow
+up to 23:59 either way, which would let a poster move an instant to almost any day it likes.
+
 PostgreSQL's ``timestamptz`` keeps the instant but not the offset, so the day is computed once,
 when the result arrives, and stored with it (``assessment_results.taken_on``); later judgements
 (the wait after a failure) read the stored day, never the instant.
@@ -21,6 +24,16 @@ when the result arrives, and stored with it (``assessment_results.taken_on``); l
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+
+# The offsets civil time uses, from Baker Island (UTC-12) to Kiribati's Line Islands (UTC+14).
+EARLIEST_OFFSET = timedelta(hours=-12)
+LATEST_OFFSET = timedelta(hours=14)
+
+
+def has_civil_offset(taken_at: datetime) -> bool:
+    """Whether ``taken_at`` was written with an offset some clock on Earth shows."""
+    offset = taken_at.utcoffset()
+    return offset is not None and EARLIEST_OFFSET <= offset <= LATEST_OFFSET
 
 
 def assessment_day(taken_at: datetime) -> date:

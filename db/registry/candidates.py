@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.catalog.versions import CatalogSnapshot
 from db.events.change_feed import EventType, reassign_pending_events, record_event
+from db.platform.emails import email_key, email_text
 from db.registry.codes import new_registry_number
 from db.registry.credentials import (
     MergedCredentials,
@@ -45,6 +46,20 @@ async def find_by_external_id(
     )
 
 
+def is_same_person(
+    registered: tuple[str, str, str | None], given: tuple[str, str, str | None]
+) -> bool:
+    """Whether a registration repeats one on record (given name, family name, email), or is
+    another person under a reused id: names compared by their letters and digits
+    (``name_key``: case, accents, spacing and punctuation aside), emails by ``email_key``."""
+    (given_a, family_a, email_a), (given_b, family_b, email_b) = registered, given
+    return (
+        name_key(given_a) == name_key(given_b)
+        and name_key(family_a) == name_key(family_b)
+        and email_key(email_a) == email_key(email_b)
+    )
+
+
 async def register_candidate(
     session: AsyncSession,
     *,
@@ -61,6 +76,7 @@ async def register_candidate(
     raises :class:`~db.registry.names.InvalidName`.
     """
     check_family_name(family_name)
+    email = None if email is None else email_text(email) or None
     existing = await find_by_external_id(
         session, organization_id=organization_id, external_id=external_id
     )
@@ -103,10 +119,9 @@ async def register_candidate(
         )
         if existing is None:
             raise RuntimeError("registration raced and lost, yet no candidate is linked")
-    same = (existing.given_name, existing.family_name, existing.email) == (
-        given_name,
-        family_name,
-        email,
+    same = is_same_person(
+        (existing.given_name, existing.family_name, existing.email),
+        (given_name, family_name, email),
     )
     return Registration(existing, "EXISTING" if same else "CONFLICT")
 
@@ -253,7 +268,7 @@ async def register_candidates(
             "given": [p.given_name for p in new],
             "family": [p.family_name for p in new],
             "keys": [name_key(p.family_name) for p in new],
-            "emails": [p.email for p in new],
+            "emails": [None if p.email is None else email_text(p.email) or None for p in new],
             "externals": [p.external_id for p in new],
         },
     )
@@ -307,8 +322,9 @@ async def register_people(
         if row is None:
             new.append(person)
             continue
-        same = (row.given_name, row.family_name) == (person.given_name, person.family_name) and (
-            person.email is None or (row.email or "").lower() == person.email.lower()
+        same = is_same_person(
+            (row.given_name, row.family_name, row.email if person.email is not None else None),
+            (person.given_name, person.family_name, person.email),
         )
         answers[person.external_id] = (
             PersonRegistered(row.id, "EXISTING") if same else PersonRegistered(None, "CONFLICT")

@@ -18,7 +18,9 @@ import orjson
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, ModuleSpec
-from db.registry.scores import Score
+from db.platform.numbers import canonical_text
+from db.registry.assessment_day import assessment_day
+from db.registry.scores import Score, as_float
 
 Status = Literal["CREATED", "UNCHANGED", "REJECTED"]
 
@@ -51,8 +53,8 @@ class ResultSubmission:
             "center": self.center_site_code.upper(),
             "taken_at": self.taken_at.astimezone(UTC).isoformat(),
             "correct": self.correct_answers,
-            "percent": None if self.score_percent is None else str(self.score_percent.normalize()),
-            "activities": sorted((n, str(p.normalize())) for n, p in self.activity_scores),
+            "percent": None if self.score_percent is None else canonical_text(self.score_percent),
+            "activities": sorted((n, canonical_text(p)) for n, p in self.activity_scores),
             "proctor": self.proctor_pk,
         }
         return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -137,8 +139,13 @@ def existing_outcome(stored: RecordedResult, submission: ResultSubmission) -> Ou
     """A re-post of a stored external id: a faithful retry, or an edit we refuse.
 
     The credentials a retry answers with are filled in by the caller, for all retries at once.
+    The digest sees the instant, not the offset it was written in; the offset decides the day
+    the result was judged on (``assessment_day``), so the same instant on another day is an
+    edit too.
     """
-    if stored.content_digest != submission.digest():
+    if stored.content_digest != submission.digest() or stored.taken_on != assessment_day(
+        submission.taken_at
+    ):
         return rejected(
             "CONFLICT",
             "externalId",
@@ -184,7 +191,7 @@ def event_facts(item: Prepared, *, passed: bool, attempt_number: int) -> dict[st
         "moduleCode": item.module.code,
         "centerSiteCode": item.center_site_code,
         "takenAt": item.submission.taken_at.isoformat(),
-        "scorePercent": float(item.score.stored),
+        "scorePercent": as_float(item.score.stored),
         "passed": passed,
         "attemptNumber": attempt_number,
     }

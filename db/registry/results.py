@@ -58,7 +58,13 @@ from db import models
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
-from db.registry.assessment_day import assessment_day, end_of_assessment_day
+from db.platform.emails import email_key
+from db.platform.numbers import MAX_PLACES, has_bounded_places
+from db.registry.assessment_day import (
+    assessment_day,
+    end_of_assessment_day,
+    has_civil_offset,
+)
 from db.registry.credentials import issue_earned_credentials, lock_candidate
 from db.registry.ledgers import judge, read_ledgers
 from db.registry.result_batches import Collision, read_recorded, record_batch
@@ -108,9 +114,14 @@ class Recording(StrEnum):
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _is_percent(value: Decimal) -> bool:
-    # A CSV may say NaN, which does not compare (Decimal raises) and is no score.
-    return value.is_finite() and 0 <= value <= 100
+def _percent_problem(value: Decimal) -> str | None:
+    # Judging is exact: the places are bounded, or the exact fraction of 1E-999999999 would
+    # be a billion digits long.
+    if not value.is_finite() or not 0 <= value <= 100:
+        return "scorePercent must be from 0 to 100"
+    if not has_bounded_places(value):
+        return f"scorePercent may have at most {MAX_PLACES} decimal places"
+    return None
 
 
 def check_shape(submission: ResultSubmission) -> list[Problem]:
@@ -132,8 +143,10 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "give exactly one of correctAnswers and scorePercent",
             )
         )
-    if submission.score_percent is not None and not _is_percent(submission.score_percent):
-        problems.append(Problem("INVALID", ("scorePercent",), "scorePercent must be from 0 to 100"))
+    if submission.score_percent is not None and (
+        message := _percent_problem(submission.score_percent)
+    ):
+        problems.append(Problem("INVALID", ("scorePercent",), message))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
@@ -150,12 +163,18 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 Problem("INVALID", (*path, "activityNumber"), f"activity {number} is given twice")
             )
         seen.add(number)
-        if not _is_percent(percent):
-            problems.append(
-                Problem("INVALID", (*path, "scorePercent"), "scorePercent must be from 0 to 100")
-            )
+        if message := _percent_problem(percent):
+            problems.append(Problem("INVALID", (*path, "scorePercent"), message))
     if submission.taken_at.tzinfo is None:
         problems.append(Problem("INVALID", ("takenAt",), "takenAt needs a time zone offset"))
+    elif not has_civil_offset(submission.taken_at):
+        problems.append(
+            Problem(
+                "INVALID",
+                ("takenAt",),
+                "takenAt's offset must be from -12:00 to +14:00 (the center's clock)",
+            )
+        )
     return problems
 
 
@@ -387,10 +406,10 @@ async def read_facts(
                 )
             }
         )
-    proctor_emails = {p.email.lower() for p in proctors.values()}
+    proctor_emails = {email_key(p.email) for p in proctors.values()}
     instructor_emails = (
         {
-            email.lower()
+            email_key(email)
             for email in await session.scalars(
                 select(models.Instructor.email).where(
                     _among(func.lower(models.Instructor.email), proctor_emails, Text)
@@ -407,7 +426,7 @@ async def read_facts(
         candidate_emails=emails,
         centers=centers,
         authorized=authorized,
-        proctor_emails_at={(p.center_id, p.email.lower()) for p in proctor_rows},
+        proctor_emails_at={(p.center_id, email_key(p.email)) for p in proctor_rows},
         proctors=proctors,
         instructor_emails=instructor_emails,
         catalogs=catalog_by_day,
@@ -464,7 +483,7 @@ def _center(
 def _proctor_problem(
     submission: ResultSubmission, center: models.Center, candidate_id: int, facts: BatchFacts
 ) -> Problem | None:
-    email = (facts.candidate_emails.get(candidate_id) or "").lower()
+    email = email_key(facts.candidate_emails.get(candidate_id))
     if email and (center.id, email) in facts.proctor_emails_at:
         return Problem(
             "PROCTOR_NOT_ALLOWED",
@@ -479,13 +498,13 @@ def _proctor_problem(
         return Problem(
             "PROCTOR_NOT_ALLOWED", ("proctorId",), "no active proctor with that id at this center"
         )
-    if proctor.email.lower() in facts.instructor_emails:
+    if email_key(proctor.email) in facts.instructor_emails:
         return Problem(
             "PROCTOR_NOT_ALLOWED",
             ("proctorId",),
             "the proctor is also an instructor; training and certification must stay apart",
         )
-    if email and proctor.email.lower() == email:
+    if email and email_key(proctor.email) == email:
         return Problem(
             "PROCTOR_NOT_ALLOWED", ("proctorId",), "a proctor may not proctor their own assessment"
         )

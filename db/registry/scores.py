@@ -18,6 +18,7 @@ finite expansion, stored as it is. The fraction itself stays recoverable from
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -48,7 +49,22 @@ class Score:
         return self.exact >= Fraction(cut)
 
 
-def shown(percent: Decimal) -> Decimal:
-    """A score for people to read: two decimals, rounded down, so that a score shown never
-    reaches a cut score it missed (75.995 reads 75.99, not 76.00)."""
-    return percent.quantize(SHOWN, ROUND_DOWN)
+def shown(percent: Decimal, places: int = 2) -> Decimal:
+    """A score for people to read: ``places`` decimals, rounded down, so that a score shown
+    never reaches a cut score it missed (75.995 reads 75.99, not 76.00)."""
+    return percent.quantize(SHOWN if places == 2 else Decimal(1).scaleb(-places), ROUND_DOWN)
+
+
+def as_float(percent: Decimal) -> float:
+    """A score as a JSON number, never read as a hundredth it did not reach.
+
+    ``float()`` rounds to the nearest float, and a reader takes a float for its shortest
+    spelling: the nearest float to 75.99999999999999999 spells 76.0, a pass of a 76 % cut.
+    Cut scores have at most two decimals, so the float is stepped down until its spelling
+    rounds down to the same hundredth as the score; 75.995 stays 75.995 (the float's spelling
+    is the score) and 75.99999999999999999 becomes 75.99999999999999.
+    """
+    number = float(percent)
+    while shown(Decimal(repr(number))) > shown(percent):
+        number = math.nextafter(number, -math.inf)
+    return number

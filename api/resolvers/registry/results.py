@@ -4,10 +4,11 @@ together (``db/registry/results.py``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from api.context import Info
 from api.resolvers.arguments import given
+from api.schema.exact_float import exact_decimal
 from api.schema.node import parse_global_id
 from api.schema.registry.inputs import (
     PostResultsInput,
@@ -20,11 +21,6 @@ from api.schema.user_error import UserError
 from db.registry.results import Outcome, Poster, Problem, ResultSubmission, post_results
 
 MAX_ITEMS = 500
-
-
-def _decimal(value: float) -> Decimal:
-    # Through str: the float the client sent, not its binary expansion.
-    return Decimal(str(value))
 
 
 def to_submission(item: ResultInput) -> ResultSubmission | Outcome:
@@ -57,9 +53,9 @@ def to_submission(item: ResultInput) -> ResultSubmission | Outcome:
             center_site_code=item.center_site_code,
             taken_at=item.taken_at,
             correct_answers=given(item.correct_answers),
-            score_percent=None if score is None else _decimal(score),
+            score_percent=None if score is None else exact_decimal(score),
             activity_scores=tuple(
-                (a.activity_number, _decimal(a.score_percent))
+                (a.activity_number, exact_decimal(a.score_percent))
                 for a in given(item.activity_scores) or ()
             ),
             proctor_pk=proctor_pk,

@@ -17,6 +17,7 @@ from decimal import Decimal
 from fpdf import FPDF
 
 from db.insights.diagnostics import Diagnostic
+from db.registry.scores import shown
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 215.9, 279.4, 12.0  # US Letter, mm
 BAR_COLOR = (192, 57, 43)
@@ -152,7 +153,7 @@ def render_pdf(
                 share = activity.candidates_below_standard / max(cohort_size, 1)
                 pdf.rect(bar_x, bar_y, BAR_WIDTH * share, bar_h, style="F")
             mean = (
-                f", mean {activity.mean_score_percent:.1f}%"
+                f", mean {shown(activity.mean_score_percent, 1)}%"
                 if activity.mean_score_percent is not None
                 else ""
             )

@@ -16,10 +16,11 @@ from api.schema.registry.records import Candidate
 from db.catalog.versions import ModuleSpec
 from db.insights import diagnostics
 from db.network.locator import CenterSearch
+from db.registry.scores import as_float
 
 
 def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else as_float(value)
 
 
 @strawberry.type(description="Where one candidate stands on one module.")

@@ -97,7 +97,12 @@ class CenterStats:
     credentials_issued: int
 
 
-@strawberry.type(description="One calendar month (UTC).")
+@strawberry.type(
+    description=(
+        "One calendar month: results by their assessment day (takenOn), credentials by the UTC "
+        "day they were issued."
+    )
+)
 class MonthStats:
     month: datetime.date = strawberry.field(description="The month's first day.")
     assessments_given: int
@@ -111,8 +116,10 @@ class MonthStats:
 
 @strawberry.type(
     description=(
-        "Registry figures for a period of UTC days (from/until, both included; all time when "
-        "omitted). Active centers and instructors are counted on asOf."
+        "Registry figures for a period of days (from/until, both included; all time when "
+        "omitted): results count on their assessment day (takenOn, the center's calendar), "
+        "credentials on the UTC day they were issued. Active centers and instructors are "
+        "counted on asOf."
     )
 )
 class RegistryStats:

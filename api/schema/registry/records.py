@@ -28,6 +28,7 @@ from db import models
 from db.registry.credentials import effective_status
 from db.registry.records import ResultPage, ResultPageKey
 from db.registry.result_items import IssuedCredential, RecordedResult
+from db.registry.scores import as_float
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")
@@ -151,7 +152,7 @@ class AssessmentResult(Node):
             external_id=result.external_id if own else None,
             taken_at=result.taken_at,
             taken_on=result.taken_on,
-            score_percent=float(result.score_percent),
+            score_percent=as_float(result.score_percent),
             passed=result.passed,
             attempt_number=result.attempt_number,
         )
@@ -192,7 +193,7 @@ class AssessmentResult(Node):
                 found.append(
                     ActivityScore(
                         activity=KeyWorkActivity.from_spec(activity),
-                        score_percent=float(score.score_percent),
+                        score_percent=as_float(score.score_percent),
                     )
                 )
         return found

@@ -106,6 +106,23 @@ def test_a_catalog_file_with_an_out_of_range_cut_score_is_refused(tmp_path: Path
         read_catalog_file(bad)
 
 
+@pytest.mark.parametrize("written", ["75.999999999999999", "75.995", "7.6e1"])
+def test_a_cut_score_is_read_as_written_not_as_a_float(tmp_path: Path, written: str) -> None:
+    """75.999999999999999 is the float 76.0: read as a float, it became the cut 76."""
+    text = (
+        (reference_catalog_files()[0])
+        .read_text()
+        .replace("cut_score_percent = 76", f"cut_score_percent = {written}")
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    if written == "7.6e1":  # exactly 76, in another spelling TOML allows
+        assert read_catalog_file(bad).modules[0].cut_score_percent == 76
+        return
+    with pytest.raises(CatalogFileError, match=r"modules\.0\.cut_score_percent"):
+        read_catalog_file(bad)
+
+
 def test_a_catalog_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("label = [unclosed")

@@ -1,0 +1,103 @@
+"""``Float`` inputs that keep the decimal the client wrote.
+
+A rule judges ``scorePercent`` exactly (``db/registry/scores.py``), so the number must reach it
+as written. A binary float cannot carry that: ``75.99999999999999999`` is the float 76.0, and
+so is every longer run of nines, which would pass a 76 % cut. So a Float input is an
+:class:`ExactFloat`: a ``float`` (every other field and library reads it as one) that also
+holds its decimal text. The text comes from the GraphQL literal (a ``FloatValue`` keeps it)
+or from the JSON of the variables (``api/graphql/exact_json.py`` decodes JSON numbers with
+their text); :func:`exact_decimal` turns any Float input into the exact ``Decimal``.
+
+The scalar keeps the name, description and output of GraphQL's own ``Float``: the schema
+does not change, only what a resolver receives.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from graphql import FloatValueNode, GraphQLError, GraphQLFloat, GraphQLScalarType, IntValueNode
+from graphql.language import ValueNode
+from strawberry.types.scalar import ScalarDefinition
+
+
+class ExactFloat(float):
+    """A float that remembers the decimal text it was read from."""
+
+    text: str
+
+    def __new__(cls, text: str) -> ExactFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def exact_decimal(value: float) -> Decimal:
+    """The decimal a Float input was written as (a plain float: its shortest spelling)."""
+    if isinstance(value, ExactFloat):
+        return Decimal(value.text)
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(value))
+
+
+def _refuse(value: object, node: ValueNode | None = None) -> GraphQLError:
+    return GraphQLError(f"Float cannot represent non numeric value: {value!r}", node)
+
+
+def _parse_value(value: Any) -> ExactFloat:
+    if isinstance(value, ExactFloat):
+        number = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = ExactFloat(str(value))
+    elif isinstance(value, float):
+        number = ExactFloat(repr(value))
+    else:
+        raise _refuse(value)
+    if not math.isfinite(number):
+        raise _refuse(value)
+    return number
+
+
+def _parse_literal(node: ValueNode, _variables: Any = None) -> ExactFloat:
+    if not isinstance(node, FloatValueNode | IntValueNode):
+        # GraphQL's own Float says why, in its words.
+        return _parse_value(GraphQLFloat.parse_literal(node, _variables))
+    number = ExactFloat(node.value)
+    if not math.isfinite(number):
+        raise _refuse(node.value, node)
+    return number
+
+
+class _FloatKeepingText(GraphQLScalarType):
+    """GraphQL's ``Float``, read into :class:`ExactFloat`.
+
+    graphql-core refuses a second type named ``Float`` (it guards the specified scalars from
+    being shadowed by accident); this one replaces it on purpose, keeps its name, description
+    and serialization, and is the only ``Float`` in the schema, so there is no second one to
+    confuse. Printing and introspection still treat it as the built-in (by name).
+    """
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> _FloatKeepingText:
+        return object.__new__(cls)
+
+
+_FLOAT = _FloatKeepingText(
+    name=GraphQLFloat.name,
+    description=GraphQLFloat.description,
+    serialize=GraphQLFloat.serialize,
+    parse_value=_parse_value,
+    parse_literal=_parse_literal,
+)
+
+EXACT_FLOAT = ScalarDefinition(
+    name=GraphQLFloat.name,
+    description=GraphQLFloat.description,
+    specified_by_url=None,
+    serialize=GraphQLFloat.serialize,
+    parse_value=_parse_value,
+    parse_literal=_parse_literal,
+    implementation=_FLOAT,
+)
