@@ -61,7 +61,7 @@ from db.registry.codes import (
     REGISTRY_NUMBER_LENGTH,
     VERIFICATION_CODE_LENGTH,
 )
-from db.registry.credentials import add_years
+from db.registry.credentials import EXPIRED_BY, add_years, dated
 from db.registry.names import name_key
 from db.registry.results import ResultSubmission
 from db.registry.scores import Score
@@ -301,7 +301,12 @@ class RowMaker:
                 )
                 if passes:
                     self._credential(
-                        candidate_id, module.certificate_id, day, result_id, None, rows
+                        candidate_id,
+                        module.certificate_id,
+                        dated(assessment_day(day)),
+                        result_id,
+                        None,
+                        rows,
                     )
                     if module is not self.green:
                         passed_core.append((day, result_id))
@@ -309,7 +314,8 @@ class RowMaker:
                 if passes:
                     break
         if len(passed_core) == len(CORE):
-            earned_at, result_id = max(passed_core)
+            taken_at, result_id = max(passed_core)
+            earned_at = dated(assessment_day(taken_at))
             assert self.cpt.validity_years is not None
             self._credential(
                 candidate_id,
@@ -415,7 +421,8 @@ class RowMaker:
         if revoked:
             history.append((credential_id, "REVOKED", issued_at + timedelta(days=90), "bench"))
         elif expired:
-            history.append((credential_id, "EXPIRED", expires_at, "validity period ended"))
+            reason = f"{EXPIRED_BY}: its validity ended on {expires_at.astimezone(UTC).date()}"
+            history.append((credential_id, "EXPIRED", expires_at, reason))
 
 
 # --- loading -------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ def assessment_day(taken_at: datetime) -> date:
     return taken_at.date()
 
 
+def start_of_assessment_day(taken_at: datetime) -> datetime:
+    """The first instant of the assessment's day, on the center's clock."""
+    return datetime.combine(assessment_day(taken_at), time(), taken_at.tzinfo)
+
+
 def end_of_assessment_day(taken_at: datetime) -> datetime:
     """The first instant after the assessment's day, on the center's clock."""
     following = assessment_day(taken_at) + timedelta(days=1)

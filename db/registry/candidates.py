@@ -22,6 +22,7 @@ from db.registry.credentials import (
     revoke_merge_duplicates,
     settle_merged_credentials,
 )
+from db.registry.ledgers import defer_attempt_numbers, renumber_attempts
 from db.registry.names import check_family_name, name_key
 
 REGISTRY_NUMBER_ATTEMPTS = 5
@@ -163,25 +164,13 @@ async def merge_candidates(
             update(model).where(model.candidate_id == merged_id).values(candidate_id=surviving_id)
         )
     reassign_pending_events(session, from_candidate=merged_id, to_candidate=surviving_id)
-    # Attempt numbers stay unique per (candidate, module), checked at commit while we recount.
-    await session.execute(
-        text("SET CONSTRAINTS uq_assessment_results_candidate_id_module_id_attempt_number DEFERRED")
-    )
+    await defer_attempt_numbers(session)
     await session.execute(
         update(models.AssessmentResult)
         .where(models.AssessmentResult.candidate_id == merged_id)
         .values(candidate_id=surviving_id)
     )
-    await session.execute(
-        text(
-            "UPDATE assessment_results AS r SET attempt_number = ordered.n "
-            "FROM (SELECT id, row_number() OVER "
-            "      (PARTITION BY module_id ORDER BY taken_at, id) AS n "
-            "      FROM assessment_results WHERE candidate_id = :candidate) AS ordered "
-            "WHERE r.id = ordered.id"
-        ),
-        {"candidate": surviving_id},
-    )
+    await renumber_attempts(session, [surviving_id])
     await session.execute(
         update(models.Candidate)
         .where(models.Candidate.id == merged_id)

@@ -25,19 +25,23 @@ credentials is the backstop that makes issuance exactly-once even without the lo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Literal, Protocol
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
 from db.events.change_feed import EventType, record_event, status_change_data
 from db.registry.codes import new_verification_code
+
+logger = logging.getLogger(__name__)
 
 LIVE_STATUSES = ("ACTIVE", "SUSPENDED")
 Action = Literal["suspend", "reinstate", "revoke"]
@@ -180,19 +184,33 @@ def issue_date(type_id: int, earned_at: datetime, held: Sequence[Held]) -> datet
     return issued_at
 
 
+def dated(day: date) -> datetime:
+    """How a credential earned on ``day`` is dated: credentials are dated in whole days, the
+    day of the assessment at the center, kept as that day's first instant in UTC. Every reader
+    that takes the date of ``issued_at`` in UTC (GraphQL, the verify page, a VC's
+    ``validFrom``) then reads the assessment's day, whatever offset it was taken at; its
+    expiry is that day N years later (``expiry_of``)."""
+    return datetime.combine(day, time(), UTC)
+
+
+def issue_day(issued_at: datetime) -> date:
+    """The day a credential was issued, as ``dated`` keeps it."""
+    return issued_at.astimezone(UTC).date()
+
+
 def certificates_earned(
     catalog: CatalogSnapshot,
     *,
     passed_module_id: int,
-    taken_at: datetime,
+    taken_on: date,
     reason: str,
     held: Sequence[Held],
 ) -> list[Earned]:
     """After a pass: the module's certificates the candidate is to be issued, dated with the
-    assessment (in UTC, as every stored credential reads: both paths answer alike)."""
+    assessment's day (``dated``): both paths answer alike."""
     earned = []
     for ctype in module_certificate_types(catalog, passed_module_id):
-        issued_at = issue_date(ctype.id, taken_at.astimezone(UTC), held)
+        issued_at = issue_date(ctype.id, dated(taken_on), held)
         if issued_at is not None:
             earned.append(Earned(ctype, issued_at, reason))
     return earned
@@ -340,11 +358,16 @@ async def issue_earned_credentials(
     passed_module_id: int,
     issuing_result_id: int | None,
     result_label: str,
-    earned_at: datetime,
+    taken_on: date,
     now: datetime,
 ) -> list[models.Credential]:
     """After a pass: the module's certificate, then any certification it completes. Returns
-    what this pass issued; a dependent it restores (a suspended CPT) is not among them."""
+    what this pass issued; a dependent it restores (a suspended CPT) is not among them.
+
+    A certificate whose requirement is not ACTIVE now (a CLT taken on a day its CLA was held,
+    posted after that CLA was suspended or revoked) is issued and at once suspended because
+    of it, as if the requirement had been suspended after the issue: it comes back with the
+    requirement, never while it is missing."""
     module = catalog.module_by_id(passed_module_id)
     module_code = module.code if module else str(passed_module_id)
     issued: list[models.Credential] = []
@@ -352,7 +375,7 @@ async def issue_earned_credentials(
     for earned in certificates_earned(
         catalog,
         passed_module_id=passed_module_id,
-        taken_at=earned_at,
+        taken_on=taken_on,
         reason=f"passed {module_code} (result {result_label})",
         held=held,
     ):
@@ -366,6 +389,7 @@ async def issue_earned_credentials(
         if credential is not None:
             issued.append(credential)
             held.append(credential)
+            hold_while_requirement_missing(session, catalog, credential, held, now=now)
             await _restore_dependents(
                 session,
                 catalog,
@@ -408,6 +432,55 @@ async def issue_completed_certifications(
             issued.append(credential)
             held.append(credential)
     return issued
+
+
+def _missing_cause(
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[models.Credential]
+) -> models.Credential | None:
+    """The latest credential of a type ``ctype`` requires that is held but not ACTIVE, when no
+    credential of that type is ACTIVE; None when every requirement held is ACTIVE."""
+    required = {
+        certificate.id
+        for module_id in (ctype.required_module_ids if len(ctype.required_module_ids) > 1 else ())
+        for certificate in module_certificate_types(catalog, module_id)
+    }
+    if ctype.prerequisite_id is not None:
+        required.add(ctype.prerequisite_id)
+    active = {c.credential_type_id for c in held if c.status == "ACTIVE"}
+    ended = [c for c in held if c.credential_type_id in required - active]
+    return max(ended, key=lambda c: c.id, default=None)
+
+
+def hold_while_requirement_missing(
+    session: AsyncSession,
+    catalog: CatalogSnapshot,
+    credential: models.Credential,
+    held: Sequence[models.Credential],
+    *,
+    now: datetime,
+) -> None:
+    """Suspend a credential just issued whose requirement is held but not ACTIVE, naming that
+    requirement as the cause, so that it is restored with it (``_restore_dependents``)."""
+    ctype = catalog.credential_type_by_id(credential.credential_type_id)
+    cause = _missing_cause(catalog, ctype, held) if ctype else None
+    if cause is None or credential.status != "ACTIVE":
+        return
+    cause_type = catalog.credential_type_by_id(cause.credential_type_id)
+    reason = (
+        f"required {cause_type.code if cause_type else 'credential'} "
+        f"{cause.verification_code} is {cause.status.lower()}"
+    )
+    credential.status = "SUSPENDED"
+    _add_history(session, credential, status="SUSPENDED", at=now, reason=reason, caused_by=cause.id)
+    record_status_change(
+        session,
+        credential,
+        previous="ACTIVE",
+        status="SUSPENDED",
+        at=now,
+        reason=reason,
+        cause=cause,
+    )
 
 
 async def change_status(
@@ -683,34 +756,60 @@ async def _restore_dependents(
         )
 
 
+EXPIRED_BY = "expired by the registry's validity rule"
+
+
 async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit: int = 1000) -> int:
-    """Record EXPIRED for active credentials past their expiry; return how many."""
-    due = (
-        select(models.Credential.id)
-        .where(
-            models.Credential.status == "ACTIVE",
-            models.Credential.expires_at.is_not(None),
-            models.Credential.expires_at <= now,
+    """Record EXPIRED for active credentials past their expiry; return how many.
+
+    Each credential is expired on its own (a savepoint each), with a history row dated at its
+    expiry, not when this job ran, and a reason naming the rule that expired it. A credential
+    that changed status after its expiry date (staff reinstated it later) has its expiry
+    recorded after that change, so its history stays in order. A row that cannot be expired
+    is left as it is (it still reads EXPIRED, ``effective_status``) and the others go on.
+    """
+    due = list(
+        await session.scalars(
+            select(models.Credential)
+            .where(
+                models.Credential.status == "ACTIVE",
+                models.Credential.expires_at.is_not(None),
+                models.Credential.expires_at <= now,
+            )
+            .order_by(models.Credential.expires_at, models.Credential.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
-    expired = await session.scalars(
-        update(models.Credential)
-        .where(models.Credential.id.in_(due))
-        .values(status="EXPIRED")
-        .returning(models.Credential)
+    if not due:
+        return 0
+    rows = await session.execute(
+        select(
+            models.CredentialStatusChange.credential_id,
+            func.max(models.CredentialStatusChange.at),
+        )
+        .where(models.CredentialStatusChange.credential_id.in_([c.id for c in due]))
+        .group_by(models.CredentialStatusChange.credential_id)
     )
-    rows = list(expired)
-    for credential in rows:
-        reason = "validity period ended"
-        _add_history(session, credential, status="EXPIRED", at=now, reason=reason)
+    last_changes: dict[int, datetime] = dict(rows.all())
+    expired = 0
+    for credential in due:
+        assert credential.expires_at is not None
+        at = max(credential.expires_at, last_changes.get(credential.id, credential.expires_at))
+        reason = f"{EXPIRED_BY}: its validity ended on {issue_day(credential.expires_at)}"
+        try:
+            async with session.begin_nested():
+                credential.status = "EXPIRED"
+                _add_history(session, credential, status="EXPIRED", at=at, reason=reason)
+                await session.flush()
+        except DBAPIError:
+            logger.exception("credential %s could not be expired", credential.id)
+            continue
         record_status_change(
-            session, credential, previous="ACTIVE", status="EXPIRED", at=now, reason=reason
+            session, credential, previous="ACTIVE", status="EXPIRED", at=at, reason=reason
         )
-    await session.flush()
-    return len(rows)
+        expired += 1
+    return expired
 
 
 async def status_on(session: AsyncSession, credential_id: int, moment: datetime) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -25,8 +25,8 @@ from typing import NamedTuple
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.registry.assessment_day import end_of_assessment_day
-from db.registry.credentials import module_certificate_types
+from db.registry.assessment_day import end_of_assessment_day, start_of_assessment_day
+from db.registry.credentials import issue_day, module_certificate_types
 from db.registry.result_items import Prepared, Problem
 
 
@@ -50,13 +50,22 @@ class Held:
     changes: list[tuple[datetime, int, str]] = field(default_factory=list)
     expires_at: datetime | None = None
 
-    def active_before(self, moment: datetime) -> bool:
-        """Issued before ``moment``, ACTIVE by the last change before it, and not expired by
-        then (the expiry's own history row may be written minutes late)."""
-        position = bisect.bisect_left(self.changes, (moment,))
-        latest = self.changes[position - 1][2] if position else None
-        unexpired = self.expires_at is None or self.expires_at >= moment
-        return self.issued_at < moment and latest == "ACTIVE" and unexpired
+    def held_on(self, day: date, *, starts_at: datetime, ends_at: datetime) -> bool:
+        """Held ACTIVE for the whole of ``day`` (at the center: from ``starts_at`` to
+        ``ends_at``): issued on that day or before, ACTIVE when the day began (or issued during
+        it), no other status at any moment of it, and not expired before it ended.
+
+        The issue is judged by its day, never its instant: a CLA earned later in the day than a
+        CLT, or on a later day but at an earlier instant in UTC, is judged alike on either path
+        and whatever order the results were posted in.
+        """
+        if issue_day(self.issued_at) > day:
+            return False
+        began = bisect.bisect_left(self.changes, (starts_at,))
+        ended = bisect.bisect_left(self.changes, (ends_at,))
+        in_force = [status for _, _, status in self.changes[max(began - 1, 0) : ended]]
+        unexpired = self.expires_at is None or self.expires_at >= ends_at
+        return unexpired and all(status == "ACTIVE" for status in in_force)
 
 
 @dataclass(slots=True)
@@ -72,14 +81,24 @@ class Ledger:
 # --- the rules ------------------------------------------------------------------------------
 
 
+def taken_order(item: Prepared) -> tuple[date, datetime, int]:
+    """The order a candidate's results are judged in: by the day taken, then the instant,
+    then the order sent."""
+    return (item.taken_on, item.submission.taken_at, item.index)
+
+
 def prerequisite_problem(ledger: Ledger, item: Prepared) -> Problem | None:
-    """CLT only for a candidate who held CLA (ACTIVE) on the day taken."""
-    day_ends_at = end_of_assessment_day(item.submission.taken_at)
+    """A credential with a prerequisite (CLT: CLA) only for a candidate who held the
+    prerequisite ACTIVE for the whole day the assessment was taken."""
+    day = item.taken_on
+    starts_at = start_of_assessment_day(item.submission.taken_at)
+    ends_at = end_of_assessment_day(item.submission.taken_at)
     for ctype in module_certificate_types(item.catalog, item.module.id):
         if ctype.prerequisite_id is None:
             continue
         if any(
-            held.credential_type_id == ctype.prerequisite_id and held.active_before(day_ends_at)
+            held.credential_type_id == ctype.prerequisite_id
+            and held.held_on(day, starts_at=starts_at, ends_at=ends_at)
             for held in ledger.credentials
         ):
             continue
@@ -98,12 +117,21 @@ def earliest_retake(failure_days: Sequence[date], *, wait_days: int) -> date:
     return max(failure_days) + timedelta(days=wait_days)
 
 
+def _taken_before(attempt: Attempt, item: Prepared) -> bool:
+    """Whether a recorded attempt was taken before ``item``, by day, then instant; a recorded
+    attempt of the same instant counts as before (it has the smaller id)."""
+    return (attempt.taken_on, attempt.taken_at) <= (item.taken_on, item.submission.taken_at)
+
+
 def retake_problem(ledger: Ledger, item: Prepared) -> Problem | None:
-    """After a failure, the catalog's wait in days; after several, the long one."""
+    """After a failure, the catalog's wait in days; after several, the long one. Only the
+    attempts taken before this one count, whatever order they were posted in: a back-filled
+    attempt is judged by what came before it, and never changes the judgement of one already
+    recorded after it."""
     failures = [
         attempt
         for attempt in ledger.attempts.get(item.module.id, ())
-        if not attempt.passed and attempt.taken_at < item.submission.taken_at
+        if not attempt.passed and _taken_before(attempt, item)
     ]
     if not failures:
         return None
@@ -122,14 +150,18 @@ def retake_problem(ledger: Ledger, item: Prepared) -> Problem | None:
 
 
 def attempt_number(ledger: Ledger, item: Prepared) -> int:
-    """Every accepted attempt at the module counts, this one included."""
-    return len(ledger.attempts.get(item.module.id, ())) + 1
+    """Every accepted attempt at the module counts, in the order they were taken: this one's
+    number is one more than the attempts taken before it."""
+    attempts = ledger.attempts.get(item.module.id, ())
+    return sum(_taken_before(attempt, item) for attempt in attempts) + 1
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     passed: bool
     attempt_number: int
+    # A back-filled attempt: recorded ones taken after it are numbered one later.
+    renumbers_later: bool
 
 
 def judge(ledger: Ledger, item: Prepared) -> Verdict | Problem:
@@ -138,11 +170,43 @@ def judge(ledger: Ledger, item: Prepared) -> Verdict | Problem:
     problem = prerequisite_problem(ledger, item) or retake_problem(ledger, item)
     if problem is not None:
         return problem
-    verdict = Verdict(passed=item.passed, attempt_number=attempt_number(ledger, item))
-    ledger.attempts[item.module.id].append(
-        Attempt(item.submission.taken_at, item.taken_on, verdict.passed)
+    number = attempt_number(ledger, item)
+    attempts = ledger.attempts[item.module.id]
+    verdict = Verdict(
+        passed=item.passed, attempt_number=number, renumbers_later=number <= len(attempts)
     )
+    attempts.append(Attempt(item.submission.taken_at, item.taken_on, verdict.passed))
     return verdict
+
+
+# --- attempt numbers in the order taken -----------------------------------------------------
+
+# Numbers stay unique per (candidate, module); the check waits for the commit while a
+# back-filled attempt takes a number a later one holds until it is renumbered.
+_DEFER_ATTEMPT_NUMBERS = text(
+    "SET CONSTRAINTS uq_assessment_results_candidate_id_module_id_attempt_number DEFERRED"
+)
+_RENUMBER_ATTEMPTS = text(
+    """
+    UPDATE assessment_results AS result SET attempt_number = ordered.number
+    FROM (SELECT id, row_number() OVER (PARTITION BY candidate_id, module_id
+                                        ORDER BY taken_on, taken_at, id) AS number
+          FROM assessment_results
+          WHERE candidate_id = ANY(CAST(:candidates AS bigint[]))) AS ordered
+    WHERE result.id = ordered.id AND result.attempt_number <> ordered.number
+    """
+)
+
+
+async def defer_attempt_numbers(session: AsyncSession) -> None:
+    """Before recording a back-filled attempt (``Verdict.renumbers_later``)."""
+    await session.execute(_DEFER_ATTEMPT_NUMBERS)
+
+
+async def renumber_attempts(session: AsyncSession, candidate_ids: Collection[int]) -> None:
+    """Number the candidates' attempts at each module in the order they were taken (day,
+    instant, then the order recorded): after a back-filled attempt, or a merge."""
+    await session.execute(_RENUMBER_ATTEMPTS, {"candidates": sorted(candidate_ids)})
 
 
 # --- reading ledgers ------------------------------------------------------------------------

@@ -17,8 +17,9 @@ unique index on (organization, external id) and the partial unique index on live
 are the backstops. An insert that hits either (a concurrent request posted one of our
 external ids for another candidate) raises ``Collision`` naming the candidates whose plan no
 longer holds: the caller rolls back and records them on the per-candidate path, and the rest
-again here. A candidate holding a SUSPENDED credential is left to that path too (``deferred``):
-a new certificate may reinstate it, which needs its status history.
+again here. A candidate holding a SUSPENDED credential, or a requirement of another credential
+that is not ACTIVE, is left to that path too (``deferred``): a new certificate may restore a
+suspended one, or have to be suspended itself, which needs the status history.
 """
 
 from __future__ import annotations
@@ -34,8 +35,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
 from db.events.change_feed import EventType, record_event
 from db.registry.codes import new_verification_code
-from db.registry.credentials import Earned, certificates_earned, certifications_earned, expiry_of
-from db.registry.ledgers import Held, Ledger, by_key, judge, read_ledgers
+from db.registry.credentials import (
+    Earned,
+    certificates_earned,
+    certifications_earned,
+    dependents_of,
+    expiry_of,
+)
+from db.registry.ledgers import (
+    Held,
+    Ledger,
+    by_key,
+    defer_attempt_numbers,
+    judge,
+    read_ledgers,
+    renumber_attempts,
+)
 from db.registry.result_items import (
     IssuedCredential,
     Outcome,
@@ -75,6 +90,7 @@ class PlannedResult:
     item: Prepared
     passed: bool
     attempt_number: int
+    renumbers_later: bool
     credentials: list[PlannedCredential]
 
 
@@ -206,7 +222,7 @@ def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
     for earned in certificates_earned(
         item.catalog,
         passed_module_id=item.module.id,
-        taken_at=item.submission.taken_at,
+        taken_on=item.taken_on,
         reason=f"passed {item.module.code} (result {item.submission.external_id})",
         held=ledger.credentials,
     ):
@@ -244,7 +260,15 @@ def _plan(
                 continue
             first_by_external_id[external_id] = item
             credentials = _earn(ledger, item) if verdict.passed else []
-            planned.append(PlannedResult(item, verdict.passed, verdict.attempt_number, credentials))
+            planned.append(
+                PlannedResult(
+                    item,
+                    verdict.passed,
+                    verdict.attempt_number,
+                    verdict.renumbers_later,
+                    credentials,
+                )
+            )
     return planned, repeats
 
 
@@ -394,6 +418,19 @@ def _answer(
     return Outcome(status="CREATED", result=result, credentials_issued=credentials)
 
 
+def _needs_status_history(ledger: Ledger, items: Sequence[Prepared]) -> bool:
+    """Whether a credential these items earn may have to be suspended, or may restore one
+    that is: the candidate holds a SUSPENDED credential, or a credential that others rest on
+    (a core certificate, CLA) that is not ACTIVE. The per-candidate path decides those
+    (``hold_while_requirement_missing``, ``_restore_dependents``)."""
+    catalog = items[0].catalog
+    return any(
+        held.status == "SUSPENDED"
+        or (held.status != "ACTIVE" and dependents_of(catalog, held.credential_type_id))
+        for held in ledger.credentials
+    )
+
+
 async def record_batch(
     session: AsyncSession,
     *,
@@ -414,14 +451,19 @@ async def record_batch(
     deferred = {
         candidate_id
         for candidate_id, ledger in ledgers.items()
-        if any(held.status == "SUSPENDED" for held in ledger.credentials)
+        if _needs_status_history(ledger, groups[candidate_id])
     }
     outcomes: dict[int, Outcome] = {}
     planned, repeats = _plan(
         {c: items for c, items in groups.items() if c not in deferred}, ledgers, recorded, outcomes
     )
     if planned:
+        backfilled = {p.item.candidate_id for p in planned if p.renumbers_later}
+        if backfilled:
+            await defer_attempt_numbers(session)
         result_ids = await _insert_results(session, planned, poster)
+        if backfilled:
+            await renumber_attempts(session, backfilled)
         await _insert_activity_scores(session, planned, result_ids)
         credential_ids = await _insert_credentials(session, planned, result_ids)
         for entry in planned:

@@ -66,7 +66,13 @@ from db.registry.assessment_day import (
     has_civil_offset,
 )
 from db.registry.credentials import issue_earned_credentials, lock_candidate
-from db.registry.ledgers import judge, read_ledgers
+from db.registry.ledgers import (
+    defer_attempt_numbers,
+    judge,
+    read_ledgers,
+    renumber_attempts,
+    taken_order,
+)
 from db.registry.result_batches import Collision, read_recorded, record_batch
 from db.registry.result_items import (
     IssuedCredential,
@@ -597,6 +603,8 @@ async def record_for_candidate(
             outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
             continue
         passed, attempt_number = verdict.passed, verdict.attempt_number
+        if verdict.renumbers_later:
+            await defer_attempt_numbers(session)
         result = models.AssessmentResult(
             candidate_id=candidate_id,
             module_id=item.module.id,
@@ -616,6 +624,8 @@ async def record_for_candidate(
         )
         session.add(result)
         await session.flush()
+        if verdict.renumbers_later:
+            await renumber_attempts(session, [candidate_id])
         session.add_all(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
@@ -636,7 +646,7 @@ async def record_for_candidate(
                 passed_module_id=item.module.id,
                 issuing_result_id=result.id,
                 result_label=item.submission.external_id,
-                earned_at=item.submission.taken_at,
+                taken_on=item.taken_on,
                 now=now,
             )
             if issued:
@@ -805,6 +815,10 @@ async def post_results(
                 outcomes[index] = prepared
             else:
                 groups[prepared.candidate_id].append(prepared)
+        for items in groups.values():
+            # Each candidate's items are judged in the order they were taken, whatever the
+            # order they were sent in: a CLA the day before a CLT counts for it.
+            items.sort(key=taken_order)
         if groups:
             outcomes.update(
                 await _record(sessionmaker, groups, poster=poster, now=now, recording=recording)

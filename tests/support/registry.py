@@ -29,6 +29,11 @@ def day(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(hour=9, tzinfo=UTC)
 
 
+def on(text: str) -> datetime:
+    """How a credential earned on a day is dated: that day's first instant in UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 async def add_organization(session: AsyncSession, name: str, kind: str = "SCHOOL") -> int:
     existing = await session.scalar(
         select(models.Organization.id).where(models.Organization.name == name)

@@ -100,8 +100,8 @@ async def test_every_change_is_numbered_with_natural_keys(
         "changedAt": cascade["changedAt"],
         "reason": f"required CPT_SAFETY {safety_code} was suspended",
         "causedBy": safety_code,
-        "issuedAt": "2026-03-04T09:00:00+00:00",
-        "expiresAt": "2031-03-04T09:00:00+00:00",
+        "issuedAt": "2026-03-04T00:00:00+00:00",
+        "expiresAt": "2031-03-04T00:00:00+00:00",
     }
     # The school sees the same changes, with its own ids for the candidate.
     mine = await all_changes(school.api)

@@ -140,11 +140,11 @@ async def test_a_credential_exports_as_a_signed_open_badge(
     assert claims["jti"] == document["id"]
     assert document["id"].startswith("urn:uuid:")
     assert (document["validFrom"], document["validUntil"]) == (
-        "2026-03-04T09:00:00Z",
-        "2031-03-04T09:00:00Z",
+        "2026-03-04T00:00:00Z",
+        "2031-03-04T00:00:00Z",
     )
-    assert claims["nbf"] == 1772614800
-    assert claims["exp"] == 1930381200
+    assert claims["nbf"] == 1772582400
+    assert claims["exp"] == 1930348800
     achievement = document["credentialSubject"]["achievement"]
     assert achievement["achievementType"] == "Certification"
     assert achievement["humanCode"] == "CPT"

@@ -67,8 +67,8 @@ async def test_post_results_issues_cpt_once_and_reports_each_item(school: School
     cpt = last["credentialsIssued"][1]
     assert (cpt["status"], cpt["issuedAt"], cpt["expiresAt"]) == (
         "ACTIVE",
-        "2026-03-04T09:00:00+00:00",
-        "2031-03-04T09:00:00+00:00",
+        "2026-03-04T00:00:00+00:00",
+        "2031-03-04T00:00:00+00:00",
     )
     assert payload["outcomes"][4]["userErrors"] == [
         {
@@ -183,7 +183,7 @@ async def test_verification_by_an_employer_is_logged_for_the_candidate(
             "status": "ACTIVE",
             "holderName": "Ana Núñez",
             "credentialType": {"code": "CPT_SAFETY"},
-            "issuedAt": "2026-03-02T09:00:00+00:00",
+            "issuedAt": "2026-03-02T00:00:00+00:00",
             "expiresAt": None,
         }
     }

@@ -55,4 +55,6 @@ async def test_a_pass_records_expiries_and_purges_keys(
             .limit(1)
         )
         keys = list(await session.scalars(select(models.IdempotentRequest.key)))
-    assert (status, last, keys) == ("EXPIRED", "validity period ended", ["fresh"])
+    ended_on = (now - timedelta(days=1)).date()
+    reason = f"expired by the registry's validity rule: its validity ended on {ended_on}"
+    assert (status, last, keys) == ("EXPIRED", reason, ["fresh"])

@@ -13,6 +13,7 @@ from db import models
 from db.catalog.versions import CatalogSnapshot
 from db.registry.candidates import merge_candidates
 from db.registry.credentials import (
+    EXPIRED_BY,
     Action,
     StatusRefusal,
     allow_reissue,
@@ -21,7 +22,7 @@ from db.registry.credentials import (
     expire_due_credentials,
 )
 from db.registry.results import Recording
-from tests.support.registry import NOW, School, day, make_school
+from tests.support.registry import NOW, School, day, make_school, on
 
 CORE = ["SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE"]
 
@@ -143,7 +144,7 @@ async def test_revoking_a_core_certificate_suspends_cpt_until_a_replacement_rest
         "S-1-SAFETY-3", "S-1", "SAFETY", "2026-06-15", percent="88", now=day("2026-06-15")
     )
     [new_safety] = retake.credentials_issued
-    assert new_safety.issued_at == day("2026-06-15")
+    assert new_safety.issued_at == on("2026-06-15")
     assert await statuses(school, safety, new_safety, cpt) == ["REVOKED", "ACTIVE", "ACTIVE"]
     async with school.sessionmaker() as session:
         restored = await session.get_one(models.Credential, cpt.id)
@@ -247,7 +248,7 @@ async def test_cpt_suspended_by_staff_stays_suspended_when_a_module_is_reinstate
 
 async def test_expiry_reads_at_once_and_is_recorded_by_the_job(school: School) -> None:
     cpt = (await earn_cpt(school, "S-1"))["CPT"]
-    assert cpt.expires_at == day("2031-02-04")
+    assert cpt.expires_at == on("2031-02-04")
     due = cpt.expires_at
     assert effective_status(cpt, due - timedelta(microseconds=1)) == "ACTIVE"
     assert effective_status(cpt, due) == "EXPIRED"
@@ -257,7 +258,10 @@ async def test_expiry_reads_at_once_and_is_recorded_by_the_job(school: School) -
         assert await expire_due_credentials(session, now=due) == 1
     async with school.sessionmaker.begin() as session:
         assert await expire_due_credentials(session, now=due + timedelta(days=1)) == 0
-    assert (await history(school, cpt))[-1] == ("EXPIRED", "validity period ended")
+    assert (await history(school, cpt))[-1] == (
+        "EXPIRED",
+        f"{EXPIRED_BY}: its validity ended on 2031-02-04",
+    )
 
 
 async def test_merging_two_records_keeps_everything_and_completes_cpt(school: School) -> None:

@@ -1,5 +1,5 @@
 """The credential lifecycle as a property: over random sequences of results (on either recording
-path), suspensions, reinstatements, revocations, staff allowances and years passing, for one
+path, some back-filled: taken before the operation that precedes their post), suspensions, reinstatements, revocations, staff allowances and years passing, for one
 candidate, after every step:
 
 - a credential once REVOKED stays so, and an EXPIRED one is never live again;
@@ -53,6 +53,9 @@ class Result:
     module: str
     passed: bool
     recording: Recording
+    # Taken this many days before it is posted: a school back-filling a result. More than a
+    # STEP, so it was taken before the previous operation (a suspension, a revocation, ...).
+    days_back: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,14 @@ class YearsPass:
 
 Operation = Result | CorePasses | Staff | YearsPass
 recordings = st.sampled_from(list(Recording))
-results = st.builds(Result, st.sampled_from(MODULES), st.booleans(), recordings)
+BACK_FILLED = 75
+results = st.builds(
+    Result,
+    st.sampled_from(MODULES),
+    st.booleans(),
+    recordings,
+    st.sampled_from([0, 0, BACK_FILLED]),
+)
 staff = st.builds(
     Staff,
     st.sampled_from(["suspend", "reinstate", "revoke", "allow"]),
@@ -114,13 +124,13 @@ class Person:
     clock: datetime
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
-    def submission(self, module: str, passed: bool) -> ResultSubmission:
+    def submission(self, module: str, passed: bool, days_back: int = 0) -> ResultSubmission:
         return ResultSubmission(
             external_id=f"{self.external_id}-{next(self.ids)}",
             candidate_external_id=self.external_id,
             module_code=module,
             center_site_code=self.school.site_code,
-            taken_at=self.clock,
+            taken_at=self.clock - timedelta(days=days_back),
             score_percent=Decimal(95 if passed else 20),
         )
 
@@ -187,10 +197,10 @@ async def apply(person: Person, candidate_id: int, operation: Operation) -> dict
     person.clock += STEP
     before = await seen(school, candidate_id)
     match operation:
-        case Result(module, passed, recording):
-            await post(person, candidate_id, before, [(module, passed)], recording)
+        case Result(module, passed, recording, days_back):
+            await post(person, candidate_id, before, [(module, passed, days_back)], recording)
         case CorePasses(recording):
-            await post(person, candidate_id, before, [(m, True) for m in CORE], recording)
+            await post(person, candidate_id, before, [(m, True, 0) for m in CORE], recording)
         case YearsPass():
             person.clock += timedelta(days=5 * 366)
             async with school.sessionmaker.begin() as session:
@@ -229,16 +239,17 @@ async def post(
     person: Person,
     candidate_id: int,
     before: dict[int, Seen],
-    items: list[tuple[str, bool]],
+    items: list[tuple[str, bool, int]],
     recording: Recording,
 ) -> None:
-    """Post results taken now; what they list as issued is what appeared with them."""
+    """Post results taken now (or back-filled); what they list as issued is what appeared with
+    them."""
     school = person.school
     outcomes = await post_results(
         school.sessionmaker,
         catalogs=school.catalogs,
         poster=school.poster,
-        submissions=[person.submission(module, passed) for module, passed in items],
+        submissions=[person.submission(module, passed, back) for module, passed, back in items],
         now=person.clock + timedelta(hours=1),
         recording=recording,
     )
@@ -295,6 +306,29 @@ people = itertools.count()
     ],
 )
 @example(certified=True, steps=[YearsPass(), CorePasses(Recording.PER_CANDIDATE)])
+# A CLT taken while CLA was held, posted after CLA was suspended or revoked (#14, second audit):
+# on either path, never ACTIVE beside it.
+@example(
+    certified=False,
+    steps=[
+        Result("CLA", True, Recording.SET_BASED),
+        Staff("suspend", "CLA"),
+        Result("CLT", True, Recording.SET_BASED, BACK_FILLED),
+        Staff("reinstate", "CLA"),
+        Staff("revoke", "CLA"),
+        Result("CLT", True, Recording.PER_CANDIDATE, BACK_FILLED),
+    ],
+)
+@example(
+    certified=False,
+    steps=[
+        Result("CLA", True, Recording.PER_CANDIDATE),
+        Staff("revoke", "CLA"),
+        Result("CLT", True, Recording.SET_BASED, BACK_FILLED),
+        Staff("allow", "CLA"),
+        Result("CLA", True, Recording.SET_BASED),
+    ],
+)
 async def test_revocation_is_final_and_dependents_follow_their_requirements(
     school: School, certified: bool, steps: list[Operation]
 ) -> None:

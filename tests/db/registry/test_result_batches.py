@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db import models
 from db.registry.credentials import StatusRefusal, change_status
 from db.registry.results import Outcome, ResultSubmission, post_results
-from tests.support.registry import NOW, School, day, make_school
+from tests.support.registry import NOW, School, day, make_school, on
 from tests.support.statements import statements
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
@@ -174,7 +174,7 @@ async def test_one_candidate_many_times_in_a_batch(school: School) -> None:
     issued = [(o.result.external_id, len(o.credentials_issued)) for o in outcomes if o.result]
     assert dict(issued) == {"F-1": 0, "F-3": 1, "Q-1": 1, "P-1": 1, "M-1": 0, "M-2": 2, "S-2": 0}
     cpt = outcomes[8].credentials_issued[-1]
-    assert (cpt.issued_at, cpt.expires_at) == (day("2026-02-05"), day("2031-02-05"))
+    assert (cpt.issued_at, cpt.expires_at) == (on("2026-02-05"), on("2031-02-05"))
     assert set((await credential_types(school)).values()) == {1}
 
 

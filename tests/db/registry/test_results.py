@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.registry.results import Recording
-from tests.support.registry import School, add_center, day, make_school
+from tests.support.registry import School, add_center, make_school, on
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ async def test_a_pass_issues_the_module_certificate(school: School) -> None:
     [certificate] = outcome.credentials_issued
     assert certificate.status == "ACTIVE"
     assert certificate.expires_at is None  # module certificates do not expire
-    assert certificate.issued_at == day("2026-03-02")
+    assert certificate.issued_at == on("2026-03-02")
     assert len(certificate.verification_code.replace("-", "")) == 14
 
 
@@ -86,8 +86,8 @@ async def test_the_fourth_core_module_issues_cpt_and_green_is_not_needed(
         ("CPT", "ACTIVE"),
     ]
     cpt = last.credentials_issued[-1]
-    assert cpt.issued_at == day("2026-03-09")
-    assert cpt.expires_at == day("2031-03-09")
+    assert cpt.issued_at == on("2026-03-09")
+    assert cpt.expires_at == on("2031-03-09")
 
 
 async def test_identical_repost_is_unchanged_and_edited_repost_conflicts(school: School) -> None:
@@ -274,7 +274,7 @@ async def test_clt_requires_cla_held_on_the_day_taken(
         ("CLA", "ACTIVE"),
         ("CLT", "ACTIVE"),
     ]
-    assert clt.credentials_issued[0].expires_at == day("2031-03-11")
+    assert clt.credentials_issued[0].expires_at == on("2031-03-11")
 
 
 async def test_modules_without_cut_scores_are_refused_until_administrators_set_them(

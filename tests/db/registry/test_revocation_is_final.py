@@ -199,7 +199,7 @@ async def test_an_expired_cpt_is_not_issued_again_from_the_same_certificates(
     assert cpt.expires_at is not None
     async with school.sessionmaker.begin() as session:
         assert await expire_due_credentials(session, now=cpt.expires_at) == 1
-    later = cpt.expires_at + timedelta(days=1)
+    later = cpt.expires_at + timedelta(days=1, hours=12)
     green = await school.post(
         "S-1-GREEN", "S-1", "GREEN", later.date().isoformat(), percent="95", now=later
     )

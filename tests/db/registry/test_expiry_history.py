@@ -1,0 +1,105 @@
+"""The expiry job's history rows: dated at each credential's expiry, not when the job ran, saying
+what expired it, and decided per credential, so one credential with an odd history neither stops
+nor mis-dates the others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import models
+from db.registry.credentials import (
+    Action,
+    change_status,
+    effective_status,
+    expire_due_credentials,
+    status_on,
+)
+from db.registry.result_items import IssuedCredential
+from tests.support.registry import School, make_school, on
+
+CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
+SWEPT_AT = datetime(2031, 9, 1, 3, 17, tzinfo=UTC)
+
+
+async def earn_cpt(school: School, candidate: str, first_day: int) -> IssuedCredential:
+    await school.register(candidate)
+    outcomes = await school.post_many(
+        [
+            school.submission(
+                f"{candidate}-{m}", candidate, m, f"2026-03-{first_day + n:02}", percent="90"
+            )
+            for n, m in enumerate(CORE)
+        ]
+    )
+    return outcomes[-1].credentials_issued[-1]
+
+
+async def staff(school: School, credential_id: int, action: Action, now: datetime) -> None:
+    catalog = await school.catalogs.on(now.date())
+    assert catalog is not None
+    async with school.sessionmaker.begin() as session:
+        changed = await change_status(
+            session,
+            credential_id=credential_id,
+            action=action,
+            reason="staff decision",
+            catalog=catalog,
+            client_pk=None,
+            now=now,
+        )
+    assert isinstance(changed, models.Credential), changed
+
+
+async def history(school: School, credential_id: int) -> list[tuple[str, datetime, str | None]]:
+    async with school.sessionmaker() as session:
+        rows = await session.execute(
+            select(
+                models.CredentialStatusChange.status,
+                models.CredentialStatusChange.at,
+                models.CredentialStatusChange.reason,
+            )
+            .where(models.CredentialStatusChange.credential_id == credential_id)
+            .order_by(models.CredentialStatusChange.id)
+        )
+        return [(row.status, row.at, row.reason) for row in rows]
+
+
+def expired_on(day: str) -> str:
+    return f"expired by the registry's validity rule: its validity ended on {day}"
+
+
+async def test_each_expiry_is_dated_at_its_own_expiry_and_says_what_expired_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    school = await make_school(sessionmaker)
+    first = await earn_cpt(school, "S-1", 2)
+    second = await earn_cpt(school, "S-2", 10)
+    assert (first.expires_at, second.expires_at) == (on("2031-03-05"), on("2031-03-13"))
+    # Staff suspended the first before its expiry and reinstated it months after: its expiry is
+    # recorded after the reinstatement, so that its history stays in order.
+    await staff(school, first.id, "suspend", on("2031-01-10"))
+    await staff(school, first.id, "reinstate", on("2031-05-20"))
+    async with school.sessionmaker.begin() as session:
+        assert await expire_due_credentials(session, now=SWEPT_AT) == 2
+    assert (await history(school, second.id))[-1] == (
+        "EXPIRED",
+        on("2031-03-13"),
+        expired_on("2031-03-13"),
+    )
+    assert [(status, at) for status, at, _ in await history(school, first.id)] == [
+        ("ACTIVE", on("2026-03-05")),
+        ("SUSPENDED", on("2031-01-10")),
+        ("ACTIVE", on("2031-05-20")),
+        ("EXPIRED", on("2031-05-20")),
+    ]
+    async with school.sessionmaker() as session:
+        # What the history says of a day between the expiry and the job's run.
+        assert await status_on(session, second.id, on("2031-06-01")) == "EXPIRED"
+        assert await status_on(session, second.id, on("2031-03-12")) == "ACTIVE"
+        stored = await session.get_one(models.Credential, second.id)
+        assert effective_status(stored, SWEPT_AT) == "EXPIRED"
+    async with school.sessionmaker.begin() as session:
+        assert await expire_due_credentials(session, now=SWEPT_AT) == 0
