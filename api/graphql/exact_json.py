@@ -3,7 +3,7 @@
 orjson reads a JSON number into a binary float: ``75.99999999999999999`` becomes 76.0 before
 any rule sees it. Scores are judged exactly, so a body that holds a fraction is read a second
 time by the standard library with ``parse_float`` making each one an
-:class:`~api.schema.exact_float.ExactFloat` (a float that keeps its text). orjson reads first,
+:class:`~api.exact_numbers.ExactFloat` (a float that keeps its text). orjson reads first,
 and alone for the common body with no fraction: it is the strict reader (UTF-8 only, no
 ``NaN``, no lone surrogates), so the second reading only ever sees JSON that orjson accepted.
 """
@@ -14,7 +14,7 @@ import json
 
 import orjson
 
-from api.schema.exact_float import ExactFloat
+from api.exact_numbers import ExactFloat
 
 
 def _holds_fraction(value: object) -> bool:

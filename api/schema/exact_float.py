@@ -15,32 +15,15 @@ does not change, only what a resolver receives.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 from graphql import FloatValueNode, GraphQLError, GraphQLFloat, GraphQLScalarType, IntValueNode
 from graphql.language import ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
+from api.exact_numbers import ExactFloat, exact_decimal
 
-class ExactFloat(float):
-    """A float that remembers the decimal text it was read from."""
-
-    text: str
-
-    def __new__(cls, text: str) -> ExactFloat:
-        number = super().__new__(cls, text)
-        number.text = text
-        return number
-
-
-def exact_decimal(value: float) -> Decimal:
-    """The decimal a Float input was written as (a plain float: its shortest spelling)."""
-    if isinstance(value, ExactFloat):
-        return Decimal(value.text)
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(repr(value))
+__all__ = ["EXACT_FLOAT", "ExactFloat", "exact_decimal"]
 
 
 def _refuse(value: object, node: ValueNode | None = None) -> GraphQLError:

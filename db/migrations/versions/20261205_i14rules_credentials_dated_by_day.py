@@ -11,7 +11,7 @@ certificate's result); one dated from a staff allowance keeps its date.
 The re-dating cannot be undone (the instants are not kept): downgrade leaves the dates.
 
 Revision ID: i14rules_dated_by_day
-Revises: m1imports
+Revises: i14inputs_stats_day
 Create Date: 2026-12-05 00:00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "i14rules_dated_by_day"
-down_revision: str | None = "m1imports"
+down_revision: str | None = "i14inputs_stats_day"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

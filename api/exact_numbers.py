@@ -1,0 +1,32 @@
+"""Numbers that keep the decimal text a client wrote.
+
+A binary float cannot carry ``75.99999999999999999`` (it is 76.0), and a score is judged
+exactly. :class:`ExactFloat` is a ``float`` (every other field and library reads it as one)
+that also holds its decimal text; the request's JSON reader (``api/graphql/exact_json.py``)
+and the schema's ``Float`` scalar (``api/schema/exact_float.py``) both make them, so it sits
+below both.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+class ExactFloat(float):
+    """A float that remembers the decimal text it was read from."""
+
+    text: str
+
+    def __new__(cls, text: str) -> ExactFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def exact_decimal(value: float) -> Decimal:
+    """The decimal a Float input was written as (a plain float: its shortest spelling)."""
+    if isinstance(value, ExactFloat):
+        return Decimal(value.text)
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(value))
