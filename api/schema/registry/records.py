@@ -20,7 +20,7 @@ from api.resolvers.arguments import page_size
 from api.resolvers.events import verifiable
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.cursors import decode_cursor, encode_cursor
-from api.schema.events.verifiable import VerifiableCredentialExport
+from api.schema.events.verifiable import CredentialFormat, VerifiableCredentialExport
 from api.schema.network.centers import Center
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
@@ -91,12 +91,15 @@ class Credential(Node):
 
     @strawberry.field(
         description=(
-            "The credential as an Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT, "
-            "with revocation and suspension in W3C Bitstring Status Lists."
+            "The credential as an Open Badges 3.0 OpenBadgeCredential, secured as `format` "
+            "says (a VC-JWT by default), with revocation and suspension in a W3C Bitstring "
+            "Status List."
         )
     )
-    async def open_badge_credential(self, info: Info) -> VerifiableCredentialExport:
-        return await verifiable.open_badge(info, self.pk)
+    async def open_badge_credential(
+        self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
+    ) -> VerifiableCredentialExport:
+        return await verifiable.open_badge(info, self.pk, format)
 
 
 @strawberry.type
@@ -348,11 +351,14 @@ class Candidate(Node):
     @strawberry.field(
         description=(
             "The transcript as a CLR 2.0 ClrCredential (each credential an "
-            "OpenBadgeCredential; revoked ones left out), signed as a VC-JWT."
+            "OpenBadgeCredential with its own Data Integrity proof; revoked ones left out), "
+            "secured as `format` says (a VC-JWT by default)."
         )
     )
-    async def clr_credential(self, info: Info) -> VerifiableCredentialExport:
-        return await verifiable.transcript(info, self.pk)
+    async def clr_credential(
+        self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
+    ) -> VerifiableCredentialExport:
+        return await verifiable.transcript(info, self.pk, format)
 
     @strawberry.field(description="Credentials with college-credit hours, and the total.")
     async def transcript(self, info: Info) -> Transcript:
