@@ -112,7 +112,8 @@ def _canonical(document: dict[str, Any]) -> bytes:
         quads = processor.normalize(
             document, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"}
         )
-    except jsonld.JsonLdError as error:
+    except (jsonld.JsonLdError, ValueError) as error:
+        # pyld raises ValueError for a relative IRI with no base (a context named "0").
         raise ProofError(f"the document cannot be canonicalised: {error}") from None
     assert isinstance(quads, str)
     return quads.encode("utf-8")
