@@ -12,6 +12,7 @@ DID document lists as a Multikey; its status entry names the list in the same fo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -91,7 +92,15 @@ class SignedDocument:
     document: dict[str, Any]
 
 
-def _secure(
+async def proven(
+    document: dict[str, Any], method: SigningMethod, *, now: datetime
+) -> dict[str, Any]:
+    """``prove`` off the event loop: canonicalising a credential's RDF takes tens of
+    milliseconds of CPU, which other requests must not wait on."""
+    return await asyncio.to_thread(prove, document, method, created=moment(now))
+
+
+async def _secure(
     document: dict[str, Any],
     proof_format: ProofFormat,
     *,
@@ -100,7 +109,7 @@ def _secure(
     now: datetime,
 ) -> SignedDocument:
     if proof_format is ProofFormat.DATA_INTEGRITY:
-        return SignedDocument(None, prove(document, signers.data_integrity, created=moment(now)))
+        return SignedDocument(None, await proven(document, signers.data_integrity, now=now))
     return SignedDocument(sign_document(document, signers.jwt_key, urls=urls), document)
 
 
@@ -153,7 +162,7 @@ async def export_open_badge(
         urls,
         data_integrity=proof_format is ProofFormat.DATA_INTEGRITY,
     )
-    return _secure(document, proof_format, signers=signers, urls=urls, now=now)
+    return await _secure(document, proof_format, signers=signers, urls=urls, now=now)
 
 
 async def _badge_document(
@@ -204,17 +213,17 @@ async def export_transcript(
         .order_by(models.Credential.issued_at, models.Credential.id)
     )
     badges = [
-        prove(
+        await proven(
             await _badge_document(
                 session, credential, candidate, catalogs, urls, data_integrity=True
             ),
             signers.data_integrity,
-            created=moment(now),
+            now=now,
         )
         for credential in credentials
     ]
     document = clr_credential(urls, candidate=candidate, badges=badges, issued_at=now)
-    return _secure(document, proof_format, signers=signers, urls=urls, now=now)
+    return await _secure(document, proof_format, signers=signers, urls=urls, now=now)
 
 
 async def _status_list_document(
@@ -268,7 +277,7 @@ async def proven_status_list(
     document = await _status_list_document(
         session, list_id=list_id, purpose=purpose, urls=urls, now=now, data_integrity=True
     )
-    return None if document is None else prove(document, method, created=moment(now))
+    return None if document is None else await proven(document, method, now=now)
 
 
 # --- verification ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
+from api.limits.cost import field_cost
 from api.permissions import reads_candidates
 from api.resolvers.arguments import page_size
 from api.resolvers.events import verifiable
@@ -28,6 +29,11 @@ from db import models
 from db.registry.credentials import effective_status
 from db.registry.records import ResultPage, ResultPageKey
 from db.registry.result_items import IssuedCredential, RecordedResult
+
+# Query-cost prices of the signed exports: one credential, and a transcript, which proves every
+# credential in it besides itself.
+EXPORT_COST = 25
+TRANSCRIPT_EXPORT_COST = 100
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")
@@ -94,7 +100,9 @@ class Credential(Node):
             "The credential as an Open Badges 3.0 OpenBadgeCredential, secured as `format` "
             "says (a VC-JWT by default), with revocation and suspension in a W3C Bitstring "
             "Status List."
-        )
+        ),
+        # Signing is CPU work (a Data Integrity proof canonicalises the credential's RDF).
+        metadata=field_cost(base=EXPORT_COST),
     )
     async def open_badge_credential(
         self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
@@ -353,7 +361,8 @@ class Candidate(Node):
             "The transcript as a CLR 2.0 ClrCredential (each credential an "
             "OpenBadgeCredential with its own Data Integrity proof; revoked ones left out), "
             "secured as `format` says (a VC-JWT by default)."
-        )
+        ),
+        metadata=field_cost(base=TRANSCRIPT_EXPORT_COST),
     )
     async def clr_credential(
         self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT

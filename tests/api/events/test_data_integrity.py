@@ -17,9 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from graphql import parse
 from joserfc.jwk import OKPKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.limits.cost import query_cost
+from api.schema.root import build_schema
 from api.settings import Settings
 from auth import data_integrity
 from auth.data_integrity_keys import DataIntegrityKeys, generate_private_jwks
@@ -311,3 +314,13 @@ async def test_a_generated_key_is_private_to_its_owner_and_shared_by_processes(
     async with another_process(own) as second:
         assert (await second.get("/.well-known/did.json")).json() == did_document
     assert len(list((tmp_path / "data-integrity-keys").glob("*.okp.json"))) == 1
+
+
+def test_signed_exports_are_priced_as_the_work_they_are() -> None:
+    schema = build_schema()._schema
+    document = parse(
+        "{ candidates(first: 100) { edges { node { clrCredential(format: DATA_INTEGRITY) "
+        "{ format } credentials { openBadgeCredential(format: DATA_INTEGRITY) { format } } } } } }"
+    )
+    # candidates: 1 + 100 * (edges 1 + node (1 + transcript (100 + 1) + credentials (1 + (25 + 1))))
+    assert query_cost(schema, document) == 1 + 100 * (1 + (1 + (100 + 1) + (1 + (25 + 1))))
