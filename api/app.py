@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             catalog=CatalogStore(sessionmaker),
             auth=auth,
             credential_keys=events.credential_keys,
+            data_integrity_keys=events.data_integrity_keys,
         )
         imports = ImportWorker(
             sessionmaker,

@@ -15,6 +15,7 @@ from api.errors import Unauthenticated
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.credential_keys import CredentialKeys
+from auth.data_integrity_keys import DataIntegrityKeys
 from auth.principal import Principal
 from auth.service import AuthService
 from db.catalog.versions import CatalogSnapshot, CatalogStore
@@ -34,6 +35,7 @@ class Resources:
     catalog: CatalogStore
     auth: AuthService
     credential_keys: CredentialKeys
+    data_integrity_keys: DataIntegrityKeys
 
 
 class CatalogUnavailable(RuntimeError):

@@ -240,6 +240,9 @@ class Settings:
     # A JWKS of private keys that sign verifiable credentials; unset: generated in
     # data_dir/credential-keys.
     credential_signing_keys: str | None = field(default=None, repr=False)
+    # A JWKS of private Ed25519 keys that sign Data Integrity proofs; unset: generated in
+    # data_dir/data-integrity-keys.
+    data_integrity_keys: str | None = field(default=None, repr=False)
     # Hardening (issue 7): see the README's Security section.
     introspection_for_admins: bool = False
     rate_limits: RateLimits = field(default_factory=RateLimits)
@@ -327,6 +330,7 @@ class Settings:
             import_poll_seconds=_float(env, "MSSC_IMPORT_POLL_SECONDS", 1.0, minimum=0.01),
             import_lease_seconds=_float(env, "MSSC_IMPORT_LEASE_SECONDS", 60.0, minimum=1.0),
             credential_signing_keys=env.get("MSSC_CREDENTIAL_SIGNING_KEYS") or None,
+            data_integrity_keys=env.get("MSSC_DATA_INTEGRITY_KEYS") or None,
             introspection_for_admins=_flag(env, "MSSC_INTROSPECTION_FOR_ADMINS", False),
             graphql_fast_path=_flag(env, "MSSC_GRAPHQL_FAST_PATH", True),
             rate_limits=_rate_limits(env),

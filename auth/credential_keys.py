@@ -72,10 +72,11 @@ class CredentialKeys:
 
     async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         async with sessionmaker() as session:
+            # The table also lists the Ed25519 Data Integrity keys (auth/data_integrity_keys.py).
             rows = await session.scalars(
-                select(models.CredentialSigningKey).order_by(
-                    models.CredentialSigningKey.created_at, models.CredentialSigningKey.kid
-                )
+                select(models.CredentialSigningKey)
+                .where(models.CredentialSigningKey.algorithm == SIGNING_ALGORITHM)
+                .order_by(models.CredentialSigningKey.created_at, models.CredentialSigningKey.kid)
             )
             self._published = {row.kid: ECKey.import_key(row.public_jwk) for row in rows}
 

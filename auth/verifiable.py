@@ -1,21 +1,24 @@
-"""Verifiable credentials as VC-JWTs (Open Badges 3.0 §8.2): export, status lists, verification.
+"""Verifiable credentials, exported in either form, their status lists, and VC-JWT verification.
 
-A VC-JWT's payload is the credential document itself (``db/events/open_badges.py`` builds it,
-the same document every proof format signs), plus the registered claims derived from it:
-``iss`` (the issuer profile's id), ``sub`` (``credentialSubject.id``), ``jti`` (the credential's
-id), ``nbf`` (``validFrom``), ``exp`` (``validUntil``, when the credential expires). The header
-is ``alg`` ES256, ``typ`` JWT and ``kid``: the key's URL, which answers the public key as a JWK,
-and which the issuer profile lists among its verification methods.
+Both forms secure the same document (``db/events/open_badges.py`` builds it). A VC-JWT (Open
+Badges 3.0 §8.2) is that document as the payload, plus the registered claims derived from it:
+``iss`` (the issuer's id, its ``did:web`` DID), ``sub`` (``credentialSubject.id``), ``jti``
+(the credential's id), ``nbf`` (``validFrom``), ``exp`` (``validUntil``, when the credential
+expires); the header is ``alg`` ES256, ``typ`` JWT and ``kid``: the key's URL, which answers
+the public key as a JWK, and which the issuer's DID document lists. A Data Integrity form is the
+document with an ``eddsa-rdfc-2022`` proof (``auth/data_integrity.py``) by an Ed25519 key the
+DID document lists as a Multikey; its status entry names the list in the same form.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from joserfc import jwt
@@ -25,12 +28,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.credential_keys import CredentialKeys
+from auth.data_integrity import SigningMethod, prove
+from auth.data_integrity_keys import DataIntegrityKeys
 from auth.keys import SIGNING_ALGORITHM, public_jwk
 from db import models
 from db.catalog.versions import CatalogStore
 from db.events.open_badges import (
     Urls,
     clr_credential,
+    moment,
     open_badge_credential,
     status_list_credential,
 )
@@ -53,15 +59,58 @@ from db.platform.identifiers import parse_key
 
 MAX_TOKEN_LENGTH = 512 * 1024
 
-# Adds a proof to a badge a transcript embeds, so that it stands on its own outside it (a Data
-# Integrity proof: a VC-JWT cannot be embedded as an OpenBadgeCredential).
-BadgeProver = Callable[[dict[str, Any]], dict[str, Any]]
+
+class ProofFormat(StrEnum):
+    """How an exported credential is secured."""
+
+    VC_JWT = "VC_JWT"
+    DATA_INTEGRITY = "DATA_INTEGRITY"
+
+
+@dataclass(frozen=True, slots=True)
+class Signers:
+    """The keys an export signs with: the VC-JWT key, and the Data Integrity key under the
+    verification method a verifier finds it by."""
+
+    jwt_key: ECKey
+    data_integrity: SigningMethod
+
+    @classmethod
+    def of(cls, jwt_keys: CredentialKeys, proof_keys: DataIntegrityKeys, urls: Urls) -> Signers:
+        return cls(
+            jwt_key=jwt_keys.signing_key,
+            data_integrity=SigningMethod(
+                private_key=proof_keys.signing_key,
+                verification_method=urls.verification_method(proof_keys.signing_multikey),
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class SignedDocument:
-    jwt: str
+    jwt: str | None  # None when the document carries a Data Integrity proof
     document: dict[str, Any]
+
+
+async def proven(
+    document: dict[str, Any], method: SigningMethod, *, now: datetime
+) -> dict[str, Any]:
+    """``prove`` off the event loop: canonicalising a credential's RDF takes tens of
+    milliseconds of CPU, which other requests must not wait on."""
+    return await asyncio.to_thread(prove, document, method, created=moment(now))
+
+
+async def _secure(
+    document: dict[str, Any],
+    proof_format: ProofFormat,
+    *,
+    signers: Signers,
+    urls: Urls,
+    now: datetime,
+) -> SignedDocument:
+    if proof_format is ProofFormat.DATA_INTEGRITY:
+        return SignedDocument(None, await proven(document, signers.data_integrity, now=now))
+    return SignedDocument(sign_document(document, signers.jwt_key, urls=urls), document)
 
 
 def _timestamp(value: str) -> int:
@@ -99,12 +148,21 @@ async def export_open_badge(
     credential: models.Credential,
     catalogs: CatalogStore,
     urls: Urls,
-    key: ECKey,
+    signers: Signers,
+    proof_format: ProofFormat = ProofFormat.VC_JWT,
+    now: datetime,
 ) -> SignedDocument:
-    """Sign a credential as an ``OpenBadgeCredential``; allocates its status-list position."""
+    """A credential as a signed ``OpenBadgeCredential``; allocates its status-list position."""
     candidate = await session.get_one(models.Candidate, credential.candidate_id)
-    document = await _badge_document(session, credential, candidate, catalogs, urls)
-    return SignedDocument(sign_document(document, key, urls=urls), document)
+    document = await _badge_document(
+        session,
+        credential,
+        candidate,
+        catalogs,
+        urls,
+        data_integrity=proof_format is ProofFormat.DATA_INTEGRITY,
+    )
+    return await _secure(document, proof_format, signers=signers, urls=urls, now=now)
 
 
 async def _badge_document(
@@ -113,13 +171,21 @@ async def _badge_document(
     candidate: models.Candidate,
     catalogs: CatalogStore,
     urls: Urls,
+    *,
+    data_integrity: bool,
 ) -> dict[str, Any]:
     catalog = await catalogs.snapshot(credential.catalog_version_id)
     ctype = catalog.credential_type_by_id(credential.credential_type_id)
     assert ctype is not None, "credential types are never removed from the catalog"
     entry = await status_entry(session, credential.id)
     return open_badge_credential(
-        urls, credential=credential, candidate=candidate, ctype=ctype, catalog=catalog, entry=entry
+        urls,
+        credential=credential,
+        candidate=candidate,
+        ctype=ctype,
+        catalog=catalog,
+        entry=entry,
+        data_integrity=data_integrity,
     )
 
 
@@ -129,12 +195,14 @@ async def export_transcript(
     candidate_id: int,
     catalogs: CatalogStore,
     urls: Urls,
-    key: ECKey,
+    signers: Signers,
+    proof_format: ProofFormat = ProofFormat.VC_JWT,
     now: datetime,
-    prove_badge: BadgeProver | None = None,
 ) -> SignedDocument:
-    """Sign a candidate's transcript as a ``ClrCredential`` (revoked credentials left out), each
-    badge it embeds proven by ``prove_badge``."""
+    """A candidate's transcript as a signed ``ClrCredential`` (revoked credentials left out).
+    Each badge it embeds carries its own Data Integrity proof, whatever secures the transcript,
+    so that it stands on its own when taken out of it: a VC-JWT cannot be embedded as an
+    ``OpenBadgeCredential``."""
     candidate = await session.get_one(models.Candidate, candidate_id)
     credentials = await session.scalars(
         select(models.Credential)
@@ -145,31 +213,71 @@ async def export_transcript(
         .order_by(models.Credential.issued_at, models.Credential.id)
     )
     badges = [
-        await _badge_document(session, credential, candidate, catalogs, urls)
+        await proven(
+            await _badge_document(
+                session, credential, candidate, catalogs, urls, data_integrity=True
+            ),
+            signers.data_integrity,
+            now=now,
+        )
         for credential in credentials
     ]
-    if prove_badge is not None:
-        badges = [prove_badge(badge) for badge in badges]
     document = clr_credential(urls, candidate=candidate, badges=badges, issued_at=now)
-    return SignedDocument(sign_document(document, key, urls=urls), document)
+    return await _secure(document, proof_format, signers=signers, urls=urls, now=now)
+
+
+async def _status_list_document(
+    session: AsyncSession,
+    *,
+    list_id: int,
+    purpose: str,
+    urls: Urls,
+    now: datetime,
+    data_integrity: bool,
+) -> dict[str, Any] | None:
+    """A list as a ``BitstringStatusListCredential``: a two-bit list for ``message``, a list
+    of before for ``revocation`` or ``suspension``; None for any other pair."""
+    size = await status_size_of(session, list_id)
+    if size == STATUS_SIZE and purpose == MESSAGE_PURPOSE:
+        bits = await message_bits(session, list_id)
+    elif size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES and not data_integrity:
+        bits = await legacy_bits(session, list_id, purpose)
+    else:
+        return None
+    return status_list_credential(
+        urls,
+        list_id=list_id,
+        purpose=purpose,
+        encoded_list=encode_list(bits),
+        valid_from=now,
+        data_integrity=data_integrity,
+    )
 
 
 async def signed_status_list(
     session: AsyncSession, *, list_id: int, purpose: str, urls: Urls, key: ECKey, now: datetime
 ) -> str | None:
-    """A list as a signed ``BitstringStatusListCredential``: a two-bit list for ``message``, a
-    list of before for ``revocation`` or ``suspension``; None for any other pair."""
-    size = await status_size_of(session, list_id)
-    if size == STATUS_SIZE and purpose == MESSAGE_PURPOSE:
-        bits = await message_bits(session, list_id)
-    elif size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES:
-        bits = await legacy_bits(session, list_id, purpose)
-    else:
-        return None
-    document = status_list_credential(
-        urls, list_id=list_id, purpose=purpose, encoded_list=encode_list(bits), valid_from=now
+    """A status list as a VC-JWT."""
+    document = await _status_list_document(
+        session, list_id=list_id, purpose=purpose, urls=urls, now=now, data_integrity=False
     )
-    return sign_document(document, key, urls=urls)
+    return None if document is None else sign_document(document, key, urls=urls)
+
+
+async def proven_status_list(
+    session: AsyncSession,
+    *,
+    list_id: int,
+    purpose: str,
+    urls: Urls,
+    method: SigningMethod,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """A status list with a Data Integrity proof: what credentials in that form point to."""
+    document = await _status_list_document(
+        session, list_id=list_id, purpose=purpose, urls=urls, now=now, data_integrity=True
+    )
+    return None if document is None else await proven(document, method, now=now)
 
 
 # --- verification ----------------------------------------------------------------------
@@ -233,8 +341,9 @@ async def verify_document(
         result.errors.append("not an OpenBadgeCredential or ClrCredential")
     issuer = claims.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if claims.get("iss") != urls.issuer or issuer_id != urls.issuer:
-        result.errors.append(f"issuer is not {urls.issuer}")
+    # Credentials issued before the issuer became a DID name its Profile's URL.
+    if claims.get("iss") not in (urls.did, urls.issuer) or issuer_id != claims.get("iss"):
+        result.errors.append(f"issuer is not {urls.did}")
     result.errors += _claim_mismatches(claims)
     moment = now.timestamp()
     if isinstance(claims.get("nbf"), int) and claims["nbf"] > moment + 60:
@@ -305,7 +414,11 @@ async def _check_status(
         list_id is None
         or index is None
         or not url.startswith(prefix)
-        or url != urls.status_list(list_id, purpose)
+        or url
+        not in (
+            urls.status_list(list_id, purpose),
+            urls.status_list(list_id, purpose, data_integrity=True),
+        )
         or not (
             (size == STATUS_SIZE and purpose == MESSAGE_PURPOSE)
             or (size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES)

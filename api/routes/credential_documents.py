@@ -1,4 +1,5 @@
-"""Public credential documents: issuer profile, signing keys, achievements, status lists.
+"""Public credential documents: the issuer's DID document and profile, signing keys,
+achievements, status lists (as VC-JWTs, and with Data Integrity proofs).
 
 No token: a verifier anywhere must be able to check a credential, browser-based ones
 included (``Access-Control-Allow-Origin: *``; nothing here depends on who asks). Status lists
@@ -16,8 +17,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.context import Resources, today
-from auth.verifiable import published_key, signed_status_list
-from db.events.open_badges import Urls, achievement, issuer_profile, json_web_key_method
+from auth.verifiable import Signers, proven_status_list, published_key, signed_status_list
+from db.events.open_badges import (
+    DATA_INTEGRITY_SUFFIX,
+    Urls,
+    achievement,
+    did_document,
+    issuer_profile,
+    json_web_key_method,
+)
 from db.platform.identifiers import parse_key
 
 STATUS_LIST_MAX_AGE = 60
@@ -55,6 +63,21 @@ async def issuer(request: Request) -> Response:
     urls = urls_of(resources)
     methods = [json_web_key_method(urls, jwk) for jwk in _published_keys(resources)]
     return _json(issuer_profile(urls, verification_methods=methods), DOCUMENT_MAX_AGE)
+
+
+async def did_document_of_issuer(request: Request) -> Response:
+    """The issuer's DID document, where ``did:web`` resolution looks for it: every credential
+    key of both forms, as assertion methods."""
+    resources = _resources(request)
+    urls = urls_of(resources)
+    document = did_document(
+        urls,
+        json_web_keys=_published_keys(resources),
+        multikeys=resources.data_integrity_keys.published(),
+    )
+    return JSONResponse(
+        document, media_type="application/did+json", headers=_public(DOCUMENT_MAX_AGE)
+    )
 
 
 async def jwks(request: Request) -> Response:
@@ -108,6 +131,31 @@ async def status_list(request: Request) -> Response:
     return Response(token, media_type="application/vc+jwt", headers=_public(STATUS_LIST_MAX_AGE))
 
 
+async def proven_status_list_document(request: Request) -> Response:
+    """A status list with a Data Integrity proof, for credentials in that form."""
+    resources = _resources(request)
+    list_id = parse_key(request.path_params["list_id"])
+    if list_id is None:
+        return _no_such_status_list()
+    urls = urls_of(resources)
+    async with resources.sessionmaker() as session:
+        document = await proven_status_list(
+            session,
+            list_id=list_id,
+            purpose=request.path_params["purpose"],
+            urls=urls,
+            method=Signers.of(
+                resources.credential_keys, resources.data_integrity_keys, urls
+            ).data_integrity,
+            now=datetime.now(UTC),
+        )
+    if document is None:
+        return _no_such_status_list()
+    return JSONResponse(
+        document, media_type="application/vc+ld+json", headers=_public(STATUS_LIST_MAX_AGE)
+    )
+
+
 def _no_such_status_list() -> Response:
     return JSONResponse({"error": "no such status list"}, status_code=404)
 
@@ -120,5 +168,14 @@ def credential_routes() -> list[BaseRoute]:
         Route("/credentials/achievements/{code}", achievement_document, methods=["GET"]),
         # Not Starlette's ``:int``, which takes any number of digits: see
         # db/platform/identifiers.py.
+        Route(
+            "/credentials/status/{list_id}/{purpose}" + DATA_INTEGRITY_SUFFIX,
+            proven_status_list_document,
+            methods=["GET"],
+        ),
         Route("/credentials/status/{list_id}/{purpose}", status_list, methods=["GET"]),
+        # did:web: a DID of a host alone at /.well-known/did.json, of a host and a path (an
+        # issuer URL with a path, the application mounted under it) at <path>/did.json.
+        Route("/.well-known/did.json", did_document_of_issuer, methods=["GET"]),
+        Route("/did.json", did_document_of_issuer, methods=["GET"]),
     ]

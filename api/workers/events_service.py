@@ -1,4 +1,5 @@
-"""Events out, for one server process: the webhook worker and the credential-signing keys.
+"""Events out, for one server process: the webhook worker and the credential-signing keys
+(VC-JWT and Data Integrity).
 
 Built without I/O by ``create_app``; ``running(sessionmaker)`` (the application's lifespan)
 loads the credential-signing keys and, unless disabled, starts the webhook delivery worker.
@@ -16,6 +17,7 @@ from api.workers.background import LoopHealth
 from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
 from auth.credential_keys import CredentialKeys
+from auth.data_integrity_keys import DataIntegrityKeys
 
 
 class EventsService:
@@ -25,12 +27,17 @@ class EventsService:
             directory=settings.data_dir / "credential-keys",
             configured=settings.credential_signing_keys,
         )
+        self.data_integrity_keys = DataIntegrityKeys(
+            directory=settings.data_dir / "data-integrity-keys",
+            configured=settings.data_integrity_keys,
+        )
 
     @contextlib.asynccontextmanager
     async def running(
         self, sessionmaker: async_sessionmaker[AsyncSession], *, health: LoopHealth | None = None
     ) -> AsyncIterator[None]:
         await self.credential_keys.start(sessionmaker)
+        await self.data_integrity_keys.start(sessionmaker)
         if not self.settings.webhook_worker:
             yield
             return

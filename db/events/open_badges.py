@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from db import models
 from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
@@ -39,7 +40,12 @@ from db.events.status_lists import (
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+JWK_CONTEXT = "https://w3id.org/security/jwk/v1"
 ISSUER_NAME = "MSSC National Certification Registry"
+# The status list of a credential secured by a Data Integrity proof: JSON, not a VC-JWT.
+DATA_INTEGRITY_SUFFIX = ".json"
 # Credential ids are stable per credential: re-exporting re-signs the same claim.
 _ID_NAMESPACE = uuid.UUID("9b4f3c52-64a1-4f7e-9a0e-2d3c8e1f5a77")
 
@@ -50,7 +56,21 @@ class Urls:
 
     @property
     def issuer(self) -> str:
+        """The issuer's Open Badges ``Profile``: the issuer id of credentials issued before the
+        issuer became a DID, still served for them."""
         return f"{self.base}/credentials/issuer"
+
+    @property
+    def did(self) -> str:
+        """The issuer's id: a ``did:web`` DID whose document the registry serves where the
+        method says, ``<host>/.well-known/did.json`` (``<host>/<path>/did.json`` below a path)."""
+        parts = urlsplit(self.base)
+        path = [quote(segment, safe="") for segment in parts.path.split("/") if segment]
+        return ":".join(["did:web", quote(parts.netloc, safe=""), *path])
+
+    def verification_method(self, multikey: str) -> str:
+        """A Data Integrity key's id in the DID document: the DID and the key's Multikey."""
+        return f"{self.did}#{multikey}"
 
     @property
     def jwks(self) -> str:
@@ -67,8 +87,11 @@ class Urls:
     def achievement(self, code: str) -> str:
         return f"{self.base}/credentials/achievements/{code}"
 
-    def status_list(self, list_id: int, purpose: str) -> str:
-        return f"{self.base}/credentials/status/{list_id}/{purpose}"
+    def status_list(self, list_id: int, purpose: str, *, data_integrity: bool = False) -> str:
+        """A status list, as a VC-JWT, or as JSON with a Data Integrity proof (what a credential
+        in that form names: a verifier checks both with the same tools)."""
+        url = f"{self.base}/credentials/status/{list_id}/{purpose}"
+        return f"{url}{DATA_INTEGRITY_SUFFIX}" if data_integrity else url
 
     def verify_page(self, verification_code: str) -> str:
         return f"{self.base}/verify/{verification_code}"
@@ -108,8 +131,39 @@ def issuer_profile(urls: Urls, *, verification_methods: list[dict[str, Any]]) ->
     }
 
 
+def multikey_method(urls: Urls, multikey: str) -> dict[str, Any]:
+    """An Ed25519 Data Integrity key as a verification method of the issuer's DID."""
+    return {
+        "id": urls.verification_method(multikey),
+        "type": "Multikey",
+        "controller": urls.did,
+        "publicKeyMultibase": multikey,
+    }
+
+
+def did_document(
+    urls: Urls, *, json_web_keys: list[dict[str, Any]], multikeys: list[str]
+) -> dict[str, Any]:
+    """The issuer's DID document: every credential key, each an assertion method. Data
+    Integrity keys are Multikeys under the DID; VC-JWT keys are JWKs under their ``kid`` URLs
+    (what a VC-JWT's header names), so one document lists the keys of both forms."""
+    methods = [multikey_method(urls, multikey) for multikey in multikeys]
+    methods += [
+        {"id": jwk["kid"], "type": "JsonWebKey", "controller": urls.did, "publicKeyJwk": jwk}
+        for jwk in json_web_keys
+    ]
+    return {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, JWK_CONTEXT],
+        "id": urls.did,
+        "alsoKnownAs": [urls.issuer],
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
+    }
+
+
 def _issuer_reference(urls: Urls) -> dict[str, Any]:
-    return {"id": urls.issuer, "type": ["Profile"], "name": ISSUER_NAME}
+    """The issuer as every credential, achievement and status list names it, in both forms."""
+    return {"id": urls.did, "type": ["Profile"], "name": ISSUER_NAME}
 
 
 def achievement_type(ctype: CredentialTypeSpec) -> str:
@@ -189,9 +243,9 @@ def status_messages() -> list[dict[str, str]]:
     return [{"status": f"0x{value:x}", "message": text} for value, text in STATUS_MESSAGES]
 
 
-def status_entry(urls: Urls, entry: StatusEntry) -> dict[str, Any]:
+def status_entry(urls: Urls, entry: StatusEntry, *, data_integrity: bool = False) -> dict[str, Any]:
     """The credential's one ``credentialStatus``: two bits, valid, suspended or revoked."""
-    url = urls.status_list(entry.list_id, MESSAGE_PURPOSE)
+    url = urls.status_list(entry.list_id, MESSAGE_PURPOSE, data_integrity=data_integrity)
     return {
         "id": f"{url}#{entry.index}",
         "type": "BitstringStatusListEntry",
@@ -211,8 +265,10 @@ def open_badge_credential(
     ctype: CredentialTypeSpec,
     catalog: CatalogSnapshot,
     entry: StatusEntry,
+    data_integrity: bool = False,
 ) -> dict[str, Any]:
-    """An ``OpenBadgeCredential`` for one credential, as judged by its catalog version."""
+    """An ``OpenBadgeCredential`` for one credential, as judged by its catalog version; its
+    status list in the form of the credential's proof."""
     document: dict[str, Any] = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": credential_id(credential),
@@ -226,7 +282,7 @@ def open_badge_credential(
             "identifier": _subject_identifiers(candidate),
             "achievement": achievement(urls, ctype, catalog),
         },
-        "credentialStatus": status_entry(urls, entry),
+        "credentialStatus": status_entry(urls, entry, data_integrity=data_integrity),
     }
     if credential.expires_at is not None:
         document["validUntil"] = moment(credential.expires_at)
@@ -260,19 +316,29 @@ def clr_credential(
 
 
 def status_list_credential(
-    urls: Urls, *, list_id: int, purpose: str, encoded_list: str, valid_from: datetime
+    urls: Urls,
+    *,
+    list_id: int,
+    purpose: str,
+    encoded_list: str,
+    valid_from: datetime,
+    data_integrity: bool = False,
 ) -> dict[str, Any]:
-    url = urls.status_list(list_id, purpose)
+    url = urls.status_list(list_id, purpose, data_integrity=data_integrity)
     subject: dict[str, Any] = {
         "id": f"{url}#list",
         "type": "BitstringStatusList",
         "statusPurpose": purpose,
         "encodedList": encoded_list,
     }
-    if purpose == MESSAGE_PURPOSE:
+    # Bitstring Status List v1.0 puts statusSize and statusMessage on the entry; the VC 2.0
+    # context defines neither on a list, so a list secured over its RDF cannot carry them.
+    # VC-JWT lists keep them for the readers of before.
+    if purpose == MESSAGE_PURPOSE and not data_integrity:
         subject.update(statusSize=STATUS_SIZE, statusMessage=status_messages())
     return {
-        "@context": [VC_CONTEXT],
+        # Open Badges' context defines the issuer's type, Profile (VC 2.0's does not).
+        "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": _issuer_reference(urls),

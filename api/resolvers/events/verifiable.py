@@ -9,10 +9,18 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.schema.events.verifiable import (
+    CredentialFormat,
     VerifiableCredentialExport,
     VerifiableCredentialVerification,
 )
-from auth.verifiable import export_open_badge, export_transcript, verify_document
+from auth.verifiable import (
+    ProofFormat,
+    SignedDocument,
+    Signers,
+    export_open_badge,
+    export_transcript,
+    verify_document,
+)
 from db import models
 from db.events.open_badges import Urls
 from db.registry.disclosures import Disclosed, record_disclosures
@@ -38,34 +46,55 @@ async def _log_employer_export(
         )
 
 
-async def open_badge(info: Info, credential_pk: int) -> VerifiableCredentialExport:
+def _signers(info: Info) -> tuple[Urls, Signers]:
     resources = info.context.resources
+    urls = Urls(resources.settings.issuer)
+    return urls, Signers.of(resources.credential_keys, resources.data_integrity_keys, urls)
+
+
+def _exported(signed: SignedDocument, format: CredentialFormat) -> VerifiableCredentialExport:
+    return VerifiableCredentialExport(
+        format=format, jwt=signed.jwt, credential=JSON(signed.document)
+    )
+
+
+async def open_badge(
+    info: Info, credential_pk: int, format: CredentialFormat
+) -> VerifiableCredentialExport:
+    resources = info.context.resources
+    urls, signers = _signers(info)
     async with resources.sessionmaker.begin() as session:
         credential = await session.get_one(models.Credential, credential_pk)
         signed = await export_open_badge(
             session,
             credential=credential,
             catalogs=resources.catalog,
-            urls=Urls(resources.settings.issuer),
-            key=resources.credential_keys.signing_key,
+            urls=urls,
+            signers=signers,
+            proof_format=ProofFormat[format.name],
+            now=datetime.now(UTC),
         )
         await _log_employer_export(info, session, credential.candidate_id, credential.id)
-    return VerifiableCredentialExport(jwt=signed.jwt, credential=JSON(signed.document))
+    return _exported(signed, format)
 
 
-async def transcript(info: Info, candidate_pk: int) -> VerifiableCredentialExport:
+async def transcript(
+    info: Info, candidate_pk: int, format: CredentialFormat
+) -> VerifiableCredentialExport:
     resources = info.context.resources
+    urls, signers = _signers(info)
     async with resources.sessionmaker.begin() as session:
         signed = await export_transcript(
             session,
             candidate_id=candidate_pk,
             catalogs=resources.catalog,
-            urls=Urls(resources.settings.issuer),
-            key=resources.credential_keys.signing_key,
+            urls=urls,
+            signers=signers,
+            proof_format=ProofFormat[format.name],
             now=datetime.now(UTC),
         )
         await _log_employer_export(info, session, candidate_pk, None)
-    return VerifiableCredentialExport(jwt=signed.jwt, credential=JSON(signed.document))
+    return _exported(signed, format)
 
 
 async def verify_verifiable_credential(info: Info, jwt: str) -> VerifiableCredentialVerification:

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 from strawberry.scalars import JSON
 
 
-@strawberry.type(description="A W3C Verifiable Credential, signed as a VC-JWT (ES256).")
-class VerifiableCredentialExport:
-    jwt: str = strawberry.field(
-        description="The compact VC-JWT: what a holder keeps, shares, and a verifier checks."
+@strawberry.enum(description="How an exported verifiable credential is secured.")
+class CredentialFormat(Enum):
+    VC_JWT = strawberry.enum_value(
+        "VC_JWT",
+        description="A VC-JWT signed with ES256 (Open Badges 3.0 §8.2): the JWT is the credential.",
     )
-    credential: JSON = strawberry.field(description="The credential inside the JWT, as JSON.")
+    DATA_INTEGRITY = strawberry.enum_value(
+        "DATA_INTEGRITY",
+        description=(
+            "The credential as JSON-LD with a Data Integrity proof, cryptosuite eddsa-rdfc-2022 "
+            "(Ed25519, the issuer's did:web DID document lists the key): what learner wallets "
+            "such as the Learner Credential Wallet import."
+        ),
+    )
+
+
+@strawberry.type(
+    description=(
+        "A W3C Verifiable Credential, secured as its format says: a VC-JWT (ES256), or a Data "
+        "Integrity proof (eddsa-rdfc-2022)."
+    )
+)
+class VerifiableCredentialExport:
+    format: CredentialFormat
+    jwt: str | None = strawberry.field(
+        description=(
+            "The compact VC-JWT: what a holder keeps, shares, and a verifier checks. Null in "
+            "DATA_INTEGRITY format."
+        )
+    )
+    credential: JSON = strawberry.field(
+        description=(
+            "The credential as JSON: the JWT's payload in VC_JWT format; in DATA_INTEGRITY "
+            "format the whole verifiable credential, its proof included."
+        )
+    )
 
 
 @strawberry.type(description="What checking a VC-JWT found.")

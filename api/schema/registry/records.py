@@ -15,12 +15,13 @@ import strawberry
 
 from api.context import Info
 from api.errors import BadUserInput, Forbidden
+from api.limits.cost import field_cost
 from api.permissions import reads_candidates
 from api.resolvers.arguments import page_size
 from api.resolvers.events import verifiable
 from api.schema.catalog import CredentialType, KeyWorkActivity, Module
 from api.schema.cursors import decode_cursor, encode_cursor
-from api.schema.events.verifiable import VerifiableCredentialExport
+from api.schema.events.verifiable import CredentialFormat, VerifiableCredentialExport
 from api.schema.network.centers import Center
 from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
@@ -29,6 +30,11 @@ from db.registry.credentials import effective_status
 from db.registry.records import ResultPage, ResultPageKey
 from db.registry.result_items import IssuedCredential, RecordedResult
 from db.registry.scores import as_float
+
+# Query-cost prices of the signed exports: one credential, and a transcript, which proves every
+# credential in it besides itself.
+EXPORT_COST = 25
+TRANSCRIPT_EXPORT_COST = 100
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")
@@ -92,12 +98,17 @@ class Credential(Node):
 
     @strawberry.field(
         description=(
-            "The credential as an Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT, "
-            "with revocation and suspension in W3C Bitstring Status Lists."
-        )
+            "The credential as an Open Badges 3.0 OpenBadgeCredential, secured as `format` "
+            "says (a VC-JWT by default), with revocation and suspension in a W3C Bitstring "
+            "Status List."
+        ),
+        # Signing is CPU work (a Data Integrity proof canonicalises the credential's RDF).
+        metadata=field_cost(base=EXPORT_COST),
     )
-    async def open_badge_credential(self, info: Info) -> VerifiableCredentialExport:
-        return await verifiable.open_badge(info, self.pk)
+    async def open_badge_credential(
+        self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
+    ) -> VerifiableCredentialExport:
+        return await verifiable.open_badge(info, self.pk, format)
 
 
 @strawberry.type
@@ -349,11 +360,15 @@ class Candidate(Node):
     @strawberry.field(
         description=(
             "The transcript as a CLR 2.0 ClrCredential (each credential an "
-            "OpenBadgeCredential; revoked ones left out), signed as a VC-JWT."
-        )
+            "OpenBadgeCredential with its own Data Integrity proof; revoked ones left out), "
+            "secured as `format` says (a VC-JWT by default)."
+        ),
+        metadata=field_cost(base=TRANSCRIPT_EXPORT_COST),
     )
-    async def clr_credential(self, info: Info) -> VerifiableCredentialExport:
-        return await verifiable.transcript(info, self.pk)
+    async def clr_credential(
+        self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
+    ) -> VerifiableCredentialExport:
+        return await verifiable.transcript(info, self.pk, format)
 
     @strawberry.field(description="Credentials with college-credit hours, and the total.")
     async def transcript(self, info: Info) -> Transcript:

@@ -30,6 +30,7 @@ from tests.support.graphql import GraphQLClient
 from tests.support.schools import SchoolClient, item, school_client
 
 BASE = "http://127.0.0.1:8000"  # the test settings' MSSC_ISSUER
+ISSUER = "did:web:127.0.0.1%3A8000"  # its did:web DID, the issuer of every credential
 LIST_ENTRIES = 131_072
 MESSAGES = {0: "valid", 1: "undefined", 2: "suspended", 3: "revoked"}
 
@@ -65,7 +66,7 @@ async def independent_decode(http: httpx.AsyncClient, token: str) -> dict[str, A
         token,
         pyjwt.PyJWK(jwk).key,
         algorithms=["ES256"],
-        issuer=f"{BASE}/credentials/issuer",
+        issuer=ISSUER,
         options={"require": ["iss", "sub", "nbf", "jti"]},
     )
     return claims
@@ -80,7 +81,7 @@ async def status_bitstring(http: httpx.AsyncClient, entry: dict[str, Any]) -> by
     assert response.headers["cache-control"] == "public, max-age=60"
     status_list = await independent_decode(http, response.text)
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert status_list["issuer"]["id"] == f"{BASE}/credentials/issuer"
+    assert status_list["issuer"]["id"] == ISSUER
     subject = status_list["credentialSubject"]
     assert subject["type"] == "BitstringStatusList"
     assert subject["statusPurpose"] == entry["statusPurpose"]
@@ -136,7 +137,7 @@ async def test_a_credential_exports_as_a_signed_open_badge(
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
     ]
     assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert document["issuer"]["id"] == claims["iss"] == f"{BASE}/credentials/issuer"
+    assert document["issuer"]["id"] == claims["iss"] == ISSUER
     assert claims["jti"] == document["id"]
     assert document["id"].startswith("urn:uuid:")
     assert (document["validFrom"], document["validUntil"]) == (
@@ -416,7 +417,17 @@ async def test_the_issuer_publishes_its_keys_where_verifiers_look(
     jwk = response.json()
     assert (jwk["kid"], jwk["kty"], jwk["crv"], "d" in jwk) == (kid, "EC", "P-256", False)
     assert jwk in (await http.get("/credentials/jwks.json")).json()["keys"]
-    # The issuer's profile lists it as a key that signs for the issuer.
+    # The issuer's DID document lists it as a key that signs for the issuer, and so does the
+    # profile credentials issued before the DID name.
+    did_document = (await http.get("/.well-known/did.json")).json()
+    assert did_document["id"] == ISSUER
+    assert {
+        "id": kid,
+        "type": "JsonWebKey",
+        "controller": ISSUER,
+        "publicKeyJwk": jwk,
+    } in did_document["verificationMethod"]
+    assert kid in did_document["assertionMethod"]
     profile = (await http.get("/credentials/issuer")).json()
     assert {
         "id": kid,
