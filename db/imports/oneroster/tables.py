@@ -66,12 +66,15 @@ def _rows(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
     """(line, values) of every non-blank row, the header first."""
     reader = csv.reader(_text(content, filename).splitlines(keepends=True), strict=True)
     rows = []
+    start = 1
     try:
         for values in reader:
             if any(value.strip() for value in values):
-                rows.append((reader.line_num, values))
+                rows.append((start, values))
+            start = reader.line_num + 1
     except csv.Error as error:
-        line = reader.line_num
+        # Where the record began: an open quote runs on to the end of the file.
+        line = start
         raise FileProblem(
             "CSV", f"{filename} line {line}: {error}; check its quotes", file=filename, line=line
         ) from None
