@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from db import models
 from tests.support.imports import run_imports, state_of
 from tests.support.oneroster import (
+    SET_MAPPING,
     keep_sample_mappings,
     replace_line,
     sample_files,
@@ -249,3 +250,56 @@ async def test_a_changed_name_is_a_conflict_reported_per_row(
 
 def test_replace_line_helper_keeps_the_other_lines() -> None:
     assert replace_line(b"a\r\nb\r\nc", 2, "x") == b"a\r\nx\r\nc"
+
+
+async def test_a_delta_bundle_records_its_changes_for_students_known_from_before(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    await keep_sample_mappings(school.api)
+    bulk = sample_files(2, school.site_code)
+    first = await upload_bundle(http, school.caller.token, zipped(bulk))
+    assert first.status_code == 202, first.text
+    await run_imports(app)
+    # A delta without courses and orgs: the line item and its school are mapped by sourcedId.
+    for mapping in (
+        {"kind": "LINE_ITEM", "sourcedId": "li-safety", "moduleCode": "SAFETY"},
+        {"kind": "ORG", "sourcedId": "org-bvths", "centerSiteCode": school.site_code},
+    ):
+        await school.api.data(SET_MAPPING, {"input": mapping})
+
+    manifest = bulk["manifest.csv"].decode()
+    for name in ("orgs", "courses", "classes", "users", "roles", "enrollments"):
+        manifest = manifest.replace(f"file.{name},bulk", f"file.{name},absent")
+    manifest = manifest.replace("file.results,bulk", "file.results,delta")
+    header, *_ = bulk["results.csv"].decode().split("\r\n")
+    delta = {
+        "manifest.csv": manifest.encode(),
+        "lineItems.csv": bulk["lineItems.csv"],
+        "results.csv": "\r\n".join(
+            [
+                header,
+                # A retake for a student the first bundle registered, two weeks later.
+                "res-s0001-safety-2,active,2026-12-01T10:00:00Z,li-safety,usr-s0001,"
+                "fully graded,80,2026-11-20,",
+                # A student no bundle has named: not registered, so not recorded.
+                "res-s0099-safety,active,2026-12-01T10:00:00Z,li-safety,usr-s0099,"
+                "fully graded,80,2026-11-20,",
+                "",
+            ]
+        ).encode(),
+    }
+    response = await upload_bundle(http, school.caller.token, zipped(delta))
+    assert response.status_code == 202, response.text
+    await run_imports(app)
+    done = await state_of(school.api, response.json()["id"])
+    rejected = await http.get(
+        f"/imports/{response.json()['id']}/rejected.csv",
+        headers={"authorization": f"Bearer {school.caller.token}"},
+    )
+    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    assert [(r["sourcedId"], r["code"]) for r in rows] == [("res-s0099-safety", "NOT_FOUND")]
+    assert {k: done[k] for k in ("rowsRead", "created", "rejected")} == {
+        "rowsRead": 2,
+        "created": 1,
+        "rejected": 1,
+    }
