@@ -1011,6 +1011,37 @@ class OneRosterMapping(Base):
     )
 
 
+class OneRosterLineItem(Base):
+    """A line item a school PUT to the OneRoster gradebook REST service, as it sent it: what a
+    result PUT later is scaled by (``resultValueMin``/``Max``) and mapped through."""
+
+    __tablename__ = "one_roster_line_items"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    sourced_id: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("organization_id", "sourced_id"),)
+
+
+class OneRosterResult(Base):
+    """A result a school PUT to the OneRoster gradebook REST service, as it sent it, and the
+    assessment result it recorded (none for a result not fully graded)."""
+
+    __tablename__ = "one_roster_results"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    sourced_id: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    assessment_result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_results.id"))
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("organization_id", "sourced_id"),)
+
+
 # --- audit -----------------------------------------------------------------------------
 
 
