@@ -26,6 +26,7 @@ and where), 429 ``RATE_LIMITED`` (too many imports waiting).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
@@ -170,13 +171,16 @@ async def accept_upload(request: Request, *, kind: str, open_upload: OpenUpload)
             registers_candidates=principal.has_scope(Scope.CANDIDATES_WRITE),
         )
         try:
-            async with resources.sessionmaker.begin() as session:
+            async with resources.sessionmaker() as session:
                 if await count_unfinished(session, principal.organization_id) >= MAX_UNFINISHED:
                     raise RateLimited(
                         f"{MAX_UNFINISHED} of your imports are waiting or running; upload "
                         "this one when one of them is done."
                     )
-                source = open_upload(upload.file, settings)
+            # Opening checks the file (a bundle: all of it), which may take seconds: in a
+            # thread, so the server goes on answering, and holding no connection meanwhile.
+            source = await asyncio.to_thread(open_upload, upload.file, settings)
+            async with resources.sessionmaker.begin() as session:
                 job = await create_import(
                     session,
                     uploader=uploader,

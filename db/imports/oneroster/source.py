@@ -55,6 +55,13 @@ class _Resolver:
     def __init__(self, bundle: Bundle, mappings: Mappings) -> None:
         self.bundle = bundle
         self.mappings = mappings
+        # Each user's roles, read once: looking them up per result would cost a pass over
+        # roles.csv and enrollments.csv for every result.
+        self._roles: dict[str, set[str]] = {}
+        for name in ("roles", "enrollments"):
+            table = bundle.table(name)
+            for record in table.records if table is not None else ():
+                self._roles.setdefault(record["userSourcedId"], set()).add(record["role"])
 
     def row_of(self, file: str, sourced_id: str) -> Record | None:
         table = self.bundle.table(file)
@@ -119,12 +126,7 @@ class _Resolver:
         )
 
     def roles(self, user_id: str) -> set[str]:
-        found = set()
-        for name in ("roles", "enrollments"):
-            table = self.bundle.table(name)
-            if table is not None:
-                found |= {r["role"] for r in table.records if r["userSourcedId"] == user_id}
-        return found
+        return self._roles.get(user_id, set())
 
 
 def _day(value: str) -> str:
@@ -135,7 +137,7 @@ def _day(value: str) -> str:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
 
 
-def _resolve(result: Record, resolver: _Resolver, roles: dict[str, set[str]]) -> dict[str, Any]:
+def _resolve(result: Record, resolver: _Resolver) -> dict[str, Any]:
     """One result as the part stores it: what to post, or why it is not posted."""
     document: dict[str, Any] = {"values": [result[c] for c in COLUMNS]}
     if result["status"] == "tobedeleted":
@@ -168,7 +170,7 @@ def _resolve(result: Record, resolver: _Resolver, roles: dict[str, set[str]]) ->
             "NOT_RECORDED", "studentSourcedId", f"user {student!r} is marked tobedeleted"
         )
         return document
-    user_roles = roles.setdefault(student, resolver.roles(student))
+    user_roles = resolver.roles(student)
     if user_roles and "student" not in user_roles:
         document["problem"] = _problem(
             "INVALID",
@@ -211,17 +213,19 @@ class OneRosterUpload:
     def __init__(
         self, file: BinaryIO, *, mappings: Mappings, max_rows: int, part_rows: int = PART_ROWS
     ) -> None:
-        self.bundle = read_bundle(read_members(file), max_rows=max_rows)
-        self.resolver = _Resolver(self.bundle, mappings)
-        self.part_rows = part_rows
+        bundle = read_bundle(read_members(file), max_rows=max_rows)
+        resolver = _Resolver(bundle, mappings)
+        results = bundle.tables["results"].records
+        # Cut when opened, so that all the work on the bundle is done where it is opened (off
+        # the event loop), and only the parts, far smaller than the tables, are kept.
+        self._parts = []
+        for start in range(0, len(results), part_rows):
+            chunk = results[start : start + part_rows]
+            body = b"".join(orjson.dumps(_resolve(r, resolver)) + b"\n" for r in chunk)
+            self._parts.append(NewPart(start + 1, tuple(r.line for r in chunk), body.decode()))
 
     def parts(self) -> Iterator[NewPart]:
-        results = self.bundle.tables["results"].records
-        roles: dict[str, set[str]] = {}
-        for start in range(0, len(results), self.part_rows):
-            chunk = results[start : start + self.part_rows]
-            body = b"".join(orjson.dumps(_resolve(r, self.resolver, roles)) + b"\n" for r in chunk)
-            yield NewPart(start + 1, tuple(r.line for r in chunk), body.decode())
+        yield from self._parts
 
 
 def _person(student: str, person: list[str] | None) -> Person | Problem | None:

@@ -154,6 +154,14 @@ def _manifest(members: Mapping[str, bytes]) -> dict[str, str]:
     return modes
 
 
+_ENUMERATIONS = {
+    Type.STATUS: binding.STATUSES,
+    Type.SCORE_STATUS: binding.SCORE_STATUSES,
+    Type.ROLE: binding.ROLES,
+    Type.ORG_TYPE: binding.ORG_TYPES,
+}
+
+
 def _type_error(column: Column, value: str) -> str | None:
     """Why ``value`` is not of the column's type, or None."""
     kind = column.type
@@ -175,12 +183,7 @@ def _type_error(column: Column, value: str) -> str | None:
         if _is_date(value) or _is_datetime(value):
             return None
         return "must be a date (YYYY-MM-DD) or a date-time with its zone"
-    allowed = {
-        Type.STATUS: binding.STATUSES,
-        Type.SCORE_STATUS: binding.SCORE_STATUSES,
-        Type.ROLE: binding.ROLES,
-        Type.ORG_TYPE: binding.ORG_TYPES,
-    }[kind]
+    allowed = _ENUMERATIONS[kind]
     if value in allowed:
         return None
     return "must be one of " + ", ".join(allowed)
