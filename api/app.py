@@ -34,6 +34,7 @@ from api.http.security_headers import SecurityHeaders
 from api.limits.rate import RateLimiter
 from api.routes.credential_documents import credential_routes
 from api.routes.imports import MULTIPART_FRAMING_BYTES, import_routes
+from api.routes.oneroster_gradebook import gradebook_routes
 from api.routes.reports.routes import report_routes
 from api.routes.verify_page import verify_routes
 from api.schema.imports.result_imports import import_id
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *report_routes(),
             *import_routes(),
+            *gradebook_routes(),
             *auth.routes(),
             *credential_routes(),
             *verify_routes(),

@@ -967,6 +967,82 @@ class ResultImportRejection(Base):
     values: Mapped[list[str]] = mapped_column(ARRAY(Text))
 
 
+ONE_ROSTER_MAPPING_KINDS = ("LINE_ITEM", "COURSE", "ORG")
+
+
+class OneRosterMapping(Base):
+    """How a school's OneRoster gradebook reads in the registry (``db/imports/oneroster``):
+    a line item (by ``sourced_id``, or a ``title_pattern``) or a course (by course code) to a
+    module code; an org (by ``sourced_id`` or identifier) to one of the school's centers."""
+
+    __tablename__ = "one_roster_mappings"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(_enum("one_roster_mapping_kind", ONE_ROSTER_MAPPING_KINDS))
+    sourced_id: Mapped[str | None] = mapped_column(Text)
+    title_pattern: Mapped[str | None] = mapped_column(Text)
+    module_code: Mapped[str | None] = mapped_column(Text)
+    center_site_code: Mapped[str | None] = mapped_column(CITEXT)
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "(sourced_id IS NULL) <> (title_pattern IS NULL) "
+            "AND (title_pattern IS NULL OR kind = 'LINE_ITEM') "
+            "AND (kind = 'ORG') = (center_site_code IS NOT NULL) "
+            "AND (kind = 'ORG') = (module_code IS NULL)",
+            name="shape",
+        ),
+        Index(
+            "uq_one_roster_mappings_sourced_id",
+            "organization_id",
+            "kind",
+            "sourced_id",
+            unique=True,
+            postgresql_where=text("sourced_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_one_roster_mappings_title_pattern",
+            "organization_id",
+            "title_pattern",
+            unique=True,
+            postgresql_where=text("title_pattern IS NOT NULL"),
+        ),
+    )
+
+
+class OneRosterLineItem(Base):
+    """A line item a school PUT to the OneRoster gradebook REST service, as it sent it: what a
+    result PUT later is scaled by (``resultValueMin``/``Max``) and mapped through."""
+
+    __tablename__ = "one_roster_line_items"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    sourced_id: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("organization_id", "sourced_id"),)
+
+
+class OneRosterResult(Base):
+    """A result a school PUT to the OneRoster gradebook REST service, as it sent it, and the
+    assessment result it recorded (none for a result not fully graded)."""
+
+    __tablename__ = "one_roster_results"
+
+    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    sourced_id: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    assessment_result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_results.id"))
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (UniqueConstraint("organization_id", "sourced_id"),)
+
+
 # --- audit -----------------------------------------------------------------------------
 
 

@@ -5,6 +5,9 @@
   ``candidates:write`` to register candidates on the way). The file is checked and stored in
   one transaction, then answered ``202 {"id": "<ResultImport global ID>"}`` with a
   ``Location``; the import worker records it in the background. A refused file leaves nothing.
+- ``POST /imports/oneroster``: a OneRoster 1.2 CSV bundle (``db/imports/oneroster/``), the
+  same way: checked whole (a bad bundle is refused naming its file, line and column), its
+  results resolved through the school's ``oneRosterMappings``, then recorded in the background.
 - ``GET /imports/results/template.csv``: the header row and one example row (no token).
 - ``GET /imports/{id}``: the import's state and counts as JSON (what ``resultImport`` says).
 - ``GET /imports/{id}/rejected.csv``: the rows it refused, with line, code, field and
@@ -23,9 +26,11 @@ and where), 429 ``RATE_LIMITED`` (too many imports waiting).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
@@ -52,6 +57,8 @@ from db import models
 from db.imports import spreadsheet
 from db.imports.jobs import MAX_UNFINISHED, Uploader, create_import, find_import
 from db.imports.jobs import unfinished_imports as count_unfinished
+from db.imports.oneroster.mappings import Mappings, read_mappings
+from db.imports.oneroster.source import OneRosterUpload
 from db.imports.rejections import REJECTION_COLUMNS, read_rejections
 from db.imports.rows import FileProblem, UploadSource
 
@@ -134,9 +141,13 @@ async def uploaded_file(request: Request, max_bytes: int) -> UploadFile:
 
 
 def refused_file(problem: FileProblem) -> Refused:
-    where = {"line": problem.line} if problem.line is not None else {}
+    where: dict[str, str | int] = {}
+    if problem.file is not None:
+        where["file"] = problem.file
+    if problem.line is not None:
+        where["line"] = problem.line
     if problem.column is not None:
-        where["column"] = problem.column  # type: ignore[assignment]
+        where["column"] = problem.column
     message = str(problem).rstrip(".")
     return Refused(422, f"The file was not imported: {message}.", problem=problem.problem, **where)
 
@@ -160,13 +171,16 @@ async def accept_upload(request: Request, *, kind: str, open_upload: OpenUpload)
             registers_candidates=principal.has_scope(Scope.CANDIDATES_WRITE),
         )
         try:
-            async with resources.sessionmaker.begin() as session:
+            async with resources.sessionmaker() as session:
                 if await count_unfinished(session, principal.organization_id) >= MAX_UNFINISHED:
                     raise RateLimited(
                         f"{MAX_UNFINISHED} of your imports are waiting or running; upload "
                         "this one when one of them is done."
                     )
-                source = open_upload(upload.file, settings)
+            # Opening checks the file (a bundle: all of it), which may take seconds: in a
+            # thread, so the server goes on answering, and holding no connection meanwhile.
+            source = await asyncio.to_thread(open_upload, upload.file, settings)
+            async with resources.sessionmaker.begin() as session:
                 job = await create_import(
                     session,
                     uploader=uploader,
@@ -196,6 +210,24 @@ def _spreadsheet(file: BinaryIO, settings: Settings) -> UploadSource:
 
 async def upload_results(request: Request) -> Response:
     return await accept_upload(request, kind="RESULTS", open_upload=_spreadsheet)
+
+
+async def upload_oneroster(request: Request) -> Response:
+    """A OneRoster 1.2 CSV bundle, resolved through the mappings the school keeps now."""
+    resources: Resources = request.app.state.resources
+    principal: Principal | None = getattr(request.state, "principal", None)
+    mappings = Mappings()
+    if principal is not None and principal.has_scope(Scope.RESULTS_WRITE):
+        catalog = await resources.catalog.on(datetime.now(UTC).date())
+        async with resources.sessionmaker() as session:
+            mappings = await read_mappings(
+                session, organization_id=principal.organization_id, catalog=catalog
+            )
+
+    def open_bundle(file: BinaryIO, settings: Settings) -> UploadSource:
+        return OneRosterUpload(file, mappings=mappings, max_rows=settings.import_max_rows)
+
+    return await accept_upload(request, kind="ONEROSTER", open_upload=open_bundle)
 
 
 async def template_csv(request: Request) -> Response:
@@ -306,6 +338,7 @@ def import_routes() -> list[Route]:
     return [
         Route("/imports/results", upload_results, methods=["POST"]),
         Route("/imports/results/template.csv", template_csv, methods=["GET"]),
+        Route("/imports/oneroster", upload_oneroster, methods=["POST"]),
         Route("/imports/{id}", import_state, methods=["GET"]),
         Route("/imports/{id}/rejected.csv", rejected_csv, methods=["GET"]),
     ]

@@ -17,7 +17,7 @@ from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import catalog, clients, node, viewer
 from api.resolvers.events import change_feed as events
 from api.resolvers.events import verifiable, webhooks
-from api.resolvers.imports import result_imports
+from api.resolvers.imports import one_roster, result_imports
 from api.resolvers.insights import cohorts, diagnostics, stats
 from api.resolvers.network import center_admin, centers
 from api.resolvers.registry import audit_trail, candidates, consent, credentials, results
@@ -31,6 +31,7 @@ from api.schema.events.webhooks import (
     WebhookPayload,
 )
 from api.schema.execution import AcyclicExecutionContext, RememberingNameConverter
+from api.schema.imports.one_roster import OneRosterMapping, SetOneRosterMappingPayload
 from api.schema.imports.result_imports import ResultImport, ResultImportConnection
 from api.schema.insights.cohorts import Cohort, CohortPayload, DeleteCohortPayload
 from api.schema.insights.diagnostics import DiagnosticReport
@@ -175,6 +176,15 @@ class Query:
             "or results:read."
         ),
     )
+    one_roster_mappings: list[OneRosterMapping] = strawberry.field(
+        resolver=one_roster.one_roster_mappings,
+        extensions=requires(Scope.RESULTS_WRITE),
+        description=(
+            "How your OneRoster bundles read (POST /imports/oneroster): the mappings you keep, "
+            "then the catalog's course alignments you have not overridden (suggested). Needs "
+            "results:write."
+        ),
+    )
     stats: RegistryStats = strawberry.field(
         resolver=stats.stats,
         extensions=requires(Scope.STATS_READ),
@@ -251,6 +261,15 @@ class Mutation:
             "Allows a new credential of a type whose revocation blocks it for this candidate; "
             "recorded with the reason in the revoked credential's history. The new one dates "
             "from now at the earliest. Needs registry:admin."
+        ),
+    )
+    set_one_roster_mapping: SetOneRosterMappingPayload = strawberry.mutation(
+        resolver=one_roster.set_one_roster_mapping,
+        extensions=requires(Scope.RESULTS_WRITE),
+        description=(
+            "Keeps a mapping for your OneRoster bundles: a line item (sourcedId or titlePattern) "
+            "or course (sourcedId or courseCode) to a module, an org to one of your centers. "
+            "Bundles uploaded afterwards use it. Needs results:write."
         ),
     )
     create_cohort: CohortPayload = strawberry.mutation(

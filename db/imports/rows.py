@@ -53,16 +53,23 @@ class SourceRow:
 
 
 class FileProblem(ValueError):
-    """Why a file is refused whole: ``problem`` is a stable code, ``line`` and ``column`` say
-    where when there is a where."""
+    """Why a file is refused whole: ``problem`` is a stable code; ``file`` (in a bundle of
+    files), ``line`` and ``column`` say where when there is a where."""
 
     def __init__(
-        self, problem: str, message: str, *, line: int | None = None, column: str | None = None
+        self,
+        problem: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        file: str | None = None,
     ) -> None:
         super().__init__(message)
         self.problem = problem
         self.line = line
         self.column = column
+        self.file = file
 
 
 class UploadSource(Protocol):

@@ -8,9 +8,13 @@ rejected rows and the completion event are the same for every kind.
 from __future__ import annotations
 
 from db.imports import spreadsheet
+from db.imports.oneroster import source as oneroster
 from db.imports.rows import PartReader
 
-READERS: dict[str, PartReader] = {"RESULTS": spreadsheet.read_part}
+READERS: dict[str, PartReader] = {
+    "RESULTS": spreadsheet.read_part,
+    "ONEROSTER": oneroster.read_part,
+}
 
 
 def reader_for(kind: str) -> PartReader:

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 import orjson
@@ -44,6 +45,9 @@ class ResultSubmission:
     score_percent: Decimal | None = None
     activity_scores: tuple[tuple[int, Decimal], ...] = ()
     proctor_pk: int | None = None
+    # A percent known only as a fraction (a OneRoster score scaled by its line item's range),
+    # judged exactly: the third way to give a score, for imports.
+    score_fraction: Fraction | None = None
 
     def digest(self) -> str:
         """Fingerprint of the content: equal for a faithful retry, different for an edit."""
@@ -57,6 +61,9 @@ class ResultSubmission:
             "activities": sorted((n, canonical_text(p)) for n, p in self.activity_scores),
             "proctor": self.proctor_pk,
         }
+        if self.score_fraction is not None:
+            # Only when given, so every digest stored before the fraction existed still holds.
+            content["fraction"] = str(self.score_fraction)
         return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -141,7 +141,8 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "give exactly one of candidateId and candidateExternalId",
             )
         )
-    if (submission.correct_answers is None) == (submission.score_percent is None):
+    scores = (submission.correct_answers, submission.score_percent, submission.score_fraction)
+    if sum(score is not None for score in scores) != 1:
         problems.append(
             Problem(
                 "INVALID",
@@ -153,6 +154,9 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
         message := _percent_problem(submission.score_percent)
     ):
         problems.append(Problem("INVALID", ("scorePercent",), message))
+    fraction = submission.score_fraction
+    if fraction is not None and not 0 <= fraction <= 100:
+        problems.append(Problem("INVALID", ("score",), "the score must be within its range"))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
@@ -213,6 +217,8 @@ def score_of(
     """The score exactly as sent, or as the fraction of the module's questions answered."""
     if submission.score_percent is not None:
         return Score.of_percent(submission.score_percent)
+    if submission.score_fraction is not None:
+        return Score.of_fraction(submission.score_fraction)
     assert submission.correct_answers is not None
     if module.question_count is None:
         return Problem(

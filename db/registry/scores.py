@@ -40,9 +40,28 @@ class Score:
 
     @classmethod
     def of_answers(cls, correct: int, questions: int) -> Score:
-        exact = Fraction(100 * correct, questions)
+        return cls.of_rounded_down(Fraction(100 * correct, questions))
+
+    @classmethod
+    def of_rounded_down(cls, exact: Fraction) -> Score:
         scaled = exact.numerator * 10**STORED_PLACES // exact.denominator  # rounded down
         return cls(exact, Decimal(scaled).scaleb(-STORED_PLACES))
+
+    @classmethod
+    def of_fraction(cls, exact: Fraction) -> Score:
+        """A percent known as a fraction (points of a OneRoster line item's range): stored
+        exactly when its decimal expansion ends, else rounded down as answers are."""
+        twos = fives = 0
+        rest = exact.denominator
+        while rest % 2 == 0:
+            rest, twos = rest // 2, twos + 1
+        while rest % 5 == 0:
+            rest, fives = rest // 5, fives + 1
+        if rest != 1:
+            return cls.of_rounded_down(exact)
+        places = max(twos, fives)
+        scaled = exact.numerator * (10**places // exact.denominator)
+        return cls(exact, Decimal(scaled).scaleb(-places))
 
     def meets(self, cut: Decimal) -> bool:
         """At or above the cut score: passed."""
