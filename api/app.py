@@ -84,7 +84,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
-            catalog=CatalogStore(sessionmaker),
+            catalog=CatalogStore(sessionmaker, refresh_seconds=settings.catalog_refresh_seconds),
             auth=auth,
             credential_keys=events.credential_keys,
         )

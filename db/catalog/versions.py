@@ -2,7 +2,9 @@
 
 A published version never changes (the loader refuses an edit), so a snapshot of one can be
 cached by id for the life of a process; only "which version is in force on a day" can change,
-when a new version is published, and that list is re-read after a short TTL.
+when a new version is published, and each process re-reads that list every
+``refresh_seconds`` (``MSSC_CATALOG_REFRESH_SECONDS``): the bound on how long a version
+published elsewhere takes to be in force here. The process that publishes sees it at once.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.catalog.document import CatalogDocument, CatalogFileError
 
-VERSION_LIST_TTL_SECONDS = 60.0
+VERSION_LIST_TTL_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +114,15 @@ class CatalogSnapshot:
 # --- loading ---------------------------------------------------------------------------
 
 
-async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool:
+async def load_catalog(
+    session: AsyncSession, document: CatalogDocument, *, published_by_client_id: str | None = None
+) -> bool:
     """Load one catalog version; return False when it was already loaded unchanged.
 
-    Runs inside the caller's transaction. An edit of a published version is refused: its rules
-    judged results already, so a change must be published as a new version.
+    Runs inside the caller's transaction. Refused (``CatalogFileError`` with the field at
+    fault): an edit of a published version, since its rules judged results already, so a
+    change must be published as a new version; a second version taking effect on the same
+    day; and an effective date that would move recorded results to other rules.
     """
     # Serialise concurrent loaders (several processes starting at once); the unique label and
     # effective date are what keep the data right if this lock is ever absent.
@@ -128,7 +134,8 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
         if existing.source_digest != document.digest:
             raise CatalogFileError(
                 f"catalog version {document.label} is already published with different "
-                "content; publish the change as a new version with a later effective_from"
+                "content; publish the change as a new version with a later effective_from",
+                field=["label"],
             )
         return False
     clash = await session.scalar(
@@ -138,8 +145,10 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
     )
     if clash is not None:
         raise CatalogFileError(
-            f"catalog version {clash} already takes effect on {document.effective_from}"
+            f"catalog version {clash} already takes effect on {document.effective_from}",
+            field=["effective_from"],
         )
+    await _refuse_rejudging(session, document.effective_from)
 
     version = models.CatalogVersion(
         label=document.label,
@@ -149,6 +158,7 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
         retake_wait_days=document.retake_policy.wait_days,
         long_retake_wait_days=document.retake_policy.long_wait_days,
         failures_before_long_wait=document.retake_policy.failures_before_long_wait,
+        published_by_client_id=published_by_client_id,
     )
     session.add(version)
     await session.flush()
@@ -218,6 +228,35 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
             )
     await session.flush()
     return True
+
+
+async def _refuse_rejudging(session: AsyncSession, effective_from: date) -> None:
+    """A result is judged once, by the version in force on its day; a version taking effect
+    on or before a recorded result's day, after the version that judged it, would change
+    which rules apply to it. Under the catalog lock, so no version slips in meanwhile; a
+    result recorded concurrently was judged by the list its process read, as any result is."""
+    moved = await session.execute(
+        select(models.AssessmentResult.taken_on, func.count())
+        .join(
+            models.CatalogVersion,
+            models.CatalogVersion.id == models.AssessmentResult.catalog_version_id,
+        )
+        .where(
+            models.AssessmentResult.taken_on >= effective_from,
+            models.CatalogVersion.effective_from < effective_from,
+        )
+        .group_by(models.AssessmentResult.taken_on)
+        .order_by(models.AssessmentResult.taken_on.desc())
+    )
+    days = list(moved)
+    if days:
+        count = sum(n for _, n in days)
+        raise CatalogFileError(
+            f"{count} recorded result(s) taken from {effective_from} on (the latest on "
+            f"{days[0][0]}) were judged by an earlier version; a version may take effect only "
+            f"after the last result it would re-judge: use an effective_from after {days[0][0]}",
+            field=["effective_from"],
+        )
 
 
 async def _ensure_identities(
@@ -328,8 +367,14 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
 class CatalogStore:
     """Per-process cache of catalog snapshots, answering "which version rules on this day"."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        refresh_seconds: float = VERSION_LIST_TTL_SECONDS,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._refresh_seconds = refresh_seconds
         self._snapshots: dict[int, CatalogSnapshot] = {}
         self._versions: list[tuple[date, int]] = []
         self._versions_read_at = float("-inf")
@@ -338,7 +383,7 @@ class CatalogStore:
         self._versions_read_at = float("-inf")
 
     async def version_id_on(self, day: date) -> int | None:
-        if time.monotonic() - self._versions_read_at > VERSION_LIST_TTL_SECONDS:
+        if time.monotonic() - self._versions_read_at > self._refresh_seconds:
             async with self._sessionmaker() as session:
                 rows = await session.execute(
                     select(models.CatalogVersion.effective_from, models.CatalogVersion.id).order_by(

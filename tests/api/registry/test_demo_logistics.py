@@ -1,0 +1,118 @@
+"""The logistics program end to end in the demo: the documented query finds CLA and CLT holders,
+a CLT without CLA is refused, and CLA then CLT issues both (issue #15, item 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from api.settings import Settings
+from cli.demo import load_demo
+from db.demo.network import SCHOOL_NETWORKS
+from tests.support.auth import MakeCaller
+from tests.support.catalogs import demo_catalog_removed
+from tests.support.graphql import GraphQLClient
+from tests.support.network import today
+
+__all__ = ["demo_catalog_removed"]  # a fixture
+
+QUERY = (
+    Path(__file__).parents[3] / "docs" / "queries" / "logistics_candidates.graphql"
+).read_text()
+POST = """
+mutation($input: PostResultsInput!) {
+  postResults(input: $input) {
+    outcomes { status credentialsIssued { type { code } status } userErrors { code field } }
+  }
+}
+"""
+
+
+def standing(connection: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[tuple[str, str]]]:
+    [edge] = connection["edges"]
+    node = edge["node"]
+    results = [(r["node"]["module"]["code"], r["node"]["passed"]) for r in node["results"]["edges"]]
+    credentials = [(c["type"]["code"], c["status"]) for c in node["credentials"]]
+    return sorted(results), sorted(credentials)
+
+
+@pytest.mark.usefixtures("demo_catalog_removed")
+async def test_the_demo_shows_the_logistics_path_and_its_rules(
+    settings: Settings, app: Starlette, graphql: GraphQLClient, make_caller: MakeCaller
+) -> None:
+    await asyncio.to_thread(functools.partial(load_demo, settings, candidates=50))
+    # The demo published its catalog version from another connection; this process would see it
+    # within MSSC_CATALOG_REFRESH_SECONDS, and the test does not wait for that.
+    app.state.resources.catalog.invalidate()
+    school = graphql.as_token(
+        (await make_caller("SCHOOL", org_name=sorted(SCHOOL_NETWORKS)[0])).token
+    )
+
+    found = await school.data(QUERY)
+
+    assert {alias: standing(connection) for alias, connection in found.items()} == {
+        "claOnly": ([("CLA", True)], [("CLA", "ACTIVE")]),
+        "claThenClt": ([("CLA", True), ("CLT", True)], [("CLA", "ACTIVE"), ("CLT", "ACTIVE")]),
+        "retookCla": (
+            [("CLA", False), ("CLA", True), ("CLT", True)],
+            [("CLA", "ACTIVE"), ("CLT", "ACTIVE")],
+        ),
+        "cltWithoutCla": ([], []),
+        "claSuspended": (
+            [("CLA", True), ("CLT", True)],
+            [("CLA", "SUSPENDED"), ("CLT", "SUSPENDED")],
+        ),
+        "claRecently": ([("CLA", True)], [("CLA", "ACTIVE")]),
+    }
+    [suspended_clt] = [
+        c
+        for c in found["claSuspended"]["edges"][0]["node"]["credentials"]
+        if c["type"]["code"] == "CLT"
+    ]
+    assert suspended_clt["history"][-1]["status"] == "SUSPENDED"
+    assert "CLA" in suspended_clt["history"][-1]["reason"]
+
+    site = found["claOnly"]["edges"][0]["node"]["results"]["edges"][0]["node"]["center"]["siteCode"]
+
+    def attempt(external_id: str, module: str, days_ago: int) -> dict[str, Any]:
+        day = today() - timedelta(days=days_ago)
+        return {
+            "externalId": external_id,
+            "candidateExternalId": "DEMO-LOGISTICS-4",
+            "moduleCode": module,
+            "centerSiteCode": site,
+            "takenAt": f"{day}T10:00:00Z",
+            "scorePercent": 80,
+        }
+
+    refused = await school.data(POST, {"input": {"results": [attempt("T-CLT-1", "CLT", 12)]}})
+    assert refused["postResults"]["outcomes"] == [
+        {
+            "status": "REJECTED",
+            "credentialsIssued": [],
+            "userErrors": [
+                {"code": "PREREQUISITE_MISSING", "field": ["results", "0", "moduleCode"]}
+            ],
+        }
+    ]
+    both = await school.data(
+        POST,
+        {
+            "input": {
+                "results": [
+                    attempt("T-CLA-1", "CLA", 11),
+                    attempt("T-CLT-2", "CLT", 10),
+                ]
+            }
+        },
+    )
+    assert [o["credentialsIssued"] for o in both["postResults"]["outcomes"]] == [
+        [{"type": {"code": "CLA"}, "status": "ACTIVE"}],
+        [{"type": {"code": "CLT"}, "status": "ACTIVE"}],
+    ]
