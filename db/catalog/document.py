@@ -137,7 +137,9 @@ class CatalogDocument(_Strict):
             while current is not None:
                 if current in chain:
                     where = ("credential_types", n, "prerequisite")
-                    raise _refusal(where, "prerequisites form a cycle: " + " → ".join([*chain, current]))
+                    raise _refusal(
+                        where, "prerequisites form a cycle: " + " → ".join([*chain, current])
+                    )
                 chain.append(current)
                 current = prerequisites.get(current)
         for n, course in enumerate(self.courses):
