@@ -13,7 +13,7 @@ import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -91,6 +91,7 @@ class CatalogSnapshot:
     credential_types: tuple[CredentialTypeSpec, ...]
     # course code -> module codes (a course may align to more than one module)
     courses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    course_names: dict[str, str] = field(default_factory=dict)
 
     def module_by_code(self, code: str) -> ModuleSpec | None:
         return next((m for m in self.modules if m.code == code), None)
@@ -337,6 +338,7 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
     )
     module_codes = {m.id: m.code for m in modules}
     courses: dict[str, tuple[str, ...]] = {}
+    course_names: dict[str, str] = {}
     for alignment in await session.scalars(
         select(models.CourseAlignment)
         .where(models.CourseAlignment.catalog_version_id == version_id)
@@ -346,6 +348,7 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
             *courses.get(alignment.course_code, ()),
             module_codes[alignment.module_id],
         )
+        course_names[alignment.course_code] = alignment.course_name
     used_programs = {m.program.id for m in modules} | {t.program.id for t in credential_types}
     return CatalogSnapshot(
         version_id=version.id,
@@ -361,7 +364,36 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
         modules=modules,
         credential_types=credential_types,
         courses=courses,
+        course_names=course_names,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedVersion:
+    """A version's record of publication, beside its content (``CatalogSnapshot``)."""
+
+    id: int
+    label: str
+    effective_from: date
+    published_at: datetime
+    published_by_client_id: str | None
+
+
+async def published_versions(session: AsyncSession) -> list[PublishedVersion]:
+    """Every published version, the earliest in force first."""
+    rows = await session.scalars(
+        select(models.CatalogVersion).order_by(models.CatalogVersion.effective_from)
+    )
+    return [
+        PublishedVersion(
+            id=row.id,
+            label=row.label,
+            effective_from=row.effective_from,
+            published_at=row.loaded_at,
+            published_by_client_id=row.published_by_client_id,
+        )
+        for row in rows
+    ]
 
 
 class CatalogStore:
