@@ -167,8 +167,10 @@ class Query:
         metadata=field_cost(size_from="candidateIds", per_item=1, selection_once=True),
         description=(
             "Gaps and a costed training plan for 1 to 1,000 candidates who shared their record "
-            "with you (staff: anyone), over the modules the program's certification requires. "
-            "Logged for each candidate. Needs diagnostics:read."
+            "with you (staff: anyone), over the modules the program's certification requires "
+            "(programCode CPT or CLT; includeOptionalModules adds Green Production to CPT), or "
+            "one module against its own certificate (programCode GREEN). Logged for each "
+            "candidate. Needs diagnostics:read."
         ),
     )
     cohorts: list[Cohort] = strawberry.field(
