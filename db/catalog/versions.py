@@ -428,6 +428,11 @@ class CatalogStore:
         index = bisect.bisect_right(self._versions, (day, float("inf"))) - 1
         return self._versions[index][1] if index >= 0 else None
 
+    async def earliest_effective_from(self) -> date | None:
+        """The day the first version takes effect; None when no version is published."""
+        await self.version_id_on(date.min)  # refreshes the list when it is due
+        return self._versions[0][0] if self._versions else None
+
     async def snapshot(self, version_id: int) -> CatalogSnapshot:
         cached = self._snapshots.get(version_id)
         if cached is None:

@@ -83,7 +83,7 @@ async def remove_test_versions(
 ) -> AsyncIterator[None]:
     """Catalog tables outlive each test's cleanup: remove what a test published."""
     yield
-    for label in (LABEL, "2026-backdated"):
+    for label in (LABEL, "2026-backdated", "2015-history"):
         await remove_catalog_version(sessionmaker, label)
     app.state.resources.catalog.invalidate()
 
@@ -443,3 +443,56 @@ async def test_any_out_of_range_number_is_refused_at_its_own_path(
         ["document", "modules", str(module), name],
     )
     assert payload["catalogVersion"] is None
+
+
+AUTHORIZE = """
+mutation($input: AuthorizeCenterInput!) {
+  authorizeCenter(input: $input) { center { siteCode } userErrors { code message } }
+}
+"""
+
+
+async def test_historic_results_are_recorded_once_staff_publish_the_catalog_of_their_time(
+    staff: GraphQLClient, school: SchoolClient
+) -> None:
+    """The refusal says what to do, and doing it works: an earlier version, then the import."""
+    authorized = await staff.data(
+        AUTHORIZE,
+        {
+            "input": {
+                "siteCode": "HIST-1",
+                "name": "Lincoln High School (2015)",
+                "organizationId": school.caller.organization_id,
+                "kind": "HIGH_SCHOOL",
+                "partnerSchool": True,
+                "programCodes": ["CPT"],
+                "authorizedFrom": "2015-01-01",
+                "postalCode": "43215",
+            }
+        },
+    )
+    assert authorized["authorizeCenter"]["userErrors"] == []
+    await school.register("S-OLD")
+    old = {**item("R-2016", "S-OLD", "SAFETY", "2016-05-02", 90), "centerSiteCode": "HIST-1"}
+
+    refused = await school.post(old)
+
+    [outcome] = refused["outcomes"]
+    assert outcome["status"] == "REJECTED"
+    [error] = outcome["userErrors"]
+    assert error["code"] == "INVALID"
+    assert error["message"].startswith(
+        "no catalog version was in force on 2016-05-02 (the first catalog version takes effect "
+        "on 2017-07-01); to record older results, registry staff first publish the catalog of "
+        "that time as a version with an earlier effective_from"
+    )
+    history = toml(
+        ('label = "2031-test"', 'label = "2015-history"'),
+        ("effective_from = 2031-01-01", "effective_from = 2015-07-01"),
+    )
+    assert (await publish(staff, history))["userErrors"] == []
+
+    recorded = await school.post(old)
+
+    [outcome] = recorded["outcomes"]
+    assert (outcome["status"], outcome["userErrors"]) == ("CREATED", [])
