@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,21 @@ from tests.support.network import today
 
 __all__ = ["demo_catalog_removed"]  # a fixture
 
-QUERY = (
-    Path(__file__).parents[3] / "docs" / "queries" / "logistics_candidates.graphql"
-).read_text()
+DOCS = Path(__file__).parents[3] / "docs"
+QUERY = (DOCS / "queries" / "logistics_candidates.graphql").read_text()
+DIFF = """
+query CatalogDiff($from: String!, $to: String!) {
+  catalogDiff(from: $from, to: $to) { from to changes { path from to } }
+}
+"""
+
+
+def documented_outputs() -> list[str]:
+    """The outputs docs/staff/catalog.md shows, in order (each the block after its marker)."""
+    parts = (DOCS / "staff" / "catalog.md").read_text().split("<!-- docs: output -->")[1:]
+    return [part.split("```json\n", 1)[1].split("```", 1)[0] for part in parts]
+
+
 POST = """
 mutation($input: PostResultsInput!) {
   postResults(input: $input) {
@@ -79,6 +92,20 @@ async def test_the_demo_shows_the_logistics_path_and_its_rules(
     assert "CLA" in suspended_clt["history"][-1]["reason"]
 
     site = found["claOnly"]["edges"][0]["node"]["results"]["edges"][0]["node"]["center"]["siteCode"]
+    assert site == "US-KY-0011"  # as docs/staff/catalog.md says
+    diff_output, logistics_output = documented_outputs()
+    listed = [
+        {
+            "externalId": edge["node"]["externalId"],
+            "credentials": [[c["type"]["code"], c["status"]] for c in edge["node"]["credentials"]],
+        }
+        for connection in found.values()
+        for edge in connection["edges"]
+    ]
+    assert listed == [json.loads(line) for line in logistics_output.splitlines()]
+    staff = graphql.as_token((await make_caller("STAFF")).token)
+    diff = await staff.post(DIFF, {"from": "2017", "to": "2017-demo-logistics"})
+    assert {"data": diff.json()["data"]} == json.loads(diff_output)
 
     def attempt(external_id: str, module: str, days_ago: int) -> dict[str, Any]:
         day = today() - timedelta(days=days_ago)
