@@ -184,6 +184,9 @@ def parse_catalog_document(text: str, *, format: DocumentFormat = "TOML") -> Cat
         raw = orjson.loads(text) if format == "JSON" else tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CatalogFileError(f"not valid TOML ({error})") from None
+    except RecursionError:
+        # tomllib recurses per nested array or table; a catalog is a few levels deep.
+        raise CatalogFileError(f"not valid {format} (nested too deeply)") from None
     except orjson.JSONDecodeError as error:
         raise CatalogFileError(f"not valid JSON ({error})") from None
     if not isinstance(raw, dict):

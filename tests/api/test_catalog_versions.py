@@ -3,6 +3,7 @@ messages (issue #15, item 3)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -199,6 +200,13 @@ BAD_DOCUMENTS: dict[str, tuple[str, str, list[str], str]] = {
         "not valid TOML",
     ),
     "malformed JSON": ("JSON", '{"label": "x",', ["document"], "not valid JSON"),
+    "TOML nested too deeply": (
+        "TOML",
+        "label = " + "[" * 100_000,
+        ["document"],
+        "not valid TOML (nested too deeply)",
+    ),
+    "JSON nested too deeply": ("JSON", "[" * 100_000, ["document"], "not valid JSON"),
     "JSON that is not an object": ("JSON", "[1, 2]", ["document"], "must be a table"),
     "unknown module in a requirement": (
         "TOML",
@@ -496,3 +504,16 @@ async def test_historic_results_are_recorded_once_staff_publish_the_catalog_of_t
 
     [outcome] = recorded["outcomes"]
     assert (outcome["status"], outcome["userErrors"]) == ("CREATED", [])
+
+
+async def test_the_same_document_published_twice_at_once_is_created_once(
+    staff: GraphQLClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    before = await version_count(sessionmaker)
+    document = toml(CLA_NUMBERS)
+
+    answers = await asyncio.gather(*(publish(staff, document) for _ in range(4)))
+
+    assert sorted(a["created"] for a in answers) == [False, False, False, True]
+    assert all(a["userErrors"] == [] for a in answers)
+    assert await version_count(sessionmaker) == before + 1
