@@ -162,6 +162,15 @@ WithinKmArgument = Annotated[
     float | None,
     strawberry.argument(description="Radius for training centers, up to 5,000 km."),
 ]
+OptionalModulesArgument = Annotated[
+    bool,
+    strawberry.argument(
+        description=(
+            "Also the program's modules its certification does not require (CPT: Green "
+            "Production), in the standings, the gaps and the plan."
+        )
+    ),
+]
 
 
 async def diagnostic(
@@ -171,15 +180,7 @@ async def diagnostic(
     near: NearArgument = strawberry.UNSET,
     postal_code: PostalCodeArgument = strawberry.UNSET,
     within_km: WithinKmArgument = 80.0,
-    include_optional_modules: Annotated[
-        bool,
-        strawberry.argument(
-            description=(
-                "Also the program's modules its certification does not require (CPT: Green "
-                "Production), in the standings, the gaps and the plan."
-            )
-        ),
-    ] = False,
+    include_optional_modules: OptionalModulesArgument = False,
 ) -> DiagnosticReport:
     principal = info.context.require_principal()
     pks = parse_candidate_ids(candidate_ids)

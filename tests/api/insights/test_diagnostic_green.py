@@ -243,3 +243,30 @@ async def test_green_refuses_who_did_not_share_and_unknown_codes(cohort: Cohort)
         "Unknown programCode 'FORKLIFT'; known codes: CPT, CLT, SAFETY, QUALITY, PRODUCTION, "
         "MAINTENANCE, GREEN, CLA."
     )
+
+
+async def test_a_saved_cohort_shows_green_beside_cpt_too(cohort: Cohort) -> None:
+    created = await cohort.employer.api.data(
+        'mutation($ids: [ID!]!) { createCohort(input: {name: "Line techs", candidateIds: $ids})'
+        " { cohort { id } userErrors { code } } }",
+        {"ids": [cohort.ids[n] for n in ("Evans", "Ford", "Grant")]},
+    )
+    cohort_id = created["createCohort"]["cohort"]["id"]
+    data = await cohort.employer.api.data(
+        "query($id: ID!) { node(id: $id) { ... on Cohort { "
+        'diagnostic(programCode: "CPT", includeOptionalModules: true) { modules { module { code } } '
+        "trainingPlan { totalCostCents registration { costCents } } } } } }",
+        {"id": cohort_id},
+    )
+    report = data["node"]["diagnostic"]
+    assert [m["module"]["code"] for m in report["modules"]] == [
+        "SAFETY",
+        "QUALITY",
+        "PRODUCTION",
+        "MAINTENANCE",
+        "GREEN",
+    ]
+    assert report["trainingPlan"] == {
+        "totalCostCents": 13 * UNIT,
+        "registration": {"costCents": 2_800},
+    }
