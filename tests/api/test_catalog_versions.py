@@ -517,3 +517,66 @@ async def test_the_same_document_published_twice_at_once_is_created_once(
     assert sorted(a["created"] for a in answers) == [False, False, False, True]
     assert all(a["userErrors"] == [] for a in answers)
     assert await version_count(sessionmaker) == before + 1
+
+
+MODULE_CODES = [m.code for m in reference_document().modules]
+EDITABLE = {
+    "question_count": st.integers(min_value=1, max_value=1000),
+    "time_limit_minutes": st.integers(min_value=1, max_value=600),
+    "cut_score_percent": st.decimals(
+        min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False
+    ),
+    "assessment_fee_cents": st.integers(min_value=0, max_value=10_000_000),
+    "course_supplement_fee_cents": st.integers(min_value=0, max_value=10_000_000),
+}
+
+
+def as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    edits=st.dictionaries(
+        st.tuples(st.integers(min_value=0, max_value=6), st.sampled_from(sorted(EDITABLE))),
+        st.integers(),  # replaced below by a value of the field's own kind
+        min_size=1,
+        max_size=4,
+    ).flatmap(lambda keys: st.fixed_dictionaries({key: EDITABLE[key[1]] for key in keys})),
+)
+async def test_the_diff_lists_exactly_the_values_that_changed(
+    staff: GraphQLClient,
+    app: Starlette,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    edits: dict[tuple[int, str], Any],
+) -> None:
+    reference = reference_document().model_dump()
+
+    def edit(data: dict[str, Any]) -> None:
+        for (module, name), value in edits.items():
+            data["modules"][module][name] = str(value) if isinstance(value, Decimal) else value
+
+    expected = {
+        f"modules.{MODULE_CODES[module]}.{name}": (
+            as_text(reference["modules"][module][name]),
+            as_text(value),
+        )
+        for (module, name), value in edits.items()
+        if as_text(reference["modules"][module][name]) != as_text(value)
+    }
+    try:
+        assert (await publish(staff, as_json(edit), "JSON"))["userErrors"] == []
+        diff = await staff.data(DIFF, {"from": "2017", "to": LABEL})
+    finally:
+        await remove_catalog_version(sessionmaker, LABEL)
+        app.state.resources.catalog.invalidate()
+    changes = diff["catalogDiff"]["changes"]
+    assert changes[0] == {"path": "effective_from", "from": "2017-07-01", "to": "2031-01-01"}
+    assert {c["path"]: (c["from"], c["to"]) for c in changes[1:]} == expected
