@@ -59,7 +59,16 @@ async def catalog_step(sessionmaker: async_sessionmaker[AsyncSession], day: date
         async with sessionmaker.begin() as session:
             created = await load_catalog(session, document)
     except CatalogFileError as error:
-        raise DemoConflict(f"catalog version {document.label}: {error}") from None
+        if error.field != ("effective_from",):
+            raise DemoConflict(f"catalog version {document.label}: {error}") from None
+        # A database that already holds results (an earlier demo, or real ones): the version
+        # would re-judge them, so it is not published, and the demo goes on without the
+        # logistics path rather than refusing to start.
+        return [
+            f"catalog: version {document.label} not published: {error.problem}. The "
+            "logistics candidates need it: load the demo into an empty database (a new "
+            "MSSC_DATA_DIR) to see them"
+        ]
     state = "published" if created else "already published"
     return [
         f"catalog: version {document.label} (demo values for CLA and CLT, in force from "
@@ -98,7 +107,10 @@ async def registry_step(
 async def logistics_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
     load = await load_logistics(sessionmaker, day=day, catalogs=CatalogStore(sessionmaker))
     if not load.created:
-        return [f"logistics: {LOGISTICS_PREFIX}1 to 6 already loaded (or no CLT center)"]
+        return [
+            f"logistics: {LOGISTICS_PREFIX}1 to 6 already loaded, or not loadable here (no "
+            "center authorized for CLT, or no CLA cut score in force)"
+        ]
     posted = ", ".join(f"{n} {status.lower()}" for status, n in sorted(load.outcomes.items()))
     refused = ", ".join(f"{n} {code}" for code, n in sorted(load.refusals.items()))
     return [

@@ -129,7 +129,11 @@ async def load_logistics(
         if loaded is not None:
             return LogisticsLoad(created=False)
         found = await _school_and_site(session, day)
-    if found is None:
+    earliest = await catalogs.on(day - timedelta(days=HISTORY_DAYS))
+    cla = earliest.module_by_code("CLA") if earliest else None
+    if found is None or cla is None or cla.cut_score_percent is None:
+        # No CLT center, or no cut score for CLA (the demo catalog version is not in force):
+        # every attempt would be refused, which shows nothing.
         return LogisticsLoad(created=False)
     organization_id, site_code = found
     people = [Person(f"{LOGISTICS_PREFIX}{n}", given, family) for n, given, family in PEOPLE]

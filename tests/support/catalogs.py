@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from db import models
 from db.catalog.document import CatalogDocument, read_catalog_file, reference_catalog_files
@@ -63,12 +64,14 @@ async def remove_catalog_version(
 
 @pytest.fixture
 async def demo_catalog_removed(
-    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine, app: Starlette
 ) -> AsyncIterator[None]:
     """For a test that loads the demo: its catalog version outlives the per-test cleanup (the
-    catalog tables are kept), so it is removed here, after the results it judged."""
+    catalog tables are kept), so it is removed here, after the results it judged; the shared
+    app forgets it at once rather than within its refresh interval."""
     yield
     async with engine.begin() as connection:
         await connection.execute(text("SET LOCAL session_replication_role = replica"))
         await connection.execute(text("TRUNCATE assessment_results, credentials CASCADE"))
     await remove_catalog_version(sessionmaker, DEMO_CATALOG_LABEL)
+    app.state.resources.catalog.invalidate()

@@ -11,15 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.settings import Settings
-from cli.demo import load_demo
+from cli.demo import catalog_step, load_demo
+from db import models
+from db.catalog.versions import CatalogStore
+from db.demo.logistics import load_logistics
 from db.demo.network import SCHOOL_NETWORKS
 from tests.support.auth import MakeCaller
 from tests.support.catalogs import demo_catalog_removed
 from tests.support.graphql import GraphQLClient
 from tests.support.network import today
+from tests.support.schools import SchoolClient, item
 
 __all__ = ["demo_catalog_removed"]  # a fixture
 
@@ -143,3 +149,28 @@ async def test_the_demo_shows_the_logistics_path_and_its_rules(
         [{"type": {"code": "CLA"}, "status": "ACTIVE"}],
         [{"type": {"code": "CLT"}, "status": "ACTIVE"}],
     ]
+
+
+async def test_the_demo_version_is_not_forced_onto_a_registry_with_results(
+    school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An earlier demo's database (or a real one) holds results the demo version would re-judge:
+    the demo says why and goes on, rather than refusing to start or re-judging anything."""
+    await school.register("S-1")
+    posted = await school.post(
+        item("R-1", "S-1", "SAFETY", (today() - timedelta(days=30)).isoformat(), 90)
+    )
+    assert posted["outcomes"][0]["status"] == "CREATED"
+
+    [line] = await catalog_step(sessionmaker, today())
+    logistics = await load_logistics(sessionmaker, day=today(), catalogs=CatalogStore(sessionmaker))
+
+    assert line.startswith(
+        "catalog: version 2017-demo-logistics not published: 1 recorded result(s) taken from "
+        "2017-07-02 on"
+    )
+    assert line.endswith("load the demo into an empty database (a new MSSC_DATA_DIR) to see them")
+    assert logistics.created is False
+    async with sessionmaker() as session:
+        labels = list(await session.scalars(select(models.CatalogVersion.label)))
+    assert labels == ["2017"]
