@@ -195,8 +195,8 @@ def parse_catalog_document(text: str, *, format: DocumentFormat = "TOML") -> Cat
         return CatalogDocument.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        more = error.error_count() - 1
-        suffix = f" (and {more} more problem(s))" if more else ""
+        count = error.error_count()
+        suffix = f" ({count} problem(s) in all)" if count > 1 else ""
         cause = first.get("ctx", {}).get("error")
         if isinstance(cause, CatalogFileError):  # a cross-reference, refused with its path
             raise CatalogFileError(cause.problem + suffix, field=cause.field) from None
