@@ -85,7 +85,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
-            catalog=CatalogStore(sessionmaker),
+            catalog=CatalogStore(sessionmaker, refresh_seconds=settings.catalog_refresh_seconds),
             auth=auth,
             credential_keys=events.credential_keys,
             data_integrity_keys=events.data_integrity_keys,

@@ -45,7 +45,14 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+def _float(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    maximum: float = float("inf"),
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -55,6 +62,8 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
         raise SettingsError(f"{name}={raw!r} is not a number") from None
     if not value >= minimum:
         raise SettingsError(f"{name}={raw} must be at least {minimum}")
+    if value > maximum:
+        raise SettingsError(f"{name}={raw} must be at most {maximum}")
     return value
 
 
@@ -207,6 +216,9 @@ class Settings:
     signing_keys: str | None = field(default=None, repr=False)
     # How often each process reloads revocations, disabled clients and published keys.
     auth_refresh_seconds: float = 2.0
+    # How often each process re-reads which catalog versions exist: the longest a version
+    # published through another process takes to be in force here.
+    catalog_refresh_seconds: float = 5.0
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
     # Overflow connections are closed as soon as they are returned, so under steady load above
     # the pool size every request would pay for opening one (the verification benchmark
@@ -292,6 +304,9 @@ class Settings:
             access_token_ttl_seconds=_int(env, "MSSC_TOKEN_TTL_SECONDS", 900, minimum=60),
             signing_keys=env.get("MSSC_SIGNING_KEYS") or None,
             auth_refresh_seconds=_float(env, "MSSC_AUTH_REFRESH_SECONDS", 2.0, minimum=0.05),
+            catalog_refresh_seconds=_float(
+                env, "MSSC_CATALOG_REFRESH_SECONDS", 5.0, minimum=0.05, maximum=60.0
+            ),
             auth_limits=AuthLimits(
                 failures_per_client=_int(env, "MSSC_AUTH_FAILURES_PER_CLIENT", 1_000, minimum=1),
                 failures_per_address=_int(env, "MSSC_AUTH_FAILURES_PER_ADDRESS", 50, minimum=1),

@@ -3,11 +3,15 @@
 The demo is a list of steps, each idempotent, so serving with ``--demo`` twice loads nothing
 twice:
 
+0. ``catalog_step``: the demo's own catalog version, with demo numbers for CLA and CLT
+   (``db/demo/catalog.py``), published before any demo result is judged.
 1. ``network_step``: organizations, centers with their authorization history, instructors,
    proctors (``db/demo``).
 2. ``registry_step``: candidates and their results, posted through the same rules code that
    ``postResults`` uses (never a simplified copy), so the demo's credentials are exactly what
    the rules issue.
+2b. ``logistics_step``: a handful of logistics candidates along the CLA → CLT path
+   (``db/demo/logistics.py``), through the same rules.
 3. ``clients_step``: a staff, a school and an employer client, and the employer's consent to
    see some of the school's candidates. Secrets are stored hashed, so each run gives the demo
    clients fresh secrets and prints them.
@@ -30,8 +34,11 @@ from auth.scopes import TYPICAL_SCOPES
 from cli.database import run_with_engine
 from cli.failures import CliFailure
 from db import models
-from db.catalog.versions import CatalogStore
+from db.catalog.document import CatalogFileError
+from db.catalog.versions import CatalogStore, load_catalog
+from db.demo.catalog import demo_catalog_document
 from db.demo.load import DemoConflict, load_network
+from db.demo.logistics import LOGISTICS_PREFIX, load_logistics
 from db.demo.network import SCHOOL_NETWORKS, plan_network
 from db.demo.registry import CANDIDATES, EXTERNAL_ID_PREFIX, load_registry
 from db.platform.engine import create_sessionmaker
@@ -44,6 +51,29 @@ STAFF_ORGANIZATION = "MSSC Registry Staff"
 # A manufacturer: its applicants' CPT records make the diagnostic tool's demo.
 DEMO_EMPLOYER = "Keystone Precision Manufacturing"
 CONSENTING_CANDIDATES = 50
+
+
+async def catalog_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
+    document = demo_catalog_document()
+    try:
+        async with sessionmaker.begin() as session:
+            created = await load_catalog(session, document)
+    except CatalogFileError as error:
+        if error.field != ("effective_from",):
+            raise DemoConflict(f"catalog version {document.label}: {error}") from None
+        # A database that already holds results (an earlier demo, or real ones): the version
+        # would re-judge them, so it is not published, and the demo goes on without the
+        # logistics path rather than refusing to start.
+        return [
+            f"catalog: version {document.label} not published: {error.problem}. The "
+            "logistics candidates need it: load the demo into an empty database (a new "
+            "MSSC_DATA_DIR) to see them"
+        ]
+    state = "published" if created else "already published"
+    return [
+        f"catalog: version {document.label} (demo values for CLA and CLT, in force from "
+        f"{document.effective_from}) {state}"
+    ]
 
 
 async def network_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
@@ -71,6 +101,21 @@ async def registry_step(
     return [
         f"registry: {load.candidates:,} candidates; results through the rules: {posted}; "
         f"{load.credentials:,} credentials issued"
+    ]
+
+
+async def logistics_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
+    load = await load_logistics(sessionmaker, day=day, catalogs=CatalogStore(sessionmaker))
+    if not load.created:
+        return [
+            f"logistics: {LOGISTICS_PREFIX}1 to 6 already loaded, or not loadable here (no "
+            "center authorized for CLT, or no CLA cut score in force)"
+        ]
+    posted = ", ".join(f"{n} {status.lower()}" for status, n in sorted(load.outcomes.items()))
+    refused = ", ".join(f"{n} {code}" for code, n in sorted(load.refusals.items()))
+    return [
+        f"logistics: candidates {LOGISTICS_PREFIX}1 to 6 tested at {load.site_code}: {posted}"
+        f" ({refused}); {load.credentials} credentials issued, {load.suspended} suspended"
     ]
 
 
@@ -183,8 +228,10 @@ def load_demo(
     ``served_at`` is where the server will answer (for the token command it prints)."""
     as_of = day or datetime.now(UTC).date()
     steps: tuple[DemoStep, ...] = (
+        catalog_step,
         network_step,
         functools.partial(registry_step, candidates=candidates),
+        logistics_step,
         functools.partial(clients_step, token_url=f"{served_at}/oauth/token"),
     )
 

@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog_cmd = commands.add_parser("catalog", help="manage catalog versions")
     catalog_sub = catalog_cmd.add_subparsers(dest="catalog_command", required=True)
-    load_cmd = catalog_sub.add_parser("load", help="publish a catalog version from a TOML file")
+    load_cmd = catalog_sub.add_parser(
+        "load", help="publish a catalog version from a TOML file (or *.json, its JSON equivalent)"
+    )
     load_cmd.add_argument("file")
     load_cmd.set_defaults(handler=load_catalog_file)
 

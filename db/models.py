@@ -88,6 +88,9 @@ class CatalogVersion(Base):
     long_retake_wait_days: Mapped[int] = mapped_column(SmallInteger)
     failures_before_long_wait: Mapped[int] = mapped_column(SmallInteger)
     loaded_at: Mapped[datetime] = created_at_column()
+    # The client_id of the staff client that published it through GraphQL; None: the command
+    # line or start-up. No foreign key: the catalog never depends on the clients table.
+    published_by_client_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint("registration_fee_cents >= 0", name="fee_not_negative"),

@@ -13,7 +13,7 @@ async def programs(info: Info) -> list[Program]:
 
 async def modules(info: Info) -> list[Module]:
     catalog = await info.context.catalog_today()
-    return [Module.from_spec(m) for m in catalog.modules]
+    return [Module.from_spec(m, catalog) for m in catalog.modules]
 
 
 async def credential_types(info: Info) -> list[CredentialType]:
@@ -24,4 +24,4 @@ async def credential_types(info: Info) -> list[CredentialType]:
 async def module_node(info: Info, pk: int) -> Module | None:
     catalog = await info.context.catalog_today()
     spec = catalog.module_by_id(pk)
-    return None if spec is None else Module.from_spec(spec)
+    return None if spec is None else Module.from_spec(spec, catalog)

@@ -7,13 +7,26 @@ from typing import Self
 
 import strawberry
 
+from api.context import Info
 from api.schema.node import Node, to_global_id
+from db.catalog.requirements import (
+    Requirement,
+    credential_requirements,
+    not_assessable_reason,
+    required_for,
+)
 from db.catalog.versions import (
     ActivitySpec,
     CatalogSnapshot,
     CredentialTypeSpec,
     ModuleSpec,
     ProgramSpec,
+)
+
+REQUIRED_FOR_CERTIFICATION_DEPRECATION = (
+    "Says only whether the module counts directly toward its program's certification: CLA "
+    "answers false, yet CLT requires holding CLA. Use requiredFor (every credential the "
+    "module leads to, directly or as a prerequisite) and CredentialType.requirements."
 )
 
 
@@ -56,13 +69,36 @@ class Module(Node):
     time_limit_minutes: int
     cut_score_percent: float | None
     college_credit_hours: float | None
-    required_for_certification: bool
+    required_for_certification: bool = strawberry.field(
+        deprecation_reason=REQUIRED_FOR_CERTIFICATION_DEPRECATION
+    )
     assessment_fee_cents: int
     course_supplement_fee_cents: int
     key_work_activities: list[KeyWorkActivity]
+    assessable: bool = strawberry.field(
+        description=(
+            "A cut score is known in the catalog version in force, so results for the module "
+            "can be judged and recorded."
+        )
+    )
+    not_assessable_reason: str | None = strawberry.field(
+        description="Why results for the module cannot be judged yet; null when assessable."
+    )
+    # The snapshot the numbers come from, for the fields that read the rest of the catalog.
+    catalog: strawberry.Private[CatalogSnapshot | None] = None
+
+    @strawberry.field(
+        description=(
+            "Credential types that need this module passed, directly (CPT_SAFETY and CPT need "
+            "SAFETY) or through a prerequisite credential (CLT needs CLA, which needs CLA)."
+        )
+    )
+    async def required_for(self, info: Info) -> list[CredentialType]:
+        catalog = self.catalog or await info.context.catalog_today()
+        return [CredentialType.from_spec(t, catalog) for t in required_for(catalog, self.pk)]
 
     @classmethod
-    def from_spec(cls, spec: ModuleSpec) -> Self:
+    def from_spec(cls, spec: ModuleSpec, catalog: CatalogSnapshot | None = None) -> Self:
         return cls(
             id=to_global_id("Module", spec.id),
             pk=spec.id,
@@ -77,6 +113,9 @@ class Module(Node):
             assessment_fee_cents=spec.assessment_fee_cents,
             course_supplement_fee_cents=spec.course_supplement_fee_cents,
             key_work_activities=[KeyWorkActivity.from_spec(a) for a in spec.activities],
+            assessable=spec.cut_score_percent is not None,
+            not_assessable_reason=not_assessable_reason(spec, catalog.label if catalog else None),
+            catalog=catalog,
         )
 
 
@@ -92,8 +131,18 @@ class CredentialType:
     validity_years: int | None
     college_credit_hours: float | None
     program: Program
-    required_modules: list[Module]
-    prerequisite: CredentialType | None
+    required_modules: list[Module] = strawberry.field(
+        description="Modules to pass; see requirements for everything the type needs."
+    )
+    prerequisite: CredentialType | None = strawberry.field(
+        description="A credential to hold on the day of the assessment (CLT: CLA), if any."
+    )
+    requirements: list[CredentialRequirement] = strawberry.field(
+        description=(
+            "Everything a candidate needs for this credential: each module to pass and each "
+            "credential to hold, with a sentence saying how it is judged."
+        )
+    )
 
     @classmethod
     def from_spec(cls, spec: CredentialTypeSpec, catalog: CatalogSnapshot) -> Self:
@@ -108,9 +157,38 @@ class CredentialType:
             college_credit_hours=_float(spec.college_credit_hours),
             program=Program.from_spec(spec.program),
             required_modules=[
-                Module.from_spec(module)
+                Module.from_spec(module, catalog)
                 for module_id in spec.required_module_ids
                 if (module := catalog.module_by_id(module_id)) is not None
             ],
             prerequisite=cls.from_spec(prerequisite, catalog) if prerequisite else None,
+            requirements=[
+                CredentialRequirement.from_requirement(r, catalog)
+                for r in credential_requirements(catalog, spec)
+            ],
+        )
+
+
+@strawberry.type(description="One thing a credential needs: a module passed or a credential held.")
+class CredentialRequirement:
+    kind: str = strawberry.field(
+        description="MODULE_PASSED (module is set) or CREDENTIAL_HELD (credentialType is set)"
+    )
+    module: Module | None
+    credential_type: CredentialType | None
+    description: str
+
+    @classmethod
+    def from_requirement(cls, requirement: Requirement, catalog: CatalogSnapshot) -> Self:
+        module = catalog.module_by_id(requirement.module_id) if requirement.module_id else None
+        held = (
+            catalog.credential_type_by_id(requirement.credential_type_id)
+            if requirement.credential_type_id
+            else None
+        )
+        return cls(
+            kind=requirement.kind,
+            module=Module.from_spec(module, catalog) if module else None,
+            credential_type=CredentialType.from_spec(held, catalog) if held else None,
+            description=requirement.description,
         )

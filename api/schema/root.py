@@ -15,6 +15,7 @@ from api.limits.extensions import limit_extensions
 from api.limits.rules import CachedParser
 from api.permissions import authenticated, reads_candidates, requires
 from api.resolvers import catalog, clients, node, viewer
+from api.resolvers import catalog_versions as catalog_admin
 from api.resolvers.events import change_feed as events
 from api.resolvers.events import verifiable, webhooks
 from api.resolvers.imports import one_roster, result_imports
@@ -22,6 +23,7 @@ from api.resolvers.insights import cohorts, diagnostics, stats
 from api.resolvers.network import center_admin, centers
 from api.resolvers.registry import audit_trail, candidates, consent, credentials, results
 from api.schema.catalog import CredentialType, Module, Program
+from api.schema.catalog_versions import CatalogDiff, CatalogVersion, PublishCatalogVersionPayload
 from api.schema.events.change_feed import ChangeConnection
 from api.schema.events.verifiable import VerifiableCredentialVerification
 from api.schema.events.webhooks import (
@@ -91,6 +93,27 @@ class Query:
     credential_types: list[CredentialType] = strawberry.field(
         resolver=catalog.credential_types, description="Credentials the registry issues. Public."
     )
+    catalog_versions: list[CatalogVersion] = strawberry.field(
+        resolver=catalog_admin.catalog_versions,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Every published catalog version, the earliest in force first: effective date, "
+            "who published it and when, which modules are assessable. Needs registry:admin."
+        ),
+    )
+    catalog_version: CatalogVersion | None = strawberry.field(
+        resolver=catalog_admin.catalog_version,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description="A catalog version by label, with its full content. Needs registry:admin.",
+    )
+    catalog_diff: CatalogDiff | None = strawberry.field(
+        resolver=catalog_admin.catalog_diff,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Every value that differs between two catalog versions; null when either label is "
+            "not a published version. Needs registry:admin."
+        ),
+    )
     centers: CenterConnection = strawberry.field(
         resolver=centers.centers,
         description=(
@@ -145,8 +168,10 @@ class Query:
         metadata=field_cost(size_from="candidateIds", per_item=1, selection_once=True),
         description=(
             "Gaps and a costed training plan for 1 to 1,000 candidates who shared their record "
-            "with you (staff: anyone), over the modules the program's certification requires. "
-            "Logged for each candidate. Needs diagnostics:read."
+            "with you (staff: anyone), over the modules the program's certification requires "
+            "(programCode CPT or CLT; includeOptionalModules adds Green Production to CPT), or "
+            "one module against its own certificate (programCode GREEN). Logged for each "
+            "candidate. Needs diagnostics:read."
         ),
     )
     cohorts: list[Cohort] = strawberry.field(
@@ -363,6 +388,16 @@ class Mutation:
         resolver=webhooks.redeliver_mutation,
         extensions=authenticated(),
         description="Queues a delivery again, e.g. after it FAILED (staff or the owner).",
+    )
+    publish_catalog_version: PublishCatalogVersionPayload = strawberry.mutation(
+        resolver=catalog_admin.publish_catalog_version,
+        extensions=requires(Scope.REGISTRY_ADMIN),
+        description=(
+            "Publishes a catalog version from the document mssc catalog load takes (TOML, or its "
+            "JSON equivalent), with the same rules and messages. Publishing the same document "
+            "again changes nothing (created: false). In force in this process at once and in "
+            "every other within MSSC_CATALOG_REFRESH_SECONDS. Needs registry:admin."
+        ),
     )
     create_client: CreateClientPayload = strawberry.mutation(
         resolver=clients.create_client,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +23,20 @@ CreditHours = Annotated[Decimal, Field(ge=0, le=99, max_digits=4, decimal_places
 
 
 class CatalogFileError(ValueError):
-    """A catalog file is unreadable or invalid; the message names the file and the field."""
+    """A catalog document is unreadable, invalid or cannot be published.
+
+    ``field`` is the path of the offending value in the document (``modules.0.cut_score_percent``
+    as parts), empty when the whole document is at fault; ``problem`` says what is wrong. The
+    command line prints ``str(error)``, GraphQL answers ``field`` and ``problem`` as a user error,
+    so both say the same thing.
+    """
+
+    def __init__(self, problem: str, *, field: Sequence[str] = (), source: str = "") -> None:
+        self.problem = problem
+        self.field = tuple(field)
+        self.source = source
+        where = ".".join(self.field)
+        super().__init__(": ".join(part for part in (source, where, problem) if part))
 
 
 class _Strict(BaseModel):
@@ -99,23 +114,38 @@ class CatalogDocument(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CatalogDocument:
-        programs = _unique("program", [p.code for p in self.programs])
-        modules = _unique("module", [m.code for m in self.modules])
-        types = _unique("credential type", [t.code for t in self.credential_types])
-        _unique("course", [c.code for c in self.courses])
-        for module in self.modules:
-            _known("module", module.code, "program", module.program, programs)
-        for ctype in self.credential_types:
-            _known("credential type", ctype.code, "program", ctype.program, programs)
-            for code in ctype.required_modules:
-                _known("credential type", ctype.code, "module", code, modules)
+        # Each refusal names the element it refuses, so a caller is sent to the exact line.
+        programs = _unique("program", "programs", [p.code for p in self.programs])
+        modules = _unique("module", "modules", [m.code for m in self.modules])
+        types = _unique(
+            "credential type", "credential_types", [t.code for t in self.credential_types]
+        )
+        _unique("course", "courses", [c.code for c in self.courses])
+        for n, module in enumerate(self.modules):
+            _known(("modules", n, "program"), module.program, programs, "program")
+        for n, ctype in enumerate(self.credential_types):
+            _known(("credential_types", n, "program"), ctype.program, programs, "program")
+            for m, code in enumerate(ctype.required_modules):
+                _known(("credential_types", n, "required_modules", m), code, modules, "module")
             if ctype.prerequisite is not None:
-                _known("credential type", ctype.code, "prerequisite", ctype.prerequisite, types)
+                where = ("credential_types", n, "prerequisite")
+                _known(where, ctype.prerequisite, types, "prerequisite")
                 if ctype.prerequisite == ctype.code:
-                    raise ValueError(f"credential type {ctype.code} is its own prerequisite")
-        for course in self.courses:
-            for code in course.modules:
-                _known("course", course.code, "module", code, modules)
+                    raise _refusal(where, f"credential type {ctype.code} is its own prerequisite")
+        prerequisites = {t.code: t.prerequisite for t in self.credential_types}
+        for n, ctype in enumerate(self.credential_types):
+            chain, current = [ctype.code], prerequisites.get(ctype.code)
+            while current is not None:
+                if current in chain:
+                    where = ("credential_types", n, "prerequisite")
+                    raise _refusal(
+                        where, "prerequisites form a cycle: " + " → ".join([*chain, current])
+                    )
+                chain.append(current)
+                current = prerequisites.get(current)
+        for n, course in enumerate(self.courses):
+            for m, code in enumerate(course.modules):
+                _known(("courses", n, "modules", m), code, modules, "module")
         return self
 
     @property
@@ -125,36 +155,75 @@ class CatalogDocument(_Strict):
         return hashlib.sha256(canonical).hexdigest()
 
 
-def _unique(what: str, codes: list[str]) -> set[str]:
+def _refusal(where: Sequence[str | int], problem: str) -> CatalogFileError:
+    return CatalogFileError(problem, field=[str(part) for part in where])
+
+
+def _unique(what: str, key: str, codes: list[str]) -> set[str]:
     seen: set[str] = set()
-    for code in codes:
+    for n, code in enumerate(codes):
         if code in seen:
-            raise ValueError(f"{what} {code} appears twice")
+            raise _refusal((key, n, "code"), f"{what} {code} appears twice")
         seen.add(code)
     return seen
 
 
-def _known(owner: str, code: str, field: str, ref: str, known: set[str]) -> None:
+def _known(where: Sequence[str | int], ref: str, known: set[str], what: str) -> None:
     if ref not in known:
-        raise ValueError(f"{owner} {code} names unknown {field} {ref}")
+        raise _refusal(where, f"names unknown {what} {ref}")
 
 
-def read_catalog_file(path: Path) -> CatalogDocument:
+DocumentFormat = Literal["TOML", "JSON"]
+
+
+def parse_catalog_document(text: str, *, format: DocumentFormat = "TOML") -> CatalogDocument:
+    """The one validation of a catalog document, for the command line and GraphQL alike.
+
+    JSON is the TOML document's equivalent: the same keys, dates as ``YYYY-MM-DD`` strings.
+    """
     try:
-        # Cut scores are read as written: a float would make 75.999999999999999 the cut 76.
-        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except OSError as error:
-        raise CatalogFileError(f"{path}: cannot read ({error.strerror})") from None
+        if format == "JSON":
+            orjson.loads(text)  # the strict reader first: no NaN, no lone surrogates
+            # Cut scores are read as written: a float would make 75.999999999999999 the cut 76.
+            raw = json.loads(text, parse_float=Decimal)
+        else:
+            raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
-        raise CatalogFileError(f"{path}: not valid TOML ({error})") from None
+        raise CatalogFileError(f"not valid TOML ({error})") from None
+    except RecursionError:
+        # tomllib recurses per nested array or table; a catalog is a few levels deep.
+        raise CatalogFileError(f"not valid {format} (nested too deeply)") from None
+    except orjson.JSONDecodeError as error:
+        raise CatalogFileError(f"not valid JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise CatalogFileError("the document must be a table (a JSON object)")
     try:
         return CatalogDocument.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        count = error.error_count()
+        suffix = f" ({count} problem(s) in all)" if count > 1 else ""
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, CatalogFileError):  # a cross-reference, refused with its path
+            raise CatalogFileError(cause.problem + suffix, field=cause.field) from None
+        message = str(first["msg"]).removeprefix("Value error, ")
         raise CatalogFileError(
-            f"{path}: {where}: {first['msg']} ({error.error_count()} problem(s) in all)"
+            message + suffix, field=[str(part) for part in first["loc"]]
         ) from None
+
+
+def read_catalog_file(path: Path) -> CatalogDocument:
+    """A catalog file: JSON when it is named ``*.json``, TOML otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise CatalogFileError(f"cannot read ({reason})", source=str(path)) from None
+    format: DocumentFormat = "JSON" if path.suffix.lower() == ".json" else "TOML"
+    try:
+        return parse_catalog_document(text, format=format)
+    except CatalogFileError as error:
+        raise CatalogFileError(error.problem, field=error.field, source=str(path)) from None
 
 
 def reference_catalog_files() -> list[Path]:

@@ -2,7 +2,9 @@
 
 A published version never changes (the loader refuses an edit), so a snapshot of one can be
 cached by id for the life of a process; only "which version is in force on a day" can change,
-when a new version is published, and that list is re-read after a short TTL.
+when a new version is published, and each process re-reads that list every
+``refresh_seconds`` (``MSSC_CATALOG_REFRESH_SECONDS``): the bound on how long a version
+published elsewhere takes to be in force here. The process that publishes sees it at once.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.catalog.document import CatalogDocument, CatalogFileError
 
-VERSION_LIST_TTL_SECONDS = 60.0
+VERSION_LIST_TTL_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class CatalogSnapshot:
     credential_types: tuple[CredentialTypeSpec, ...]
     # course code -> module codes (a course may align to more than one module)
     courses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    course_names: dict[str, str] = field(default_factory=dict)
 
     def module_by_code(self, code: str) -> ModuleSpec | None:
         return next((m for m in self.modules if m.code == code), None)
@@ -112,11 +115,15 @@ class CatalogSnapshot:
 # --- loading ---------------------------------------------------------------------------
 
 
-async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool:
+async def load_catalog(
+    session: AsyncSession, document: CatalogDocument, *, published_by_client_id: str | None = None
+) -> bool:
     """Load one catalog version; return False when it was already loaded unchanged.
 
-    Runs inside the caller's transaction. An edit of a published version is refused: its rules
-    judged results already, so a change must be published as a new version.
+    Runs inside the caller's transaction. Refused (``CatalogFileError`` with the field at
+    fault): an edit of a published version, since its rules judged results already, so a
+    change must be published as a new version; a second version taking effect on the same
+    day; and an effective date that would move recorded results to other rules.
     """
     # Serialise concurrent loaders (several processes starting at once); the unique label and
     # effective date are what keep the data right if this lock is ever absent.
@@ -128,7 +135,8 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
         if existing.source_digest != document.digest:
             raise CatalogFileError(
                 f"catalog version {document.label} is already published with different "
-                "content; publish the change as a new version with a later effective_from"
+                "content; publish the change as a new version with a later effective_from",
+                field=["label"],
             )
         return False
     clash = await session.scalar(
@@ -138,8 +146,10 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
     )
     if clash is not None:
         raise CatalogFileError(
-            f"catalog version {clash} already takes effect on {document.effective_from}"
+            f"catalog version {clash} already takes effect on {document.effective_from}",
+            field=["effective_from"],
         )
+    await _refuse_rejudging(session, document.effective_from)
 
     version = models.CatalogVersion(
         label=document.label,
@@ -149,6 +159,7 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
         retake_wait_days=document.retake_policy.wait_days,
         long_retake_wait_days=document.retake_policy.long_wait_days,
         failures_before_long_wait=document.retake_policy.failures_before_long_wait,
+        published_by_client_id=published_by_client_id,
     )
     session.add(version)
     await session.flush()
@@ -218,6 +229,35 @@ async def load_catalog(session: AsyncSession, document: CatalogDocument) -> bool
             )
     await session.flush()
     return True
+
+
+async def _refuse_rejudging(session: AsyncSession, effective_from: date) -> None:
+    """A result is judged once, by the version in force on its day; a version taking effect
+    on or before a recorded result's day, after the version that judged it, would change
+    which rules apply to it. Under the catalog lock, so no version slips in meanwhile; a
+    result recorded concurrently was judged by the list its process read, as any result is."""
+    moved = await session.execute(
+        select(models.AssessmentResult.taken_on, func.count())
+        .join(
+            models.CatalogVersion,
+            models.CatalogVersion.id == models.AssessmentResult.catalog_version_id,
+        )
+        .where(
+            models.AssessmentResult.taken_on >= effective_from,
+            models.CatalogVersion.effective_from < effective_from,
+        )
+        .group_by(models.AssessmentResult.taken_on)
+        .order_by(models.AssessmentResult.taken_on.desc())
+    )
+    days = list(moved)
+    if days:
+        count = sum(n for _, n in days)
+        raise CatalogFileError(
+            f"{count} recorded result(s) taken from {effective_from} on (the latest on "
+            f"{days[0][0]}) were judged by an earlier version; a version may take effect only "
+            f"after the last result it would re-judge: use an effective_from after {days[0][0]}",
+            field=["effective_from"],
+        )
 
 
 async def _ensure_identities(
@@ -298,6 +338,7 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
     )
     module_codes = {m.id: m.code for m in modules}
     courses: dict[str, tuple[str, ...]] = {}
+    course_names: dict[str, str] = {}
     for alignment in await session.scalars(
         select(models.CourseAlignment)
         .where(models.CourseAlignment.catalog_version_id == version_id)
@@ -307,6 +348,7 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
             *courses.get(alignment.course_code, ()),
             module_codes[alignment.module_id],
         )
+        course_names[alignment.course_code] = alignment.course_name
     used_programs = {m.program.id for m in modules} | {t.program.id for t in credential_types}
     return CatalogSnapshot(
         version_id=version.id,
@@ -322,14 +364,49 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
         modules=modules,
         credential_types=credential_types,
         courses=courses,
+        course_names=course_names,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedVersion:
+    """A version's record of publication, beside its content (``CatalogSnapshot``)."""
+
+    id: int
+    label: str
+    effective_from: date
+    published_at: datetime
+    published_by_client_id: str | None
+
+
+async def published_versions(session: AsyncSession) -> list[PublishedVersion]:
+    """Every published version, the earliest in force first."""
+    rows = await session.scalars(
+        select(models.CatalogVersion).order_by(models.CatalogVersion.effective_from)
+    )
+    return [
+        PublishedVersion(
+            id=row.id,
+            label=row.label,
+            effective_from=row.effective_from,
+            published_at=row.loaded_at,
+            published_by_client_id=row.published_by_client_id,
+        )
+        for row in rows
+    ]
 
 
 class CatalogStore:
     """Per-process cache of catalog snapshots, answering "which version rules on this day"."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        refresh_seconds: float = VERSION_LIST_TTL_SECONDS,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._refresh_seconds = refresh_seconds
         self._snapshots: dict[int, CatalogSnapshot] = {}
         self._versions: list[tuple[date, int]] = []
         self._versions_read_at = float("-inf")
@@ -338,7 +415,7 @@ class CatalogStore:
         self._versions_read_at = float("-inf")
 
     async def version_id_on(self, day: date) -> int | None:
-        if time.monotonic() - self._versions_read_at > VERSION_LIST_TTL_SECONDS:
+        if time.monotonic() - self._versions_read_at > self._refresh_seconds:
             async with self._sessionmaker() as session:
                 rows = await session.execute(
                     select(models.CatalogVersion.effective_from, models.CatalogVersion.id).order_by(
@@ -350,6 +427,11 @@ class CatalogStore:
             self._versions_read_at = time.monotonic()
         index = bisect.bisect_right(self._versions, (day, float("inf"))) - 1
         return self._versions[index][1] if index >= 0 else None
+
+    async def earliest_effective_from(self) -> date | None:
+        """The day the first version takes effect; None when no version is published."""
+        await self.version_id_on(date.min)  # refreshes the list when it is due
+        return self._versions[0][0] if self._versions else None
 
     async def snapshot(self, version_id: int) -> CatalogSnapshot:
         cached = self._snapshots.get(version_id)

@@ -4,6 +4,8 @@
 - ``network``: the plan of the national network (centers, authorizations with their history,
   instructors, proctors), generated from a seed and the load day, without I/O.
 - ``load``: writes a plan in one transaction, or recognises it is already there.
+- ``catalog``: the demo's own catalog version, with labelled demo numbers for CLA and CLT.
+- ``logistics``: six logistics candidates along the CLA → CLT path, through the real rules.
 
 The registry engine adds the demo's candidates and results as a further step that posts them
 through the same rules code ``postResults`` uses (see ``cli/demo.py``).

@@ -5,7 +5,9 @@ Definitions (the standard is the catalog version in force on the day the diagnos
 
 - The modules covered are those the program's certification requires: the catalog's
   CERTIFICATION credential type of the program, with the modules of its prerequisites
-  (CPT: the four core modules; CLT: CLA and CLT).
+  (CPT: the four core modules; CLT: CLA and CLT). Asked with the program's optional modules,
+  the others of the program too (CPT: Green Production beside the core). Asked for a module
+  that has a certificate of its own (GREEN), that module alone, against that certificate.
 - A candidate is CERTIFIED on a module while holding an ACTIVE, unexpired certificate earned
   by that module alone (``db.registry.credentials.module_certificate_types``); NOT_PASSED when they
   attempted it without holding one; NOT_ATTEMPTED otherwise. Everyone not CERTIFIED needs
@@ -17,6 +19,9 @@ Definitions (the standard is the catalog version in force on the day the diagnos
   The plan trains each person on the modules they need; the untargeted plan trains everyone
   on every module; the difference is the saving. College credit: the module's credit hours
   for each person the plan brings to the module's certificate.
+- Registration: the catalog's one-time registration fee is paid with a person's first
+  assessment, so a person with no recorded assessment has not paid it. The plan shows it as a
+  line of its own (who, and the total), beside the training costs it does not change.
 
 Each figure is one SQL statement over the whole cohort, whatever its size: the entitled
 candidates, each (candidate, module) standing, the certified count per module, and the
@@ -79,17 +84,22 @@ class Requirement:
     modules: tuple[ModuleSpec, ...]
     # (credential type id, module id): the certificates that prove each module.
     certificates: tuple[tuple[int, int], ...]
+    registration_fee_cents: int = 0
 
 
-def requirement_for(catalog: CatalogSnapshot, program_code: str) -> Requirement | None:
-    """The modules the program's certification requires, or None for an unknown program.
+def requirement_for(
+    catalog: CatalogSnapshot, program_code: str, *, optional_modules: bool = False
+) -> Requirement | None:
+    """What a diagnostic for ``program_code`` covers, or None when the code names neither a
+    program with a certification nor a module with a certificate of its own.
 
     Where a program has several certifications, the one requiring the most modules (with its
-    prerequisites) is the program's full certification.
+    prerequisites) is the program's full certification; ``optional_modules`` adds the
+    program's other modules after them.
     """
     program = catalog.program_by_code(program_code)
     if program is None:
-        return None
+        return _module_requirement(catalog, program_code)
     best: tuple[CredentialTypeSpec, set[int]] | None = None
     for ctype in catalog.credential_types:
         if ctype.program.id != program.id or ctype.kind != "CERTIFICATION":
@@ -101,6 +111,30 @@ def requirement_for(catalog: CatalogSnapshot, program_code: str) -> Requirement 
         return None
     certification, module_ids = best
     modules = tuple(m for m in catalog.modules if m.id in module_ids)
+    if optional_modules:
+        modules += tuple(
+            m for m in catalog.modules if m.program.id == program.id and m.id not in module_ids
+        )
+    return _requirement(catalog, program, certification, modules)
+
+
+def _module_requirement(catalog: CatalogSnapshot, module_code: str) -> Requirement | None:
+    """A module judged on its own, against the certificate it alone earns (GREEN: CPT_GREEN)."""
+    module = catalog.module_by_code(module_code)
+    if module is None:
+        return None
+    certificates = module_certificate_types(catalog, module.id)
+    if not certificates:
+        return None
+    return _requirement(catalog, module.program, certificates[0], (module,))
+
+
+def _requirement(
+    catalog: CatalogSnapshot,
+    program: ProgramSpec,
+    certification: CredentialTypeSpec,
+    modules: tuple[ModuleSpec, ...],
+) -> Requirement:
     certificates = tuple(
         (ctype.id, module.id)
         for module in modules
@@ -112,6 +146,7 @@ def requirement_for(catalog: CatalogSnapshot, program_code: str) -> Requirement 
         certification=certification,
         modules=modules,
         certificates=certificates,
+        registration_fee_cents=catalog.registration_fee_cents,
     )
 
 
@@ -178,12 +213,26 @@ class PlanItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrationLine:
+    """The one-time registration fee, for the people who have not paid it (never assessed)."""
+
+    candidates: tuple[models.Candidate, ...]
+    fee_per_candidate_cents: int
+    cost_cents: int
+
+
+@dataclass(frozen=True, slots=True)
 class TrainingPlan:
     items: tuple[PlanItem, ...]
     total_cost_cents: int
     untargeted_cost_cents: int
     savings_cents: int
     college_credit_hours: Decimal
+    registration: RegistrationLine
+
+    @property
+    def total_with_registration_cents(self) -> int:
+        return self.total_cost_cents + self.registration.cost_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +325,7 @@ async def run_diagnostic(
     if len(found) != len(wanted):
         raise NotEntitled
     if not wanted:
-        return _assemble(requirement, now, [], {}, {}, {})
+        return _assemble(requirement, now, [], {}, {}, {}, set())
     queries = _Queries(wanted, requirement, now)
     standings = {
         (row.candidate_id, row.module_id): row for row in await session.execute(queries.standings())
@@ -285,8 +334,9 @@ async def run_diagnostic(
     activities: dict[int, dict[int, Any]] = defaultdict(dict)
     for row in await session.execute(queries.activities()):
         activities[row.module_id][row.activity_number] = row
+    assessed = set(await session.scalars(queries.assessed()))
     return _assemble(
-        requirement, now, [found[pk] for pk in wanted], standings, certified, activities
+        requirement, now, [found[pk] for pk in wanted], standings, certified, activities, assessed
     )
 
 
@@ -421,6 +471,15 @@ class _Queries:
             .outerjoin(gaps, gaps.c.result_id == latest.c.id)
         )
 
+    def assessed(self) -> Any:
+        """The candidates with any recorded assessment, in any module: registered and paid."""
+        result = models.AssessmentResult
+        return (
+            select(result.candidate_id)
+            .where(among(result.candidate_id, self.candidate_ids))
+            .distinct()
+        )
+
     def counts(self) -> Any:
         """Certified candidates per module."""
         certified = self._certified()
@@ -457,6 +516,7 @@ def _assemble(
     standings: dict[tuple[int, int], Any],
     certified: dict[int, int],
     activities: dict[int, dict[int, Any]],
+    assessed: set[int],
 ) -> Diagnostic:
     people = []
     for candidate, external_id in candidates:
@@ -497,7 +557,7 @@ def _assemble(
         generated_at=now,
         candidates=tuple(people),
         modules=tuple(module_gaps),
-        plan=_plan(requirement, people),
+        plan=_plan(requirement, people, assessed),
     )
 
 
@@ -507,7 +567,9 @@ def _activity_gap(activity: ActivitySpec, row: Any | None) -> ActivityGap:
     return ActivityGap(activity, row.mean_score, row.scored, row.below_standard)
 
 
-def _plan(requirement: Requirement, people: list[CandidateStanding]) -> TrainingPlan:
+def _plan(
+    requirement: Requirement, people: list[CandidateStanding], assessed: set[int]
+) -> TrainingPlan:
     items = []
     for index, module in enumerate(requirement.modules):
         needing = tuple(p.candidate for p in people if p.modules[index].needs_training)
@@ -525,10 +587,17 @@ def _plan(requirement: Requirement, people: list[CandidateStanding]) -> Training
         )
     total = sum(item.cost_cents for item in items)
     untargeted = len(people) * sum(unit_cost_cents(m) for m in requirement.modules)
+    unregistered = tuple(p.candidate for p in people if p.candidate.id not in assessed)
+    fee = requirement.registration_fee_cents
     return TrainingPlan(
         items=tuple(items),
         total_cost_cents=total,
         untargeted_cost_cents=untargeted,
         savings_cents=untargeted - total,
         college_credit_hours=sum((item.college_credit_hours for item in items), Decimal(0)),
+        registration=RegistrationLine(
+            candidates=unregistered,
+            fee_per_candidate_cents=fee,
+            cost_cents=fee * len(unregistered),
+        ),
     )

@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from db import models
+from db.catalog.history import no_version_in_force
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
 from db.network.authorizations import in_force_on
@@ -260,6 +261,8 @@ class BatchFacts:
     proctors: dict[int, models.Proctor]
     instructor_emails: set[str]
     catalogs: dict[date, CatalogSnapshot | None]
+    # When the first version takes effect, read only when some day has none: the message says it.
+    earliest_catalog_day: date | None = None
 
 
 def _among(
@@ -442,6 +445,9 @@ async def read_facts(
         proctors=proctors,
         instructor_emails=instructor_emails,
         catalogs=catalog_by_day,
+        earliest_catalog_day=(
+            await catalogs.earliest_effective_from() if None in catalog_by_day.values() else None
+        ),
     )
 
 
@@ -538,7 +544,9 @@ def prepare(
     taken_on = assessment_day(submission.taken_at)
     catalog = facts.catalogs.get(taken_on)
     if catalog is None:
-        return rejected("INVALID", "takenAt", f"no catalog version was in force on {taken_on}")
+        return rejected(
+            "INVALID", "takenAt", no_version_in_force(taken_on, facts.earliest_catalog_day)
+        )
     module = resolve_module(catalog, submission.module_code)
     if isinstance(module, Problem):
         return Outcome(status="REJECTED", problems=[module])

@@ -65,3 +65,17 @@ def test_the_issuer_must_be_https_except_on_localhost(issuer: str, ok: bool) -> 
 def test_a_bad_refresh_interval_is_refused() -> None:
     with pytest.raises(SettingsError, match="MSSC_AUTH_REFRESH_SECONDS"):
         Settings.from_env({"MSSC_AUTH_REFRESH_SECONDS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, 5.0), ("0.5", 0.5), ("60", 60.0), ("0.01", None), ("61", None), ("soon", None)],
+)
+def test_the_catalog_refresh_interval_is_bounded(raw: str | None, expected: float | None) -> None:
+    """Its bound is the documented time a published version takes to reach every process."""
+    env = {} if raw is None else {"MSSC_CATALOG_REFRESH_SECONDS": raw}
+    if expected is None:
+        with pytest.raises(SettingsError, match="MSSC_CATALOG_REFRESH_SECONDS"):
+            Settings.from_env(env)
+    else:
+        assert Settings.from_env(env).catalog_refresh_seconds == expected

@@ -154,3 +154,85 @@ async def test_bad_query_is_bad_user_input(graphql: GraphQLClient) -> None:
     # A request error: execution never began, so there is no data entry (GraphQL spec §7.1).
     assert "data" not in body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+async def test_each_module_says_whether_it_can_be_assessed_and_why_not(
+    graphql: GraphQLClient,
+) -> None:
+    data = await graphql.data("{ modules { code assessable notAssessableReason } }")
+    standing = {m["code"]: (m["assessable"], m["notAssessableReason"]) for m in data["modules"]}
+    why = (
+        "no cut score for {} in catalog version 2017: the source documents give none, so "
+        "results cannot be judged until staff publish a catalog version that sets one"
+    )
+    assert standing == {
+        "SAFETY": (True, None),
+        "QUALITY": (True, None),
+        "PRODUCTION": (True, None),
+        "MAINTENANCE": (True, None),
+        "GREEN": (True, None),
+        "CLA": (False, why.format("CLA")),
+        "CLT": (False, why.format("CLT")),
+    }
+
+
+async def test_credential_types_list_every_requirement_with_the_prerequisite(
+    graphql: GraphQLClient,
+) -> None:
+    data = await graphql.data(
+        "{ credentialTypes { code requirements { kind module { code } credentialType { code } "
+        "description } } }"
+    )
+    by_code = {t["code"]: t["requirements"] for t in data["credentialTypes"]}
+    assert by_code["CLT"] == [
+        {
+            "kind": "MODULE_PASSED",
+            "module": {"code": "CLT"},
+            "credentialType": None,
+            "description": "pass the CLT assessment (no cut score in this catalog version yet)",
+        },
+        {
+            "kind": "CREDENTIAL_HELD",
+            "module": None,
+            "credentialType": {"code": "CLA"},
+            "description": (
+                "hold CLA (ACTIVE) on the day the assessment is taken; an assessment taken "
+                "without it cannot earn CLT"
+            ),
+        },
+    ]
+    assert by_code["CPT"] == [
+        {
+            "kind": "MODULE_PASSED",
+            "module": {"code": code},
+            "credentialType": None,
+            "description": f"pass the {code} assessment (cut score {cut}%)",
+        }
+        for code, cut in (("SAFETY", 76), ("QUALITY", 75), ("PRODUCTION", 74), ("MAINTENANCE", 73))
+    ]
+
+
+async def test_a_module_names_the_credentials_it_leads_to_through_prerequisites(
+    graphql: GraphQLClient,
+) -> None:
+    """CLA's requiredForCertification is false (its program's certification module is CLT),
+    yet CLT needs CLA held: requiredFor says so, and the old field says it is deprecated."""
+    data = await graphql.data(
+        "{ modules { code requiredForCertification requiredFor { code } } "
+        '__type(name: "Module") { fields(includeDeprecated: true) { name isDeprecated } } }'
+    )
+    leads_to = {
+        m["code"]: ([t["code"] for t in m["requiredFor"]], m["requiredForCertification"])
+        for m in data["modules"]
+    }
+    assert leads_to == {
+        "SAFETY": (["CPT_SAFETY", "CPT"], True),
+        "QUALITY": (["CPT_QUALITY", "CPT"], True),
+        "PRODUCTION": (["CPT_PRODUCTION", "CPT"], True),
+        "MAINTENANCE": (["CPT_MAINTENANCE", "CPT"], True),
+        "GREEN": (["CPT_GREEN"], False),
+        "CLA": (["CLA", "CLT"], False),
+        "CLT": (["CLT"], True),
+    }
+    deprecated = {f["name"] for f in data["__type"]["fields"] if f["isDeprecated"]}
+    assert deprecated == {"requiredForCertification"}

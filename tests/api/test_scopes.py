@@ -26,8 +26,11 @@ class Field:
         column: int,
         *,
         alone_error: str | None = None,
+        nullable: bool = False,
     ) -> None:
         self.name = name
+        # A nullable field's refusal leaves it null in the data; a non-null one nulls the data.
+        self.nullable = nullable
         self.operation = operation
         self.scope = scope
         self.column = column
@@ -68,6 +71,27 @@ PROTECTED = [
         "{ auditTrail(first: 1) { edges { node { action } } } }",
         Scope.REGISTRY_ADMIN,
         3,
+    ),
+    Field("catalogVersions", "{ catalogVersions { label } }", Scope.REGISTRY_ADMIN, 3),
+    Field(
+        "catalogVersion",
+        '{ catalogVersion(label: "2017") { label } }',
+        Scope.REGISTRY_ADMIN,
+        3,
+        nullable=True,
+    ),
+    Field(
+        "catalogDiff",
+        '{ catalogDiff(from: "2017", to: "2017") { changes { path } } }',
+        Scope.REGISTRY_ADMIN,
+        3,
+        nullable=True,
+    ),
+    Field(
+        "publishCatalogVersion",
+        'mutation { publishCatalogVersion(input: {document: "x"}) { userErrors { code } } }',
+        Scope.REGISTRY_ADMIN,
+        12,
     ),
     Field(
         "verifyCredential",
@@ -207,7 +231,7 @@ PROTECTED = [
 
 def _refusal(field: Field, code: str, message: str, **extensions: Any) -> dict[str, Any]:
     return {
-        "data": None,
+        "data": {field.name: None} if field.nullable else None,
         "errors": [
             {
                 "message": message,

@@ -10,6 +10,7 @@ from api.context import Info
 from api.resolvers.arguments import given
 from api.resolvers.insights.diagnostics import (
     NearArgument,
+    OptionalModulesArgument,
     PostalCodeArgument,
     WithinKmArgument,
     diagnostic_purpose,
@@ -42,10 +43,13 @@ async def cohort_diagnostic(
     near: NearArgument = strawberry.UNSET,
     postal_code: PostalCodeArgument = strawberry.UNSET,
     within_km: WithinKmArgument = 80.0,
+    include_optional_modules: OptionalModulesArgument = False,
 ) -> DiagnosticReport:
     principal = info.context.require_principal()
     catalog = await info.context.catalog_today()
-    requirement = program_requirement(catalog, program_code)
+    requirement = program_requirement(
+        catalog, program_code, optional_modules=include_optional_modules
+    )
     search = training_search(
         catalog, near=given(near), postal_code=given(postal_code), within_km=within_km
     )

@@ -57,13 +57,16 @@ def parse_candidate_ids(ids: Sequence[str], *, argument: str = "candidateIds") -
     return pks
 
 
-def program_requirement(catalog: CatalogSnapshot, program_code: str | None) -> Requirement:
+def program_requirement(
+    catalog: CatalogSnapshot, program_code: str | None, *, optional_modules: bool = False
+) -> Requirement:
     code = (program_code or "CPT").strip().upper()
-    requirement = requirement_for(catalog, code)
+    requirement = requirement_for(catalog, code, optional_modules=optional_modules)
     if requirement is None:
-        known = ", ".join(
-            p.code for p in catalog.programs if requirement_for(catalog, p.code) is not None
-        )
+        candidates = [p.code for p in catalog.programs] + [
+            m.code for m in catalog.modules if catalog.program_by_code(m.code) is None
+        ]
+        known = ", ".join(c for c in candidates if requirement_for(catalog, c) is not None)
         raise BadUserInput(
             f"Unknown programCode {program_code!r}; known codes: {known}.", argument="programCode"
         )
@@ -159,6 +162,15 @@ WithinKmArgument = Annotated[
     float | None,
     strawberry.argument(description="Radius for training centers, up to 5,000 km."),
 ]
+OptionalModulesArgument = Annotated[
+    bool,
+    strawberry.argument(
+        description=(
+            "Also the program's modules its certification does not require (CPT: Green "
+            "Production), in the standings, the gaps and the plan."
+        )
+    ),
+]
 
 
 async def diagnostic(
@@ -168,11 +180,14 @@ async def diagnostic(
     near: NearArgument = strawberry.UNSET,
     postal_code: PostalCodeArgument = strawberry.UNSET,
     within_km: WithinKmArgument = 80.0,
+    include_optional_modules: OptionalModulesArgument = False,
 ) -> DiagnosticReport:
     principal = info.context.require_principal()
     pks = parse_candidate_ids(candidate_ids)
     catalog = await info.context.catalog_today()
-    requirement = program_requirement(catalog, program_code)
+    requirement = program_requirement(
+        catalog, program_code, optional_modules=include_optional_modules
+    )
     search = training_search(
         catalog, near=given(near), postal_code=given(postal_code), within_km=within_km
     )

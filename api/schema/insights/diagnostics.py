@@ -97,6 +97,18 @@ class TrainingPlanItem:
     )
 
 
+@strawberry.type(
+    description=(
+        "The one-time registration fee (catalog in force), for the candidates who have not "
+        "paid it: those with no recorded assessment, since it is paid with the first."
+    )
+)
+class RegistrationLine:
+    candidates: list[Candidate] = strawberry.field(metadata=field_cost(one_per_item=True))
+    fee_per_candidate_cents: int
+    cost_cents: int
+
+
 @strawberry.type(description="Targeted training against training everyone on everything.")
 class TrainingPlan:
     items: list[TrainingPlanItem] = strawberry.field(
@@ -112,6 +124,15 @@ class TrainingPlan:
     college_credit_hours: float = strawberry.field(
         description="College credit the plan would earn in total."
     )
+    registration: RegistrationLine = strawberry.field(
+        description=(
+            "A line of its own: not in totalCostCents or untargetedCostCents, since either plan "
+            "pays it alike."
+        )
+    )
+    total_with_registration_cents: int = strawberry.field(
+        description="totalCostCents plus the registration line."
+    )
 
 
 @strawberry.type(description="The diagnostic tool's report on a cohort, for one program.")
@@ -120,6 +141,12 @@ class DiagnosticReport:
     modules: list[ModuleGap]
     training_plan: TrainingPlan
     program: Program
+    credential_type_code: str = strawberry.field(
+        description=(
+            "The credential the report measures against: the program's certification (CPT, "
+            "CLT), or a module's own certificate (programCode GREEN: CPT_GREEN)."
+        )
+    )
     catalog_version: str = strawberry.field(
         description="The catalog version in force today, whose standards and fees were used."
     )
@@ -185,8 +212,15 @@ class DiagnosticReport:
                 untargeted_cost_cents=plan.untargeted_cost_cents,
                 savings_cents=plan.savings_cents,
                 college_credit_hours=float(plan.college_credit_hours),
+                registration=RegistrationLine(
+                    candidates=[people[c.id] for c in plan.registration.candidates],
+                    fee_per_candidate_cents=plan.registration.fee_per_candidate_cents,
+                    cost_cents=plan.registration.cost_cents,
+                ),
+                total_with_registration_cents=plan.total_with_registration_cents,
             ),
             program=Program.from_spec(report.requirement.program),
+            credential_type_code=report.requirement.certification.code,
             catalog_version=report.requirement.catalog_label,
             generated_at=report.generated_at,
         )

@@ -5,7 +5,7 @@ courses (by course code) mapped to module codes, and its orgs mapped to its cent
 codes (``db/imports/oneroster``).
 
 Revision ID: i18roster_mappings
-Revises: m1imports
+Revises: i14rules_dated_by_day
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "i18roster_mappings"
-down_revision: str | None = "m1imports"
+down_revision: str | None = "i14rules_dated_by_day"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

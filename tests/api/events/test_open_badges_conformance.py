@@ -16,6 +16,7 @@ import pytest
 from api.settings import Settings
 from cli.demo import load_demo
 from tests.support.auth import MakeCaller
+from tests.support.catalogs import demo_catalog_removed
 from tests.support.graphql import GraphQLClient
 from tests.support.open_badges_model import build_schema
 from tests.support.schools import SchoolClient, item
@@ -53,6 +54,10 @@ async def all_exports(staff: GraphQLClient) -> list[dict[str, Any]]:
         after = connection["pageInfo"]["endCursor"]
 
 
+__all__ = ["demo_catalog_removed"]  # a fixture
+
+
+@pytest.mark.usefixtures("demo_catalog_removed")
 async def test_every_credential_the_demo_issues_validates_against_the_schemas(
     settings: Settings, graphql: GraphQLClient, make_caller: MakeCaller
 ) -> None:
@@ -71,7 +76,8 @@ async def test_every_credential_the_demo_issues_validates_against_the_schemas(
             assert schema_errors("ClrCredential", transcript) == []
             transcripts += 1
     # What the demo issues: module certificates and certifications, active and expired.
-    # What the demo issues: the five module certificates and the certification.
+    # What the demo issues: the five module certificates and the certification, and the
+    # logistics program's two credentials (under the demo's catalog version).
     assert {code for code, _ in kinds} == {
         "CPT_SAFETY",
         "CPT_QUALITY",
@@ -79,6 +85,8 @@ async def test_every_credential_the_demo_issues_validates_against_the_schemas(
         "CPT_MAINTENANCE",
         "CPT_GREEN",
         "CPT",
+        "CLA",
+        "CLT",
     }
     assert sum(kinds.values()) > 100
     assert transcripts > 50

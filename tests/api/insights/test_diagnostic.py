@@ -138,7 +138,8 @@ async def test_the_school_sees_its_own_external_ids(
         ),
         (
             {"ids": [to_global_id("Candidate", 1)], "program": "XYZ"},
-            "Unknown programCode 'XYZ'; known codes: CPT, CLT.",
+            "Unknown programCode 'XYZ'; known codes: CPT, CLT, SAFETY, QUALITY, PRODUCTION, "
+            "MAINTENANCE, GREEN, CLA.",
             "programCode",
         ),
     ],

@@ -19,7 +19,10 @@ from db.demo.network import NetworkPlan, plan_network
 from db.demo.places import CITIES_ABROAD, JURISDICTIONS
 from db.insights.network_stats import authorizations_by_standing, authorized_centers_by_state
 from db.network.authorizations import Standing
+from tests.support.catalogs import demo_catalog_removed
 from tests.support.network import today
+
+__all__ = ["demo_catalog_removed"]  # a fixture
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +46,7 @@ async def count(session: AsyncSession, model: type[models.Base]) -> int:
     return await session.scalar(select(func.count()).select_from(model)) or 0
 
 
+@pytest.mark.usefixtures("demo_catalog_removed")
 async def test_serve_demo_loads_the_national_network_once(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -56,6 +60,13 @@ async def test_serve_demo_loads_the_national_network_once(
         )
     )
     log = capsys.readouterr().err.splitlines()
+    assert log.pop(0).startswith(
+        "mssc: demo catalog: version 2017-demo-logistics (demo values for CLA and CLT, in force "
+        "from 2017-07-02) published ("
+    )
+    assert log.pop(2).startswith(
+        "mssc: demo logistics: candidates DEMO-LOGISTICS-1 to 6 tested at US-"
+    )
     assert log[0].startswith(
         "mssc: demo network: 1,508 centers (2,052 authorizations), 2,121 instructors, "
         "3,054 proctors and site coordinators loaded ("

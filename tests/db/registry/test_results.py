@@ -173,7 +173,12 @@ async def test_future_and_pre_catalog_dates(school: School) -> None:
     assert problems(future) == [("INVALID", ("takenAt",))]
     ancient = await school.post("R-2", "S-1", "SAFETY", "2016-07-01", percent="80")
     assert problems(ancient) == [("INVALID", ("takenAt",))]
-    assert ancient.problems[0].message == "no catalog version was in force on 2016-07-01"
+    assert ancient.problems[0].message == (
+        "no catalog version was in force on 2016-07-01 (the first catalog version takes effect "
+        "on 2017-07-01); to record older results, registry staff first publish the catalog of "
+        "that time as a version with an earlier effective_from (publishCatalogVersion or mssc "
+        "catalog load; see docs/staff/catalog.md)"
+    )
 
 
 async def test_unknown_candidate_and_another_schools_candidate(
