@@ -31,8 +31,13 @@ TYPICAL_SCOPES: dict[str, tuple[Scope, ...]] = {
     "STAFF": ALL_SCOPES,
 }
 
-# Administration reaches every organization's rows, so only staff may ever hold it.
-STAFF_ONLY_SCOPES: frozenset[Scope] = frozenset({Scope.REGISTRY_ADMIN})
+# The kinds of organization that may hold a scope, where not every kind may. Administration
+# reaches every organization's rows, so only staff may ever hold it. The diagnostic tool is the
+# employers' (and staff's): a school follows its own candidates through their results.
+SCOPE_HOLDERS: dict[Scope, tuple[str, ...]] = {
+    Scope.REGISTRY_ADMIN: ("STAFF",),
+    Scope.DIAGNOSTICS_READ: ("EMPLOYER", "STAFF"),
+}
 
 
 class UnknownScopeError(ValueError):

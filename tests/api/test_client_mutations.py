@@ -117,6 +117,12 @@ async def test_bad_input_is_reported_in_user_errors_and_creates_nothing(
             "only STAFF organizations may hold registry:admin",
         ),
         (
+            {"scopes": ["diagnostics:read"]},
+            "INVALID",
+            ["scopes"],
+            "only EMPLOYER and STAFF organizations may hold diagnostics:read",
+        ),
+        (
             {"organizationKind": "ROOT"},
             "INVALID",
             ["organizationKind"],

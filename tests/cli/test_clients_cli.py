@@ -118,6 +118,10 @@ async def test_site_codes_assign_the_centers(
             ["--scopes", "registry:admin"],
             "mssc: only STAFF organizations may hold registry:admin\n",
         ),
+        (
+            ["--scopes", "candidates:read diagnostics:read"],
+            "mssc: only EMPLOYER and STAFF organizations may hold diagnostics:read\n",
+        ),
     ],
 )
 async def test_create_refuses_bad_input_with_a_clear_message_and_creates_nothing(
