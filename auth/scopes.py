@@ -43,7 +43,14 @@ SCOPE_HOLDERS: dict[Scope, tuple[str, ...]] = {
 class UnknownScopeError(ValueError):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(names)
-        super().__init__(f"unknown scope(s): {', '.join(self.names)}")
+        hint = " (give each scope on its own, not a comma-separated list)"
+        message = f"unknown scope(s): {', '.join(self.names)}"
+        super().__init__(message + hint if has_commas(self.names) else message)
+
+
+def has_commas(names: Iterable[str]) -> bool:
+    """Scope names run together with commas: an unknown-scope message says how to list them."""
+    return any("," in name for name in names)
 
 
 def parse_scopes(names: Iterable[str]) -> tuple[Scope, ...]:

@@ -50,7 +50,7 @@ from auth.client_secrets import is_secret_valid
 from auth.clients import ClientCredentials
 from auth.keys import SIGNING_ALGORITHM
 from auth.ratelimit import FailureLimiter
-from auth.scopes import ALL_SCOPES, Scope, format_scopes
+from auth.scopes import ALL_SCOPES, Scope, format_scopes, has_commas
 from auth.tokens import InvalidToken, TokenVerifier, VerifiedToken, private_claims
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -288,7 +288,10 @@ class RegistryAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def validate_requested_scope(self, scope: str | None) -> None:
         unknown = set((scope or "").split()) - set(self.scopes_supported)
         if unknown:
-            raise InvalidScopeError(f"Unknown scope: {_printable(' '.join(sorted(unknown)))}.")
+            hint = " (scopes are separated by spaces, not commas)" if has_commas(unknown) else ""
+            raise InvalidScopeError(
+                f"Unknown scope: {_printable(' '.join(sorted(unknown)))}{hint}."
+            )
 
     def create_token_response(self, request: RegistryRequest) -> Result:
         if not request.payload.grant_type:

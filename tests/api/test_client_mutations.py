@@ -111,6 +111,13 @@ async def test_bad_input_is_reported_in_user_errors_and_creates_nothing(
         ),
         ({"scopes": []}, "INVALID", ["scopes"], "a client needs at least one scope"),
         (
+            {"scopes": ["candidates:read,results:write"]},
+            "INVALID",
+            ["scopes"],
+            "unknown scope(s): candidates:read,results:write (give each scope on its own, not a "
+            "comma-separated list)",
+        ),
+        (
             {"scopes": ["registry:admin"]},
             "INVALID",
             ["scopes"],

@@ -113,6 +113,11 @@ async def test_scope_narrows_the_token(http: httpx.AsyncClient, make_caller: Mak
         ("candidates:read registry:admin", "Scope not granted to this client: registry:admin."),
         ("candidates:read everything", "Unknown scope: everything."),
         ('x"y\\z', "Unknown scope: xyz."),
+        (  # Issue 16: a list typed with commas
+            "candidates:read,results:write",
+            "Unknown scope: candidates:read,results:write (scopes are separated by spaces, "
+            "not commas).",
+        ),
     ],
 )
 async def test_scope_beyond_the_clients_is_invalid_scope(
