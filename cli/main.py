@@ -73,6 +73,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # The supervisor pings each worker and replaces one that does not answer in time; a
+            # worker spawned on a busy machine spends longer than uvicorn's 5 s importing the
+            # app, and was replaced again and again before it ever served.
+            timeout_worker_healthcheck=30,
             loop="uvloop",
             http="httptools",
             log_config=None,  # uvicorn's loggers go through ours (api/http/logs.py)

@@ -8,6 +8,8 @@ and requests from this origin only.
 Without the fetched bundles the page says so and how to fetch them, rather than loading
 GraphiQL from a public CDN: a page that silently depends on a third party shows "Loading…"
 forever wherever that party is unreachable, and widens the policy to code nobody pinned.
+
+May import: ``api.settings`` and Starlette. Nothing else of the project.
 """
 
 from __future__ import annotations

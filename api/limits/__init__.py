@@ -7,4 +7,7 @@
 - ``introspection.py``: introspection on, off, or for ``registry:admin`` tokens only;
 - ``pagination.py``: the ``first`` cap every connection resolver applies;
 - ``rate.py``: leaky buckets (in memory, or shared through Redis).
+
+May import: ``api.settings``, ``api.errors`` and ``api.resolvers.arguments`` (the page sizes
+the cost counts with); ``auth`` and ``db``. Never types, routes, middleware or workers.
 """

@@ -11,4 +11,8 @@ Types and resolvers depend in one direction between any two modules: a resolver 
 imports the types it returns; a type may attach a resolver function to a field, and that
 resolver then reads its parent through a Protocol, never by importing the type. Nothing but
 ``api.app`` (and the tests) imports ``root``.
+
+May import: the resolvers it attaches, ``api.context``, ``api.errors``, ``api.audit``,
+``api.permissions``, ``api.limits``, ``api.settings``, ``auth`` and ``db``. Never routes,
+middleware, workers or the ``/graphql`` endpoint.
 """

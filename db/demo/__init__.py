@@ -7,4 +7,7 @@
 
 The registry engine adds the demo's candidates and results as a further step that posts them
 through the same rules code ``postResults`` uses (see ``cli/demo.py``).
+
+May import: every package of ``db`` (it is the top of ``db``); nothing imports it but the
+CLI and the tests. Never ``auth`` or ``api``.
 """

@@ -13,6 +13,6 @@ not yet counted: the rules path's idempotency by (organization, external id) mak
 repeated part record nothing twice.
 
 May import: ``db.registry`` (the rules path, registration), ``db.events`` (the completion
-event), ``db.catalog`` and the shared root. Never ``db.insights``, ``db.demo``, ``auth`` or
-``api``.
+event), ``db.network`` (an upload names the centers it tested at), ``db.catalog``,
+``db.platform`` and the shared root. Never ``db.insights``, ``db.demo``, ``auth`` or ``api``.
 """

@@ -4,6 +4,6 @@
 (employers' saved lists, read through consent), ``stats`` (registry dashboards) and
 ``network_stats`` (dashboard figures about the center network).
 
-May import: the shared root of ``db``, ``db.catalog``, ``db.registry`` and ``db.network``.
-Never ``db.demo``, ``auth`` or ``api``.
+May import: the shared root of ``db``, ``db.catalog``, ``db.platform``, ``db.registry`` and
+``db.network``. Never ``db.events`` or ``db.imports`` directly, ``db.demo``, ``auth`` or ``api``.
 """

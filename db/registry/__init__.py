@@ -9,6 +9,6 @@ runs the lifecycle; ``candidates`` registers and merges; ``consent``, ``verifica
 ``audit`` (the audit trail); ``codes`` and ``names``.
 
 May import: the shared root of ``db``, ``db.catalog``, ``db.network`` (a result needs its
-center's authorization in force) and ``db.events`` (every change is an event). Never
-``db.insights``, ``db.demo``, ``auth`` or ``api``.
+center's authorization in force) ``db.events`` (every change is an event) and
+``db.platform``. Never ``db.insights``, ``db.imports``, ``db.demo``, ``auth`` or ``api``.
 """

@@ -1,5 +1,6 @@
 """Resolvers of insights: the diagnostic, cohorts, dashboards.
 
-May import: the types they return (``api.schema``), the shared resolvers, ``api.context``,
-``api.errors``, ``api.audit``, ``auth`` and ``db``.
+May import: the types they return (``api.schema``), the shared resolvers, the network
+resolvers (training centers near the employer), ``api.context``, ``api.errors``, ``api.audit``,
+``api.settings``, ``auth`` and ``db``.
 """

@@ -1,1 +1,5 @@
-"""Downloadable diagnostic reports: the same report as CSV, or as a one-page PDF."""
+"""Downloadable diagnostic reports: the same report as CSV, or as a one-page PDF.
+
+May import: the insights resolvers and types they render, ``api.context``, ``api.errors``,
+``auth`` and ``db``.
+"""
