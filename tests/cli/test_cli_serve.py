@@ -236,6 +236,8 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path) -> None:
 def test_production_requires_an_external_database(data_dir: Path) -> None:
     result = run_cli(
         "serve",
+        "--port",  # not 8000: another server on the machine would be refused first
+        str(free_port()),
         MSSC_ENV="production",
         MSSC_ISSUER="https://registry.example.org",
         MSSC_DATA_DIR=str(data_dir),
