@@ -1,10 +1,17 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t mssc-registry .
-# Run:   docker run -e DATABASE_URL=postgresql://user:pass@db:5432/mssc -p 8000:8000 mssc-registry
+# Run:   docker run -e DATABASE_URL=postgresql://user:pass@db:5432/mssc \
+#          -e MSSC_ISSUER=https://registry.example.org -p 8000:8000 mssc-registry
+# Without a registry or a Docker engine: scripts/check-image (docs/operators/image.md).
 
-FROM python:3.12-slim AS build
+# The base image, for both stages: the virtualenv built in the first links to that image's
+# interpreter, so the second must have the same one at the same path. Any image with
+# python3 (3.11 or newer) and its venv module will do, e.g. a local Debian bookworm.
+ARG PYTHON_IMAGE=python:3.12-slim
+
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python -m venv /opt/mssc
+RUN python3 -m venv /opt/mssc
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY api ./api
@@ -13,7 +20,7 @@ COPY cli ./cli
 COPY db ./db
 RUN /opt/mssc/bin/pip install .
 
-FROM python:3.12-slim AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 mssc \
  && useradd --system --uid 10001 --gid mssc --home-dir /var/lib/mssc --create-home mssc
 COPY --from=build /opt/mssc /opt/mssc

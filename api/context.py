@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.audit import RequestAudit
-from api.errors import Unauthenticated
+from api.errors import missing_token
 from api.resolvers.loaders import Loaders
 from api.settings import Settings
 from auth.credential_keys import CredentialKeys
@@ -73,7 +73,7 @@ class Context:
     def require_principal(self) -> Principal:
         """The caller; for fields behind a permission class, which has already checked it."""
         if self.principal is None:
-            raise Unauthenticated("An access token is required")
+            raise missing_token(self.request.state)
         return self.principal
 
     async def catalog_today(self) -> CatalogSnapshot:

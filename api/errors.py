@@ -23,9 +23,21 @@ logger = logging.getLogger("mssc.errors")
 
 INTERNAL_MESSAGE = "Internal error. Quote the request id when you report it."
 UNAVAILABLE_MESSAGE = (
-    "The registry is briefly unavailable. Send the same request again after the Retry-After "
-    "delay: what was already recorded answers UNCHANGED."
+    "The registry is briefly unavailable. Send the same request again after the Retry-After delay."
 )
+# What a retry of these fields answers, said where it is true: a read or a token request
+# simply answers again, and most mutations have no such outcome.
+_RETRY_OUTCOMES = {
+    "postResults": "results already recorded answer UNCHANGED and none is recorded twice",
+}
+
+
+def unavailable_message(field: str | None = None) -> str:
+    """The retryable answer's message, for the root ``field`` that failed (None: not known)."""
+    outcome = _RETRY_OUTCOMES.get(field or "")
+    return f"{UNAVAILABLE_MESSAGE[:-1]}: {outcome}." if outcome else UNAVAILABLE_MESSAGE
+
+
 # A restarted database is back, or a busy pool has a connection free, within seconds.
 RETRY_AFTER_SECONDS = 2
 
@@ -41,6 +53,31 @@ class ApiError(Exception):
 
 class Unauthenticated(ApiError):
     code = "UNAUTHENTICATED"
+
+
+def token_required(ignored_scheme: str | None = None) -> Unauthenticated:
+    """No access token was read; ``ignored_scheme`` is the scheme of an Authorization header
+    that was not ``Bearer`` (auth/backend.py), so the message can say what to send instead."""
+    message = "An access token is required"
+    send = "send the access token as `Authorization: Bearer <token>`"
+    if ignored_scheme == "":
+        return Unauthenticated(f"{message}: the Authorization header has no scheme; {send}")
+    if ignored_scheme is not None and ignored_scheme.lower() == "basic":
+        return Unauthenticated(
+            f"{message}: HTTP Basic credentials are read by /oauth/token only; exchange them "
+            f"there for an access token and {send}"
+        )
+    if ignored_scheme is not None:
+        shown = ignored_scheme[:20]
+        return Unauthenticated(
+            f"{message}: the Authorization scheme {shown!r} is not read here; {send}"
+        )
+    return Unauthenticated(message)
+
+
+def missing_token(request_state: Any) -> Unauthenticated:
+    """:func:`token_required` for a request whose state the bearer middleware has set."""
+    return token_required(getattr(request_state, "ignored_authorization", None))
 
 
 class Forbidden(ApiError):
@@ -78,7 +115,8 @@ def masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
             request_id,
             type(original).__name__,
         )
-        message, extensions = UNAVAILABLE_MESSAGE, unavailable_extensions(request_id)
+        root = str(error.path[0]) if error.path else None
+        message, extensions = unavailable_message(root), unavailable_extensions(request_id)
     else:
         logger.error(
             "unexpected error in %s (request %s)", _where(error), request_id, exc_info=original

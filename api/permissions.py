@@ -12,7 +12,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from api.context import Info
-from api.errors import Forbidden, Unauthenticated
+from api.errors import Forbidden, missing_token
 from auth.principal import Principal
 from auth.scopes import Scope
 
@@ -22,7 +22,7 @@ class IsAuthenticated(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if info.context.principal is None:
-            raise Unauthenticated(self.message)
+            raise missing_token(info.context.request.state)
         return True
 
 
@@ -34,7 +34,7 @@ class HasScope(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
-            raise Unauthenticated("An access token is required")
+            raise missing_token(info.context.request.state)
         return principal.has_scope(self.scope)
 
     def on_unauthorized(self) -> None:
@@ -62,7 +62,7 @@ class CanReadCandidates(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
-            raise Unauthenticated("An access token is required")
+            raise missing_token(info.context.request.state)
         return can_read_candidates(principal)
 
     def on_unauthorized(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -77,6 +77,20 @@ def _issuer(env: Mapping[str, str]) -> str:
     if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
         raise SettingsError(f"MSSC_ISSUER={issuer!r} must use https (plain http only on localhost)")
     return issuer
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches a server listening on ``host``:``port`` at.
+
+    A wildcard address is reached on the loopback interface; an IPv6 literal goes in brackets.
+    """
+    if host in ("", "0.0.0.0"):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -210,6 +224,8 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     issuer: str = "http://127.0.0.1:8000"
+    # MSSC_ISSUER was set: the issuer is that public URL, wherever the server listens.
+    issuer_configured: bool = False
     audience: str = "mssc-registry"
     access_token_ttl_seconds: int = 900
     # A JWKS of private signing keys (production); unset: keys generated in data_dir/keys.
@@ -275,6 +291,24 @@ class Settings:
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    def serving_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host``:``port``.
+
+        The issuer is the base of every URL the registry hands out (token ``iss``, OAuth
+        metadata, credential and status-list URLs, the QR code on /verify): in development
+        without ``MSSC_ISSUER`` it follows the address served, so ``--port 8080`` works
+        end to end. Production has no such guess: behind a proxy the listening address is
+        never the public one.
+        """
+        if self.issuer_configured:
+            return self
+        if self.is_production:
+            raise SettingsError(
+                "production needs MSSC_ISSUER: the https URL clients reach the registry at "
+                "(the token issuer and the base of every URL it publishes)"
+            )
+        return replace(self, issuer=served_url(host, port))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -300,6 +334,7 @@ class Settings:
             graphiql=_flag(env, "MSSC_GRAPHIQL", not production),
             introspection=_flag(env, "MSSC_INTROSPECTION", not production),
             issuer=_issuer(env),
+            issuer_configured=bool(env.get("MSSC_ISSUER")),
             audience=env.get("MSSC_AUDIENCE") or "mssc-registry",
             access_token_ttl_seconds=_int(env, "MSSC_TOKEN_TTL_SECONDS", 900, minimum=60),
             signing_keys=env.get("MSSC_SIGNING_KEYS") or None,

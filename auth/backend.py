@@ -4,7 +4,10 @@ Every request leaves with ``scope["state"]["principal"]`` set: a :class:`Princip
 access token, None for a request without one. A request that presents an invalid token is
 answered here with 401 (RFC 6750 §3.1): a caller with a bad token must learn that, not get
 the anonymous view of the API. Other ``Authorization`` schemes (HTTP Basic at the token
-endpoint) pass through untouched.
+endpoint) pass through untouched, and the request goes on as anonymous; but the scheme is
+kept in ``scope["state"]["ignored_authorization"]`` so that a field or route that needs a
+token can say why none was read (a token sent without ``Bearer``, or Basic credentials meant
+for /oauth/token, must not look like no header at all).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class BearerAuthMiddleware:
             return
         state = scope.setdefault("state", {})
         state["principal"] = None
-        token = _bearer_token(scope)
+        token, state["ignored_authorization"] = _authorization(scope)
         if token is not None:
             try:
                 state["principal"] = (await self.verifier.verify(token)).principal
@@ -60,12 +63,15 @@ class BearerAuthMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _bearer_token(scope: Scope) -> str | None:
+def _authorization(scope: Scope) -> tuple[str | None, str | None]:
+    """The bearer token, or the scheme of an Authorization header that is not one ("" for a
+    header with no scheme, such as a bare token)."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            scheme, _, credentials = bytes(value).decode("latin-1").partition(" ")
+            text = bytes(value).decode("latin-1").strip()
+            scheme, space, credentials = text.partition(" ")
             if scheme.lower() != "bearer":
-                return None
+                return None, scheme if space else ""
             # An empty bearer credential is still a (malformed) token, not "no token".
-            return credentials.strip()
-    return None
+            return credentials.strip(), None
+    return None, None

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.client_secrets import generate_client_id, generate_secret, hash_secret
-from auth.scopes import STAFF_ONLY_SCOPES, UnknownScopeError, parse_scopes
+from auth.scopes import SCOPE_HOLDERS, UnknownScopeError, parse_scopes
 from db import models
 
 MAX_ORGANIZATION_NAME = 200
@@ -269,13 +269,14 @@ def _checked_scopes(scopes: Iterable[str], *, organization_kind: str) -> tuple[s
         raise ClientError("INVALID", str(error), field="scopes") from None
     if not granted:
         raise ClientError("INVALID", "a client needs at least one scope", field="scopes")
-    staff_only = sorted(scope.value for scope in STAFF_ONLY_SCOPES.intersection(granted))
-    if staff_only and organization_kind != "STAFF":
-        raise ClientError(
-            "INVALID",
-            f"only STAFF organizations may hold {', '.join(staff_only)}",
-            field="scopes",
-        )
+    for scope in granted:
+        holders = SCOPE_HOLDERS.get(scope)
+        if holders is not None and organization_kind not in holders:
+            raise ClientError(
+                "INVALID",
+                f"only {' and '.join(holders)} organizations may hold {scope.value}",
+                field="scopes",
+            )
     return tuple(scope.value for scope in granted)
 
 

@@ -38,7 +38,7 @@ async def record_revoked_token(session: AsyncSession, *, jti: str, expires_at: d
 
 
 class RevocationList:
-    """In-process copy of what is revoked; ``is_revoked`` never waits."""
+    """In-process copy of what is revoked; its checks never wait."""
 
     def __init__(self, *, token_ttl_seconds: int, leeway_seconds: int) -> None:
         # A client disabled longer ago than a token lives has no live token left to refuse.
@@ -49,13 +49,11 @@ class RevocationList:
         self._recent_tokens: set[str] = set()
         self._recent_clients: set[str] = set()
 
-    def is_revoked(self, *, jti: str, client_id: str) -> bool:
-        return (
-            jti in self._tokens
-            or jti in self._recent_tokens
-            or client_id in self._clients
-            or client_id in self._recent_clients
-        )
+    def is_token_revoked(self, jti: str) -> bool:
+        return jti in self._tokens or jti in self._recent_tokens
+
+    def is_client_disabled(self, client_id: str) -> bool:
+        return client_id in self._clients or client_id in self._recent_clients
 
     def add_token(self, jti: str) -> None:
         self._recent_tokens.add(jti)

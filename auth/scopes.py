@@ -31,14 +31,26 @@ TYPICAL_SCOPES: dict[str, tuple[Scope, ...]] = {
     "STAFF": ALL_SCOPES,
 }
 
-# Administration reaches every organization's rows, so only staff may ever hold it.
-STAFF_ONLY_SCOPES: frozenset[Scope] = frozenset({Scope.REGISTRY_ADMIN})
+# The kinds of organization that may hold a scope, where not every kind may. Administration
+# reaches every organization's rows, so only staff may ever hold it. The diagnostic tool is the
+# employers' (and staff's): a school follows its own candidates through their results.
+SCOPE_HOLDERS: dict[Scope, tuple[str, ...]] = {
+    Scope.REGISTRY_ADMIN: ("STAFF",),
+    Scope.DIAGNOSTICS_READ: ("EMPLOYER", "STAFF"),
+}
 
 
 class UnknownScopeError(ValueError):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(names)
-        super().__init__(f"unknown scope(s): {', '.join(self.names)}")
+        hint = " (give each scope on its own, not a comma-separated list)"
+        message = f"unknown scope(s): {', '.join(self.names)}"
+        super().__init__(message + hint if has_commas(self.names) else message)
+
+
+def has_commas(names: Iterable[str]) -> bool:
+    """Scope names run together with commas: an unknown-scope message says how to list them."""
+    return any("," in name for name in names)
 
 
 def parse_scopes(names: Iterable[str]) -> tuple[Scope, ...]:

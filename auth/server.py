@@ -50,7 +50,7 @@ from auth.client_secrets import is_secret_valid
 from auth.clients import ClientCredentials
 from auth.keys import SIGNING_ALGORITHM
 from auth.ratelimit import FailureLimiter
-from auth.scopes import ALL_SCOPES, Scope, format_scopes
+from auth.scopes import ALL_SCOPES, Scope, format_scopes, has_commas
 from auth.tokens import InvalidToken, TokenVerifier, VerifiedToken, private_claims
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -288,7 +288,10 @@ class RegistryAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def validate_requested_scope(self, scope: str | None) -> None:
         unknown = set((scope or "").split()) - set(self.scopes_supported)
         if unknown:
-            raise InvalidScopeError(f"Unknown scope: {_printable(' '.join(sorted(unknown)))}.")
+            hint = " (scopes are separated by spaces, not commas)" if has_commas(unknown) else ""
+            raise InvalidScopeError(
+                f"Unknown scope: {_printable(' '.join(sorted(unknown)))}{hint}."
+            )
 
     def create_token_response(self, request: RegistryRequest) -> Result:
         if not request.payload.grant_type:
@@ -475,7 +478,7 @@ class OAuthEndpoints:
             )
         if oauth_request.revoked:
             await self.record_revocations(oauth_request.revoked)
-        return _response(status, body, headers)
+        return _response(status, _described(body), headers)
 
     async def _verified_or_none(self, token: str) -> VerifiedToken | None:
         try:
@@ -505,6 +508,29 @@ async def _read_form(request: Request) -> dict[str, str] | OAuth2Error:
             return InvalidRequestError(f"The parameter {_printable(name)} is repeated.")
         form[name] = value
     return form
+
+
+# For the refusals Authlib raises without a description: a bare error code left integrators
+# guessing what to change (issue 16: ``unsupported_grant_type``).
+_DESCRIPTIONS = {
+    "unsupported_grant_type": "This registry issues tokens by the client_credentials grant only.",
+    "unsupported_token_type": "Only access tokens this registry issued can be revoked here.",
+    "invalid_request": "The request is malformed or misses a parameter.",
+    "invalid_client": ClientFailedToAuthenticate.description,
+    "unauthorized_client": "This client may not use this grant type.",
+    "invalid_scope": "A requested scope is unknown or not granted to this client.",
+    "invalid_grant": "The grant is invalid.",
+}
+
+
+def _described(body: Any) -> Any:
+    """``body`` with an ``error_description`` whenever it is an error (RFC 6749 §5.2)."""
+    if isinstance(body, dict) and "error" in body and not body.get("error_description"):
+        description = _DESCRIPTIONS.get(
+            str(body["error"]), "The request was refused; the error code says why."
+        )
+        return {**body, "error_description": description}
+    return body
 
 
 def _printable(text: str, limit: int = 100) -> str:

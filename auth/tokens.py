@@ -106,7 +106,13 @@ class TokenVerifier:
         return verified
 
     def _refuse_revoked(self, principal: Principal) -> None:
-        if self.revocations.is_revoked(jti=principal.token_id, client_id=principal.client_id):
+        # Two causes, two fixes: a revoked token is replaced by a new one, while a disabled
+        # client gets no new token until the registry enables it again.
+        if self.revocations.is_client_disabled(principal.client_id):
+            raise InvalidToken(
+                "The token's client has been disabled; ask the registry to enable it again"
+            )
+        if self.revocations.is_token_revoked(principal.token_id):
             raise InvalidToken("The token has been revoked")
 
     async def _verify(self, token: str, *, allow_expired: bool) -> tuple[str, VerifiedToken]:

@@ -34,7 +34,9 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
 
 
 def create(args: argparse.Namespace, settings: Settings) -> None:
-    scopes = args.scopes.split()
+    # Space-separated as OAuth writes them (RFC 6749 §3.3); commas are taken too, since
+    # "a,b" is how a list is usually typed on a command line.
+    scopes = args.scopes.replace(",", " ").split()
 
     async def work(session: AsyncSession) -> clients.IssuedClient:
         return await clients.create_client(
@@ -144,7 +146,9 @@ def add_commands(commands: Any) -> None:
     create_cmd = sub.add_parser("create", help="create a client (and its organization if new)")
     create_cmd.add_argument("--org-name", required=True)
     create_cmd.add_argument("--org-kind", required=True, choices=["STAFF", "SCHOOL", "EMPLOYER"])
-    create_cmd.add_argument("--scopes", required=True, help='space-separated, e.g. "s1 s2"')
+    create_cmd.add_argument(
+        "--scopes", required=True, help='space- or comma-separated, e.g. "s1 s2"'
+    )
     create_cmd.add_argument(
         "--site-code",
         action="append",

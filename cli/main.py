@@ -55,6 +55,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
     from api.app import create_app
     from api.http.logs import configure_logging
 
+    settings = settings.serving_at(args.host, args.port)
     _check_port_free(args.host, args.port)
     configure_logging(settings)
     with database_for(settings) as settings:
@@ -62,7 +63,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.demo:
             from cli.demo import load_demo
 
-            load_demo(settings, served_at=f"http://{args.host}:{args.port}")
+            load_demo(settings, served_at=settings.issuer)
         workers = f" with {args.workers} worker processes" if args.workers > 1 else ""
         print(f"mssc: serving on http://{args.host}:{args.port}/graphql{workers}", file=sys.stderr)
         config = uvicorn.Config(
@@ -181,8 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_cmd = commands.add_parser("serve", help="run the API server")
-    serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    serve_cmd.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default 8000); without MSSC_ISSUER, development URLs follow it",
+    )
     serve_cmd.add_argument(
         "--demo", action="store_true", help="also load the demo data set (idempotent)"
     )

@@ -51,6 +51,9 @@ from tests.support.servers import (
 
 pytestmark = pytest.mark.slow
 
+RETRY_LATER = (
+    "The registry is briefly unavailable. Send the same request again after the Retry-After delay."
+)
 # What must never reach a client, whatever broke.
 INTERNALS = re.compile(r"sqlalchemy|asyncpg|errno|traceback|SELECT |INSERT |UPDATE ", re.I)
 
@@ -148,9 +151,15 @@ async def test_while_the_database_is_down_graphql_and_tokens_answer_retryable_50
                 auth=(school.client_id, school.client_secret),
             )
         assert_unavailable(graphql)
+        # Issue 16: both said "what was already recorded answers UNCHANGED", true of
+        # postResults only.
+        assert graphql.json()["errors"][0]["message"] == RETRY_LATER
         assert oauth.status_code == 503
         assert oauth.headers["retry-after"]
-        assert oauth.json()["error"] == "temporarily_unavailable"
+        assert oauth.json() == {
+            "error": "temporarily_unavailable",
+            "error_description": RETRY_LATER,
+        }
         assert not INTERNALS.search(oauth.text)
 
         async def answers() -> bool:
@@ -316,6 +325,10 @@ async def test_statement_timeout_answers_a_retryable_error_and_the_retry_succeed
 
     assert_unavailable(refused)
     assert refused.json()["data"] is None
+    assert refused.json()["errors"][0]["message"] == (
+        "The registry is briefly unavailable. Send the same request again after the Retry-After "
+        "delay: results already recorded answer UNCHANGED and none is recorded twice."
+    )
     assert retried.status_code == 200
     (outcome,) = retried.json()["data"]["postResults"]["outcomes"]
     assert outcome["status"] == "CREATED"
@@ -367,6 +380,7 @@ async def test_an_exhausted_pool_answers_a_retryable_error_instead_of_waiting(
             retried = await http.post("/graphql", json=query, headers=headers)
 
     assert_unavailable(refused)
+    assert refused.json()["errors"][0]["message"] == RETRY_LATER
     for response in held:
         assert response.status_code == 200
         assert response.json()["data"]["postResults"]["outcomes"][0]["status"] == "CREATED"

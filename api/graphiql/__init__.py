@@ -5,26 +5,21 @@ the pinned browser bundles fetched at build time (``python -m api.graphiql fetch
 and this package's own start-up script and style. The page's policy allows scripts, styles
 and requests from this origin only.
 
-Without the fetched bundles, Strawberry's page is served instead: it loads GraphiQL from a
-public CDN, so its policy names that CDN and allows the page's inline script and style by
-their hashes, and nothing else.
+Without the fetched bundles the page says so and how to fetch them, rather than loading
+GraphiQL from a public CDN: a page that silently depends on a third party shows "Loading…"
+forever wherever that party is unreachable, and widens the policy to code nobody pinned.
 
 May import: ``api.settings`` and Starlette. Nothing else of the project.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphiql.assets import ASSET_DIR, SCRIPTS, STYLESHEETS, is_installed, served_files
 
@@ -65,39 +60,39 @@ def offline_page(endpoint: str) -> str:
 """
 
 
-def fallback_policy(page: str) -> str:
-    """The narrowest policy under which Strawberry's CDN page still works."""
-    origins = sorted(
-        {
-            f"{parts.scheme}://{parts.netloc}"
-            for url in re.findall(r'(?:src|href)="(https://[^"]+)"', page)
-            if (parts := urlsplit(url)).netloc
-        }
-    )
-    inline_scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
-    inline_styles = re.findall(r"<style>(.*?)</style>", page, flags=re.DOTALL)
-    cdn = " ".join(origins)
-    return (
-        f"default-src 'none'; script-src {cdn} {_hashes(inline_scripts)}; "
-        f"style-src {cdn} {_hashes(inline_styles)}; img-src 'self' data:; "
-        f"font-src {cdn} data:; connect-src 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'none'"
-    )
+MISSING_ASSETS_POLICY = (
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+FETCH_COMMAND = "./dev python -m api.graphiql fetch"
 
 
-def _hashes(blocks: list[str]) -> str:
-    return " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
-        for block in blocks
-    )
+def missing_assets_page(endpoint: str) -> str:
+    """What a browser gets when the bundles were never fetched: the fix, and that the API
+    itself works without them."""
+    return f"""<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <title>MSSC registry · GraphiQL is not installed</title>
+    <link rel="icon" href="data:,">
+  </head>
+  <body>
+    <h1>GraphiQL is not installed on this server</h1>
+    <p>Its browser bundles are fetched once, with npm, from the repository:
+      <code>{FETCH_COMMAND}</code>
+      (<code>./dev serve</code> does it on its first run when npm is installed).
+      Reload this page afterwards; no restart is needed.</p>
+    <p>The API works without them: send GraphQL as JSON to
+      <code>POST {html.escape(endpoint)}</code> with any client.</p>
+  </body>
+</html>
+"""
 
 
 class GraphiQLPage:
     def __init__(self, *, asset_dir: Path = ASSET_DIR, endpoint: str = "/graphql") -> None:
         self.asset_dir = asset_dir
         self.endpoint = endpoint
-        self._fallback = get_graphql_ide_html("graphiql")
-        self._fallback_policy = fallback_policy(self._fallback)
 
     @property
     def is_offline(self) -> bool:
@@ -106,11 +101,13 @@ class GraphiQLPage:
 
     async def render(self, request: Request) -> Response:
         if self.is_offline:
-            page, policy = offline_page(self.endpoint), OFFLINE_POLICY
+            page, policy, status = offline_page(self.endpoint), OFFLINE_POLICY, 200
         else:
-            page, policy = self._fallback, self._fallback_policy
+            page, policy, status = missing_assets_page(self.endpoint), MISSING_ASSETS_POLICY, 503
         return HTMLResponse(
-            page, headers={"content-security-policy": policy, "cache-control": "no-store"}
+            page,
+            status_code=status,
+            headers={"content-security-policy": policy, "cache-control": "no-store"},
         )
 
     def routes(self) -> list[Route]:

@@ -42,7 +42,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.context import Resources
-from api.errors import ApiError, BadUserInput, Forbidden, RateLimited, Unauthenticated
+from api.errors import (
+    ApiError,
+    BadUserInput,
+    Forbidden,
+    RateLimited,
+    missing_token,
+)
 from api.schema.imports.result_imports import (
     TYPE_NAME,
     ResultImport,
@@ -105,7 +111,7 @@ def caller_with(request: Request, *scopes: Scope) -> Principal:
     """The caller, holding one of ``scopes``."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        raise Unauthenticated("An access token is required")
+        raise missing_token(request.state)
     if not any(principal.has_scope(scope) for scope in scopes):
         names = " or ".join(scope.value for scope in scopes)
         raise Forbidden(f"This needs the scope {names}", scope=scopes[0].value)

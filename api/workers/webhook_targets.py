@@ -147,8 +147,10 @@ def check_url(url: str, *, allow_loopback: bool) -> str | None:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as error:
         return f"url is not a valid URL: {error}"[:300]
-    schemes = ("https", "http") if allow_loopback else ("https",)
-    if parsed.scheme not in schemes:
+    if allow_loopback and parsed.scheme not in ("https", "http"):
+        # Development takes http too: the refusal must not send the caller away from it.
+        return "url must use https, or http while the registry runs in development"
+    if not allow_loopback and parsed.scheme != "https":
         return "url must use https"
     if not parsed.raw_host:
         return "url must name a host"

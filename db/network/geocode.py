@@ -15,6 +15,8 @@ from typing import Any
 import zipcodes
 
 _ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
+# Both forms the pattern accepts: a message naming one sends ZIP+4 users astray.
+_ZIP_FORMS = "write five digits such as 43215, or ZIP+4 such as 43215-1234"
 _matching: Callable[[str], list[dict[str, Any]]] = zipcodes.matching
 
 
@@ -35,7 +37,7 @@ def normalize_zip(value: str) -> str:
     """The five-digit ZIP of ``12345`` or ``12345-6789``; :class:`ZipCodeError` otherwise."""
     match = _ZIP.match(value.strip())
     if match is None:
-        raise ZipCodeError(f"{value!r} is not a US ZIP code; use five digits such as 10001")
+        raise ZipCodeError(f"{value!r} is not a US ZIP code; {_ZIP_FORMS}")
     return match.group(1)
 
 

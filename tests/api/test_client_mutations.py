@@ -111,10 +111,23 @@ async def test_bad_input_is_reported_in_user_errors_and_creates_nothing(
         ),
         ({"scopes": []}, "INVALID", ["scopes"], "a client needs at least one scope"),
         (
+            {"scopes": ["candidates:read,results:write"]},
+            "INVALID",
+            ["scopes"],
+            "unknown scope(s): candidates:read,results:write (give each scope on its own, not a "
+            "comma-separated list)",
+        ),
+        (
             {"scopes": ["registry:admin"]},
             "INVALID",
             ["scopes"],
             "only STAFF organizations may hold registry:admin",
+        ),
+        (
+            {"scopes": ["diagnostics:read"]},
+            "INVALID",
+            ["scopes"],
+            "only EMPLOYER and STAFF organizations may hold diagnostics:read",
         ),
         (
             {"organizationKind": "ROOT"},
@@ -186,12 +199,19 @@ async def test_disabling_a_client_stops_its_tokens_and_its_secret(
     assert data["disableClient"]["client"]["disabledAt"] is not None
     refused = await graphql.as_token(school.token).post("{ viewer { clientId } }")
     assert refused.status_code == 401
+    # Issue 16: it said "revoked", which sends the caller for a new token it cannot get.
     assert refused.json() == {
         "errors": [
-            {"message": "The token has been revoked", "extensions": {"code": "UNAUTHENTICATED"}}
+            {
+                "message": "The token's client has been disabled; ask the registry to enable it "
+                "again",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
         ]
     }
-    assert (await fetch_token(http, school.client_id, school.client_secret)).status_code == 401
+    token_refused = await fetch_token(http, school.client_id, school.client_secret)
+    assert token_refused.status_code == 401
+    assert token_refused.json()["error"] == "invalid_client"
 
 
 async def test_unknown_and_disabled_clients_are_user_errors(

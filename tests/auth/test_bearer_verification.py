@@ -244,6 +244,54 @@ async def test_other_authorization_schemes_are_anonymous(http: httpx.AsyncClient
     }
 
 
+SEND = "send the access token as `Authorization: Bearer <token>`"
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        (
+            "Basic c29tZW9uZTpzZWNyZXQ=",
+            "HTTP Basic credentials are read by /oauth/token only; exchange them there for an "
+            f"access token and {SEND}",
+        ),
+        ("eyJhbGciOiJFUzI1NiJ9.e30.c2ln", f"the Authorization header has no scheme; {SEND}"),
+        ("Token abc", f"the Authorization scheme 'Token' is not read here; {SEND}"),
+    ],
+)
+async def test_a_header_that_is_not_bearer_is_named_where_a_token_is_needed(
+    http: httpx.AsyncClient, header: str, why: str
+) -> None:
+    """Issue 16: a token sent without ``Bearer `` was silently read as no token at all."""
+    message = f"An access token is required: {why}"
+    response = await http.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": header}
+    )
+    assert without_cost(response.json()) == {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": [{"line": 1, "column": 3}],
+                "path": ["viewer"],
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+    # The routes outside GraphQL say the same.
+    report = await http.get("/reports/diagnostic.csv", headers={"Authorization": header})
+    assert report.status_code == 401
+    assert report.json()["errors"][0]["message"] == message
+    template = await http.post("/imports/results", headers={"Authorization": header})
+    assert template.status_code == 401
+    assert template.json()["errors"][0]["message"] == message
+
+
+async def test_without_any_header_the_message_stays_short(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": VIEWER})
+    assert response.json()["errors"][0]["message"] == "An access token is required"
+
+
 async def test_a_token_accepted_before_is_refused_once_it_expires(
     graphql: GraphQLClient, genuine: tuple[dict[str, Any], dict[str, Any]], key: ECKey
 ) -> None:

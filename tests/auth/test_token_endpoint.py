@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
 from auth import clients
-from tests.support.auth import MakeCaller, fetch_token
+from tests.support.auth import Caller, MakeCaller, fetch_token
+from tests.support.fuzzing import examples
 from tests.support.tokens import claims_of, header_of
 
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
@@ -110,6 +113,11 @@ async def test_scope_narrows_the_token(http: httpx.AsyncClient, make_caller: Mak
         ("candidates:read registry:admin", "Scope not granted to this client: registry:admin."),
         ("candidates:read everything", "Unknown scope: everything."),
         ('x"y\\z', "Unknown scope: xyz."),
+        (  # Issue 16: a list typed with commas
+            "candidates:read,results:write",
+            "Unknown scope: candidates:read,results:write (scopes are separated by spaces, "
+            "not commas).",
+        ),
     ],
 )
 async def test_scope_beyond_the_clients_is_invalid_scope(
@@ -193,7 +201,11 @@ async def test_other_grant_types_are_unsupported(
 
     assert response.status_code == 400
     assert _headers(response) == {"content-type": "application/json", **NO_STORE}
-    assert response.json() == {"error": "unsupported_grant_type"}
+    # Issue 16: the bare code said nothing of what to send instead.
+    assert response.json() == {
+        "error": "unsupported_grant_type",
+        "error_description": "This registry issues tokens by the client_credentials grant only.",
+    }
 
 
 async def test_a_missing_grant_type_is_invalid_request(
@@ -273,3 +285,37 @@ async def test_get_is_not_allowed(http: httpx.AsyncClient) -> None:
     response = await http.get("/oauth/token")
 
     assert response.status_code == 405
+
+
+_PARAMETERS = st.dictionaries(
+    st.sampled_from(["grant_type", "scope", "token", "token_type_hint", "client_id", "code"]),
+    st.sampled_from(
+        ["client_credentials", "password", "refresh_token", "", "candidates:read", "x y", "?"]
+    ),
+    max_size=4,
+)
+
+
+@given(
+    path=st.sampled_from(["/oauth/token", "/oauth/revoke", "/oauth/introspect"]),
+    form=_PARAMETERS,
+)
+@example(path="/oauth/token", form={"grant_type": "password"})
+@example(path="/oauth/revoke", form={"token": "x", "token_type_hint": "refresh_token"})
+@example(path="/oauth/introspect", form={})
+@examples(share=0.5)
+async def test_every_refusal_says_why(
+    http: httpx.AsyncClient, school: Caller, path: str, form: dict[str, str]
+) -> None:
+    """Whatever a client sends to an OAuth endpoint, an error code comes with a description
+    (issue 16: ``unsupported_grant_type`` came alone)."""
+    response = await http.post(path, data=form, auth=(school.client_id, school.client_secret))
+    body = response.json()
+    if response.status_code >= 400:
+        assert body["error"]
+        assert body["error_description"], (path, form, body)
+
+
+@pytest.fixture
+async def school(make_caller: MakeCaller) -> Caller:
+    return await make_caller("SCHOOL")

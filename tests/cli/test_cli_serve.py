@@ -234,10 +234,35 @@ def test_data_directory_that_cannot_be_created(tmp_path: Path) -> None:
 
 
 def test_production_requires_an_external_database(data_dir: Path) -> None:
-    result = run_cli("serve", MSSC_ENV="production", MSSC_DATA_DIR=str(data_dir))
+    result = run_cli(
+        "serve",
+        "--port",  # not 8000: another server on the machine would be refused first
+        str(free_port()),
+        MSSC_ENV="production",
+        MSSC_ISSUER="https://registry.example.org",
+        MSSC_DATA_DIR=str(data_dir),
+    )
     assert result.returncode == 2
     assert one_line(result) == (
         "mssc: production needs DATABASE_URL: the embedded server is for development and tests"
+    )
+
+
+def test_production_requires_its_public_url(data_dir: Path) -> None:
+    # Checked before anything starts: the address a production server listens on is never
+    # the one its clients reach, so nothing may be derived from it.
+    result = run_cli(
+        "serve",
+        "--host",
+        "0.0.0.0",  # noqa: S104 - as the image runs it
+        MSSC_ENV="production",
+        DATABASE_URL="postgresql://mssc@db.invalid:5432/mssc",
+        MSSC_DATA_DIR=str(data_dir),
+    )
+    assert result.returncode == 2
+    assert one_line(result) == (
+        "mssc: production needs MSSC_ISSUER: the https URL clients reach the registry at "
+        "(the token issuer and the base of every URL it publishes)"
     )
 
 

@@ -118,6 +118,10 @@ async def test_site_codes_assign_the_centers(
             ["--scopes", "registry:admin"],
             "mssc: only STAFF organizations may hold registry:admin\n",
         ),
+        (
+            ["--scopes", "candidates:read diagnostics:read"],
+            "mssc: only EMPLOYER and STAFF organizations may hold diagnostics:read\n",
+        ),
     ],
 )
 async def test_create_refuses_bad_input_with_a_clear_message_and_creates_nothing(
@@ -148,6 +152,31 @@ async def test_create_refuses_bad_input_with_a_clear_message_and_creates_nothing
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
     async with sessionmaker() as session:
         assert await session.scalar(select(models.Organization.id)) is None
+
+
+@pytest.mark.parametrize(
+    "written", ["candidates:read,results:write", "candidates:read, results:write"]
+)
+async def test_scopes_may_be_separated_by_commas(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, written: str
+) -> None:
+    # Issue 16: "a,b" was read as one unknown scope named "a,b".
+    result = await run_cli(
+        monkeypatch,
+        settings,
+        "clients",
+        "create",
+        "--org-name",
+        "Lincoln High School",
+        "--org-kind",
+        "SCHOOL",
+        "--scopes",
+        written,
+        "--json",
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    listed = json.loads((await run_cli(monkeypatch, settings, "clients", "list", "--json")).stdout)
+    assert [client["scopes"] for client in listed] == [["candidates:read", "results:write"]]
 
 
 async def test_list_shows_every_client(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:

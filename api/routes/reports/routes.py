@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from api.audit import RequestAudit
 from api.context import Resources, today
-from api.errors import ApiError, BadUserInput, Forbidden, Unauthenticated
+from api.errors import ApiError, BadUserInput, Forbidden, missing_token
 from api.resolvers.insights.diagnostics import (
     diagnostic_purpose,
     parse_candidate_ids,
@@ -87,7 +87,7 @@ async def _arguments(request: Request) -> dict[str, Any]:
 def _principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        raise Unauthenticated("An access token is required")
+        raise missing_token(request.state)
     if not principal.has_scope(Scope.DIAGNOSTICS_READ):
         raise Forbidden(
             f"This report needs the scope {Scope.DIAGNOSTICS_READ.value}",

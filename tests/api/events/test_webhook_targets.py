@@ -169,9 +169,16 @@ def test_development_allows_loopback_and_nothing_else_private() -> None:
     }
     development = {url: check_url(url, allow_loopback=True) for url in NOT_PUBLIC}
     assert development == {
-        url: None if url in ours or url.startswith("http://") else reason
+        url: None if url in ours or url.startswith("http://") else in_development(reason)
         for url, reason in NOT_PUBLIC.items()
     }
+
+
+def in_development(reason: str) -> str:
+    # Issue 16: development said "must use https" while it accepted http.
+    if reason == "url must use https":
+        return "url must use https, or http while the registry runs in development"
+    return reason
 
 
 async def test_registration_refuses_private_targets_in_production(
@@ -197,7 +204,13 @@ async def test_registration_refuses_private_targets_in_production(
 
 async def test_registration_in_development_accepts_loopback_only(school: SchoolClient) -> None:
     answers = {}
-    for url in [*LOOPBACK, "https://10.0.0.1/", "https://169.254.169.254/", "http://[fd00::1]/"]:
+    refused = [
+        "https://10.0.0.1/",
+        "https://169.254.169.254/",
+        "http://[fd00::1]/",
+        "ftp://127.0.0.1/",
+    ]
+    for url in [*LOOPBACK, *refused]:
         created = await school.api.data(CREATE, {"url": url, "types": ALL_TYPES})
         errors = created["createWebhook"]["userErrors"]
         answers[url] = errors[0]["message"] if errors else None
@@ -206,6 +219,7 @@ async def test_registration_in_development_accepts_loopback_only(school: SchoolC
         "https://10.0.0.1/": PUBLIC,
         "https://169.254.169.254/": PUBLIC,
         "http://[fd00::1]/": PUBLIC,
+        "ftp://127.0.0.1/": "url must use https, or http while the registry runs in development",
     }
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from api.graphiql import OFFLINE_POLICY, GraphiQLPage, fallback_policy
+from api.graphiql import MISSING_ASSETS_POLICY, OFFLINE_POLICY, GraphiQLPage
 from api.graphiql.assets import ASSET_DIR, PINNED, AssetError, fetch, is_installed
 from api.settings import RateLimits, Settings
 from tests.support.apps import live_server, started
@@ -67,21 +67,24 @@ async def test_a_query_in_the_address_still_gets_the_page(
     assert api.json()["data"] == {"programs": [{"code": "CPT"}, {"code": "CLT"}]}
 
 
-async def test_without_assets_strawberrys_page_is_the_fallback(
+async def test_without_assets_the_page_says_how_to_fetch_them_and_loads_nothing(
     http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 16: a page that loaded GraphiQL from a CDN showed "Loading..." forever offline."""
     monkeypatch.setattr(GraphiQLPage, "is_offline", property(lambda self: False))
     page = await http.get("/graphql", headers=HTML)
-    policy = page.headers["content-security-policy"]
-    assert page.status_code == 200
-    assert "https://unpkg.com/graphiql@" in page.text
-    assert policy == fallback_policy(page.text)
-    # The CDN and the page's own inline script and style, by hash; nothing else.
-    assert "'unsafe-inline'" not in policy
-    assert "'unsafe-eval'" not in policy
-    assert "script-src https://unpkg.com 'sha256-" in policy
-    assert "connect-src 'self'" in policy
+    assert page.status_code == 503
+    assert page.headers["content-security-policy"] == MISSING_ASSETS_POLICY
+    assert "GraphiQL is not installed on this server" in page.text
+    assert "<code>./dev python -m api.graphiql fetch</code>" in page.text
+    assert "<code>POST /graphql</code>" in page.text
+    assert "<script" not in page.text
+    assert "https://" not in page.text  # no CDN, nothing from elsewhere
+    assert "Loading" not in page.text
     assert (await http.get("/graphiql/assets/graphiql.min.js")).status_code == 404
+    # The API itself still answers.
+    api = await http.post("/graphql", json={"query": "{ programs { code } }"})
+    assert api.json()["data"] == {"programs": [{"code": "CPT"}, {"code": "CLT"}]}
 
 
 def test_fetching_refuses_a_tampered_package(

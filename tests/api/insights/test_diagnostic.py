@@ -108,18 +108,13 @@ async def test_staff_may_run_it_on_anyone_and_it_is_not_a_disclosure(cohort: Coh
     assert missing["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
 
 
-async def test_the_school_sees_its_own_external_ids(
-    cohort: Cohort, make_caller: MakeCaller
-) -> None:
-    # A school client given diagnostics:read runs it on the candidates it registered.
-    school = cohort.school.api.as_token(
-        (await make_caller("SCHOOL", ["diagnostics:read"], org_name="Dayton Tech")).token
-    )
-    data = await school.data(REPORT, {"ids": [cohort.adams, cohort.dunn]})
-    assert [c["candidate"] for c in data["diagnostic"]["candidates"]] == [
-        {"familyName": "Adams", "externalId": "A"},
-        {"familyName": "Dunn", "externalId": "D"},
-    ]
+async def test_the_diagnostic_tool_is_not_a_schools(cohort: Cohort) -> None:
+    """Issue 16: the docs said schools run it on their own candidates while no school client
+    was meant to hold diagnostics:read. The domain gives the tool to employers (and staff):
+    a school is refused the scope (tests/cli/test_clients_cli.py), its token the report."""
+    refused = await cohort.school.api.post(REPORT, {"ids": [cohort.adams, cohort.dunn]})
+    assert refused.json()["data"] is None
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 @pytest.mark.parametrize(

@@ -165,7 +165,8 @@ async def test_a_center_abroad_needs_explicit_coordinates(staff: GraphQLClient) 
             {"postalCode": "4540"},
             "INVALID",
             ["postalCode"],
-            "'4540' is not a US ZIP code; use five digits such as 10001",
+            "'4540' is not a US ZIP code; write five digits such as 43215, or ZIP+4 "
+            "such as 43215-1234",
         ),
         (
             {"postalCode": None},

@@ -436,12 +436,20 @@ BAD_INPUTS = [
     (
         {"near": None, "postalCode": "4321"},
         "postalCode",
-        "postalCode: '4321' is not a US ZIP code; use five digits such as 10001.",
+        "postalCode: '4321' is not a US ZIP code; write five digits such as 43215, or ZIP+4 "
+        "such as 43215-1234.",
+    ),
+    (  # Issue 16: ZIP+4 is accepted, so the refusal may not ask for five digits only.
+        {"near": None, "postalCode": "43215-12"},
+        "postalCode",
+        "postalCode: '43215-12' is not a US ZIP code; write five digits such as 43215, or ZIP+4 "
+        "such as 43215-1234.",
     ),
     (
         {"near": None, "postalCode": "432150"},
         "postalCode",
-        "postalCode: '432150' is not a US ZIP code; use five digits such as 10001.",
+        "postalCode: '432150' is not a US ZIP code; write five digits such as 43215, or ZIP+4 "
+        "such as 43215-1234.",
     ),
     ({"withinKm": 0}, "withinKm", "withinKm must be greater than 0 (got 0.0)."),
     ({"withinKm": -5}, "withinKm", "withinKm must be greater than 0 (got -5.0)."),

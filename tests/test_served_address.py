@@ -1,0 +1,123 @@
+"""``mssc serve --port P`` in development without ``MSSC_ISSUER``: every URL the registry hands
+out names the address it serves, not the default :8000 (issue 16: the token ``iss``, the OAuth
+metadata, credential and status-list URLs and the QR code on /verify all said :8000)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.routes.verify_page import qr_png
+from api.settings import Settings, SettingsError
+from db.platform.engine import create_engine, create_sessionmaker
+from tests.support.databases import create_database, drop_database, with_database
+from tests.support.graphql import GraphQLClient
+from tests.support.schools import POST, REGISTER, item
+from tests.support.servers import ServeProcess, add_school, fetch_token
+
+CREDENTIALS = """
+query($externalId: String!) { candidates(externalId: $externalId) { edges { node {
+  credentials { verificationCode openBadgeCredential { jwt } }
+} } } }"""
+
+
+def claims(jwt: str) -> dict[str, Any]:
+    payload = jwt.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
+@pytest.fixture(scope="module")
+async def database(server_url: str) -> AsyncIterator[str]:
+    name = f"mssc_served_{os.getpid()}_{secrets.token_hex(3)}"
+    await create_database(server_url, name)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+async def server(
+    database: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServeProcess]:
+    served = ServeProcess(tmp_path_factory.mktemp("served"), database_url=database)
+    try:
+        await served.wait_ready()
+        assert served.port != 8000
+        yield served
+    finally:
+        assert await served.stop() == 0, served.log()
+
+
+async def test_every_self_url_follows_the_port_served(server: ServeProcess, database: str) -> None:
+    engine = create_engine(database)
+    try:
+        sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
+        token = await fetch_token(server.url, await add_school(sessions))
+    finally:
+        await engine.dispose()
+    assert claims(token)["iss"] == server.url
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        metadata = (await http.get("/.well-known/oauth-authorization-server")).json()
+        assert metadata["issuer"] == server.url
+        assert metadata["token_endpoint"] == f"{server.url}/oauth/token"
+        assert metadata["jwks_uri"].startswith(f"{server.url}/")
+
+        school = GraphQLClient(http).as_token(token)
+        await school.data(
+            REGISTER, {"input": {"externalId": "P-1", "givenName": "Ana", "familyName": "Rivera"}}
+        )
+        await school.data(
+            POST, {"input": {"results": [item("R-1", "P-1", "SAFETY", "2026-03-02", 90)]}}
+        )
+        data = await school.data(CREDENTIALS, {"externalId": "P-1"})
+        [credential] = data["candidates"]["edges"][0]["node"]["credentials"]
+
+        badge = claims(credential["openBadgeCredential"]["jwt"])
+        assert badge["iss"] == f"{server.url}/credentials/issuer"
+        status_list = badge["credentialStatus"]["statusListCredential"]
+        assert status_list.startswith(f"{server.url}/")
+        assert (await http.get(status_list)).status_code == 200  # and it is really there
+
+        code = credential["verificationCode"]
+        qr = await http.get(f"/verify/{code}/qr.png")
+        assert qr.content == qr_png(f"{server.url}/verify/{code}")
+        assert qr.content != qr_png(f"http://127.0.0.1:8000/verify/{code}")
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8080"),
+        ("0.0.0.0", "http://127.0.0.1:8080"),  # noqa: S104 - the wildcard is reached on loopback
+        ("::", "http://[::1]:8080"),
+        ("::1", "http://[::1]:8080"),
+        ("localhost", "http://localhost:8080"),
+    ],
+)
+def test_development_issuer_is_the_address_served(host: str, url: str) -> None:
+    assert Settings.from_env({}).serving_at(host, 8080).issuer == url
+
+
+def test_a_configured_issuer_wins_over_the_address_served() -> None:
+    settings = Settings.from_env({"MSSC_ISSUER": "https://registry.example.org/"})
+    assert settings.serving_at("0.0.0.0", 9000).issuer == "https://registry.example.org"  # noqa: S104
+
+
+def test_production_requires_an_issuer() -> None:
+    with pytest.raises(SettingsError, match="production needs MSSC_ISSUER"):
+        Settings.from_env({"MSSC_ENV": "production"}).serving_at("0.0.0.0", 8000)  # noqa: S104
+    with pytest.raises(SettingsError, match="must use https"):
+        Settings.from_env({"MSSC_ENV": "production", "MSSC_ISSUER": "http://registry.example.org"})
