@@ -299,8 +299,9 @@ def test_each_fragment_counted_once_measures_what_expanding_every_spread_does(
 # --- the documents the registry ships still pass, at the same price ------------------------
 
 # The price of every operation shipped or shown, as main priced them before fragments were
-# counted once (b9312e5); the README's examples now live in docs/. A block with "…" is an
-# outline, not a document.
+# counted once (b9312e5); the README's examples now live in docs/, where the docs run made
+# them complete documents with variables (so some prices changed with their selections). A
+# block with "…" is an outline, not a document.
 SHIPPED_PRICES = {
     "api/graphql/operations/CandidateByExternalId.graphql#0": 8,
     "api/graphql/operations/CentersNearPostalCode.graphql#0": 221,
@@ -318,17 +319,21 @@ SHIPPED_PRICES = {
     "docs/queries/top_centers.graphql#0": 233,
     "docs/queries/year_by_month.graphql#0": 14,
     "README.md block 1#0": 9,
-    "docs/integrators/results.md block 1#0": 17,
-    "docs/integrators/results.md block 2#0": 33,
     "docs/employers/credentials.md block 1#0": 20,
+    "docs/employers/credentials.md block 2#0": 6,
+    "docs/employers/diagnostic.md block 1#0": 58,
+    "docs/employers/diagnostic.md block 2#0": 18,
     "docs/integrators/center-locator.md block 1#0": 121,
-    "docs/staff/network.md block 1#0": 27,
-    "docs/staff/network.md block 1#1": 22,
-    "docs/staff/network.md block 1#2": 22,
-    "docs/staff/network.md block 1#3": 19,
-    "docs/employers/diagnostic.md block 1#0": 71,
+    "docs/integrators/center-locator.md block 2#0": 21,
     "docs/integrators/changes-and-webhooks.md block 1#0": 3901,
     "docs/integrators/changes-and-webhooks.md block 2#0": 17,
+    "docs/integrators/results.md block 1#0": 18,
+    "docs/integrators/results.md block 2#0": 31,
+    "docs/staff/graphiql.md block 1#0": 7,
+    "docs/staff/network.md block 1#0": 27,
+    "docs/staff/network.md block 2#0": 22,
+    "docs/staff/network.md block 3#0": 22,
+    "docs/staff/network.md block 4#0": 19,
 }
 
 
