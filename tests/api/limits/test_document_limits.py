@@ -329,6 +329,8 @@ SHIPPED_PRICES = {
     "docs/integrators/changes-and-webhooks.md block 2#0": 17,
     "docs/integrators/results.md block 1#0": 18,
     "docs/integrators/results.md block 2#0": 31,
+    "docs/staff/audit-trail.md block 1#0": 25,
+    "docs/staff/dashboards.md block 1#0": 11,
     "docs/staff/graphiql.md block 1#0": 7,
     "docs/staff/network.md block 1#0": 27,
     "docs/staff/network.md block 2#0": 22,
