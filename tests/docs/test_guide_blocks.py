@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.fuzzing import examples, seeded
 from tests.support.guides import ELLIPSIS, matches, read_steps
 
 PAGE = """# A page
@@ -83,6 +84,8 @@ def _elided(value: Any) -> Any:
     return value
 
 
+@seeded
+@examples(5)
 @given(json_values)
 def test_an_answer_matches_itself_and_its_elided_form(answer: Any) -> None:
     assert matches(answer, answer)
@@ -97,6 +100,8 @@ plain_values = st.recursive(
 )
 
 
+@seeded
+@examples(5)
 @given(plain_values, plain_values)
 def test_a_different_answer_does_not_match_unless_elided(shown: Any, answer: Any) -> None:
     if shown != answer and ELLIPSIS not in repr(shown):
