@@ -3,13 +3,16 @@ step's variables or output, what is skipped, and how a shown answer is compared.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support.fuzzing import examples, seeded
+from tests.support.guide_reader import DemoServer, Reader
 from tests.support.guides import ELLIPSIS, matches, read_steps
 
 PAGE = """# A page
@@ -119,3 +122,34 @@ def test_text_outputs_are_compared_line_by_line_with_elisions() -> None:
     )
     assert matches("valid", "valid\n")
     assert not matches("valid", "revoked\n")
+
+
+def _reader(tmp_path: Path) -> Reader:
+    # Shell and Python steps need no server: only its address and data directory, which
+    # the reader's commands see as http://127.0.0.1:8000 and .mssc/.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "demo.env").write_text("export MSSC_URL=http://127.0.0.1:1\n")
+    server = DemoServer(url="http://127.0.0.1:1", directory=data, database_url="")
+    return Reader(tmp_path / "reader", server, {"PATH": os.environ["PATH"]})
+
+
+def test_a_readers_exports_reach_the_next_block_and_the_next_script(tmp_path: Path) -> None:
+    reader = _reader(tmp_path)
+    reader.shell("source .mssc/demo.env\nexport TOKEN=abc\nNOT_EXPORTED=1\n")
+    assert reader.shell('echo "$TOKEN $MSSC_URL ${NOT_EXPORTED:-unset}"') == (
+        "abc http://127.0.0.1:8000 unset\n"
+    )
+    assert reader.python("import os; print(os.environ['TOKEN'])") == "abc\n"
+    assert reader.shell("echo http://127.0.0.1:8000/graphql") == "http://127.0.0.1:8000/graphql\n"
+
+
+def test_a_failing_block_fails_the_step_with_what_it_printed(tmp_path: Path) -> None:
+    reader = _reader(tmp_path)
+    reader.shell("export KEPT=1")
+    with pytest.raises(AssertionError, match=r"exit 22[\s\S]*not found"):
+        reader.shell("echo not found >&2\nexport KEPT=2\nexit 22")
+    # The failed block's exports are not kept: the next step sees the shell as it was.
+    assert reader.shell('echo "$KEPT"') == "1\n"
+    with pytest.raises(AssertionError, match="exit 1"):
+        reader.shell("false\necho never")

@@ -4,12 +4,8 @@ One ``mssc serve --demo`` is started for the whole run, on a fresh database, as 
 start it. Each reader (a folder of docs/: integrators, employers, staff, operators,
 contributors, and the pages at the top) has a shell of their own, kept from one block to the
 next and from one page of the folder to the next in the order of its ``.nav.yml``: what step 1
-exports, step 2 uses. Blocks are read by ``tests/support/guides.py``; how to write them is in
-docs/contributors/docs.md.
-
-The reader works in a directory of their own, where ``./dev`` is the repository's and
-``.mssc`` is the server's data directory (so ``source .mssc/demo.env`` reads this server's demo
-clients); the server's address replaces ``http://127.0.0.1:8000`` in what they run.
+exports, step 2 uses (``tests/support/guide_reader.py``). Blocks are read by
+``tests/support/guides.py``; how to write them is in docs/contributors/docs.md.
 """
 
 from __future__ import annotations
@@ -17,26 +13,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.databases import create_database, drop_database, with_database
+from tests.support.guide_reader import DemoServer, Reader
 from tests.support.guides import Step, matches, read_steps
 from tests.support.servers import ROOT, ServeProcess
 
 pytestmark = pytest.mark.docs
 
 DOCS = ROOT / "docs"
-DEFAULT_URL = "http://127.0.0.1:8000"
-STEP_TIMEOUT_SECONDS = 120
 
 
 def _nav_order(folder: Path) -> list[str]:
@@ -65,87 +55,6 @@ def guide_pages() -> list[Path]:
 def _reader_of(page: Path) -> str:
     folder = page.parent.relative_to(DOCS)
     return str(folder) if str(folder) != "." else "top"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoServer:
-    url: str
-    directory: Path
-    database_url: str
-
-
-class Reader:
-    """One reader's terminal: a directory, a shell whose exports persist, and the server."""
-
-    def __init__(self, home: Path, server: DemoServer, environment: dict[str, str]) -> None:
-        self.home = home
-        self.server = server
-        home.mkdir(parents=True, exist_ok=True)
-        wrapper = home / "dev"
-        wrapper.write_text(f'#!/usr/bin/env bash\nexec {shlex.quote(str(ROOT / "dev"))} "$@"\n')
-        wrapper.chmod(0o755)
-        (home / ".mssc").symlink_to(server.directory)
-        self.environment = dict(environment)
-        self._state = home / ".state.sh"
-        self._state.write_text("")
-
-    def _as_served(self, text: str) -> str:
-        return text.replace(DEFAULT_URL, self.server.url)
-
-    def _as_shown(self, text: str) -> str:
-        """An answer as the reader's own server (on the default address) would give it."""
-        return text.replace(self.server.url, DEFAULT_URL)
-
-    def shell(self, code: str) -> str:
-        script = (
-            f"set -euo pipefail\nsource {shlex.quote(str(self._state))}\n"
-            f"{self._as_served(code)}\n"
-            f"export -p > {shlex.quote(str(self._state))}.new\n"
-            f"env -0 > {shlex.quote(str(self._state))}.env\n"
-        )
-        done = subprocess.run(
-            ["/bin/bash", "-c", script],
-            cwd=self.home,
-            env=self.environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIMEOUT_SECONDS,
-            check=False,
-        )
-        assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
-        Path(f"{self._state}.new").replace(self._state)
-        variables = Path(f"{self._state}.env").read_text().split("\0")
-        self.environment = dict(v.split("=", 1) for v in variables if "=" in v)
-        return self._as_shown(done.stdout)
-
-    def python(self, code: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", self._as_served(code)],
-            cwd=self.home,
-            env=self.environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIMEOUT_SECONDS,
-            check=False,
-        )
-        assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
-        return self._as_shown(done.stdout)
-
-    def graphql(self, document: str, variables: dict[str, Any]) -> Any:
-        """What GraphiQL shows: the document run with the reader's token, if they have one."""
-        token = self.environment.get("TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        answer = httpx.post(
-            f"{self.server.url}/graphql",
-            json={"query": document, "variables": variables},
-            headers=headers,
-            timeout=STEP_TIMEOUT_SECONDS,
-        )
-        body = json.loads(self._as_shown(answer.text))
-        assert "errors" not in body, json.dumps(body, indent=2)
-        return body
 
 
 @pytest.fixture(scope="module")
