@@ -328,6 +328,7 @@ SHIPPED_PRICES = {
     "docs/integrators/changes-and-webhooks.md block 2#0": 17,
     "docs/integrators/results.md block 1#0": 18,
     "docs/integrators/results.md block 2#0": 31,
+    "docs/integrators/results.md block 3#0": 20,
     "docs/staff/audit-trail.md block 1#0": 25,
     "docs/staff/credential-lifecycle.md block 1#0": 18,
     "docs/staff/dashboards.md block 1#0": 11,
