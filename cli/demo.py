@@ -14,16 +14,18 @@ twice:
    (``db/demo/logistics.py``), through the same rules.
 3. ``clients_step``: a staff, a school and an employer client, and the employer's consent to
    see some of the school's candidates. Secrets are stored hashed, so each run gives the demo
-   clients fresh secrets and prints them.
+   clients fresh secrets, prints them and writes them to ``demo.env`` in the data directory.
 """
 
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -51,6 +53,8 @@ STAFF_ORGANIZATION = "MSSC Registry Staff"
 # A manufacturer: its applicants' CPT records make the diagnostic tool's demo.
 DEMO_EMPLOYER = "Keystone Precision Manufacturing"
 CONSENTING_CANDIDATES = 50
+# In the data directory (.mssc/ by default), beside the database and the keys it also guards.
+DEMO_ENV_FILE = "demo.env"
 
 
 async def catalog_step(sessionmaker: async_sessionmaker[AsyncSession], day: date) -> list[str]:
@@ -189,11 +193,33 @@ async def _give_consent(session: AsyncSession, *, school: str, employer: str, no
     return count
 
 
+def write_demo_env(path: Path, *, served_at: str, credentials: dict[str, tuple[str, str]]) -> None:
+    """The demo clients as shell variables (``source .mssc/demo.env``), readable by the owner
+    only: the guides' examples start from it instead of secrets pasted from the log."""
+    lines = [
+        "# Written by `mssc serve --demo` at every start: the demo clients' fresh secrets.",
+        f"export MSSC_URL={shlex.quote(served_at)}",
+    ]
+    for label, (client_id, secret) in credentials.items():
+        prefix = label.upper()
+        lines.append(f"export {prefix}_CLIENT_ID={shlex.quote(client_id)}")
+        lines.append(f"export {prefix}_CLIENT_SECRET={shlex.quote(secret)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n")
+
+
 async def clients_step(
-    sessionmaker: async_sessionmaker[AsyncSession], day: date, *, token_url: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    day: date,
+    *,
+    served_at: str,
+    env_file: Path | None = None,
 ) -> list[str]:
     school = sorted(SCHOOL_NETWORKS)[0]
     employer = DEMO_EMPLOYER
+    credentials: dict[str, tuple[str, str]] = {}
     async with sessionmaker.begin() as session:
         lines = []
         for label, organization, kind in (
@@ -202,18 +228,24 @@ async def clients_step(
             ("employer", employer, "EMPLOYER"),
         ):
             client_id, secret = await _demo_client(session, organization, kind)
+            credentials[label] = (client_id, secret)
             lines.append(
                 f"  {label:<9}{organization}: client_id={client_id} client_secret={secret}"
             )
         consents = await _give_consent(
             session, school=school, employer=employer, now=datetime.now(UTC)
         )
+    lines.append(
+        "  token:   curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
+        f"{served_at}/oauth/token"
+    )
+    if env_file is not None:
+        write_demo_env(env_file, served_at=served_at, credentials=credentials)
+        lines.append(f"  shell:   source {env_file} (MSSC_URL, STAFF_/SCHOOL_/EMPLOYER_CLIENT_ID…)")
     return [
         f"clients: {employer} holds consent from {consents} of {school}'s candidates; "
         "demo clients (secrets change on every --demo start):",
         *lines,
-        "  token:   curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
-        f"{token_url}",
     ]
 
 
@@ -232,7 +264,9 @@ def load_demo(
         network_step,
         functools.partial(registry_step, candidates=candidates),
         logistics_step,
-        functools.partial(clients_step, token_url=f"{served_at}/oauth/token"),
+        functools.partial(
+            clients_step, served_at=served_at, env_file=settings.data_dir / DEMO_ENV_FILE
+        ),
     )
 
     async def work(engine: AsyncEngine) -> list[str]:

@@ -299,7 +299,9 @@ def test_each_fragment_counted_once_measures_what_expanding_every_spread_does(
 # --- the documents the registry ships still pass, at the same price ------------------------
 
 # The price of every operation shipped or shown, as main priced them before fragments were
-# counted once (b9312e5). README block 5 is an outline ("{ … }"), not a document.
+# counted once (b9312e5); the README's examples now live in docs/, where the docs run made
+# them complete documents with variables (so some prices changed with their selections). A
+# block with "…" is an outline, not a document.
 SHIPPED_PRICES = {
     "api/graphql/operations/CandidateByExternalId.graphql#0": 8,
     "api/graphql/operations/CentersNearPostalCode.graphql#0": 221,
@@ -318,31 +320,40 @@ SHIPPED_PRICES = {
     "docs/queries/top_centers.graphql#0": 233,
     "docs/queries/year_by_month.graphql#0": 14,
     "README.md block 1#0": 9,
-    "README.md block 2#0": 17,
-    "README.md block 3#0": 33,
-    "README.md block 4#0": 20,
-    "README.md block 5#0": 121,
-    "README.md block 7#0": 27,
-    "README.md block 7#1": 22,
-    "README.md block 7#2": 22,
-    "README.md block 7#3": 19,
-    "README.md block 8#0": 71,
-    "README.md block 9#0": 3901,
-    "README.md block 10#0": 17,
+    "docs/employers/credentials.md block 1#0": 6,
+    "docs/employers/diagnostic.md block 1#0": 58,
+    "docs/employers/diagnostic.md block 2#0": 18,
+    "docs/integrators/center-locator.md block 1#0": 121,
+    "docs/integrators/center-locator.md block 2#0": 21,
+    "docs/integrators/changes-and-webhooks.md block 1#0": 3901,
+    "docs/integrators/changes-and-webhooks.md block 2#0": 17,
+    "docs/integrators/results.md block 1#0": 18,
+    "docs/integrators/results.md block 2#0": 31,
+    "docs/integrators/results.md block 3#0": 20,
+    "docs/staff/audit-trail.md block 1#0": 25,
+    "docs/staff/credential-lifecycle.md block 1#0": 18,
+    "docs/staff/dashboards.md block 1#0": 11,
+    "docs/staff/graphiql.md block 1#0": 7,
+    "docs/staff/network.md block 1#0": 27,
+    "docs/staff/network.md block 2#0": 22,
+    "docs/staff/network.md block 3#0": 22,
+    "docs/staff/network.md block 4#0": 19,
 }
 
 
 def shipped_operations() -> dict[str, DocumentNode]:
-    """Each operation of the shipped documents and README examples, alone with its fragments."""
+    """Each operation of the shipped documents and the guides' examples, alone with its fragments."""
     texts = {
         str(path.relative_to(ROOT)): path.read_text()
         for folder in ("api/graphql/operations", "docs/queries")
         for path in sorted((ROOT / folder).glob("*.graphql"))
     }
-    readme = (ROOT / "README.md").read_text()
-    for n, block in enumerate(re.findall(r"```graphql\n(.*?)```", readme, re.S), start=1):
-        if "…" not in block:
-            texts[f"README.md block {n}"] = block
+    guides = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    for guide in guides:
+        blocks = re.findall(r"```graphql\n(.*?)```", guide.read_text(), re.S)
+        for n, block in enumerate(blocks, start=1):
+            if "…" not in block:
+                texts[f"{guide.relative_to(ROOT)} block {n}"] = block
     operations = {}
     for name, text in texts.items():
         document = parse(text)

@@ -79,6 +79,11 @@ async def test_serve_demo_loads_the_national_network_once(
     assert [line.split()[2] for line in log[3:6]] == ["staff", "school", "employer"]
     assert "Keystone Precision Manufacturing: client_id=mssc_" in log[5]
     assert log[6].endswith("grant_type=client_credentials http://registry.test:8123/oauth/token")
+    # The same clients for a shell: ``source .mssc/demo.env`` (the guides start from it).
+    assert log[7].startswith(f"mssc: demo   shell:   source {settings.data_dir / 'demo.env'} (")
+    assert (
+        "export MSSC_URL=http://registry.test:8123" in (settings.data_dir / "demo.env").read_text()
+    )
 
     async with sessionmaker() as session:
         by_state = await authorized_centers_by_state(session, day=today())
