@@ -96,6 +96,7 @@ def create_app(settings: Settings, *, schema: strawberry.Schema | None = None) -
             poll_seconds=settings.import_poll_seconds,
             lease=timedelta(seconds=settings.import_lease_seconds),
             health=background.loop("imports"),
+            catalogs=app.state.resources.catalog,
         )
         _settle_garbage_collector()
         try:

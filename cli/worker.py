@@ -21,6 +21,7 @@ from api.workers.imports import ImportWorker
 from api.workers.webhook_sender import WebhookSender
 from api.workers.webhook_worker import WebhookWorker
 from cli.database import bootstrap, database_for, run_with_engine
+from db.catalog.versions import CatalogStore
 from db.platform.engine import create_sessionmaker
 
 
@@ -33,6 +34,7 @@ async def run_worker(engine: AsyncEngine, settings: Settings) -> None:
         public_id=import_id,
         poll_seconds=settings.import_poll_seconds,
         lease=timedelta(seconds=settings.import_lease_seconds),
+        catalogs=CatalogStore(sessionmaker, refresh_seconds=settings.catalog_refresh_seconds),
     )
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

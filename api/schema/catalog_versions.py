@@ -6,11 +6,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Self
 
+import orjson
 import strawberry
 
 from api.schema.catalog import CredentialType, Module, Program
 from api.schema.user_error import UserError
 from db.catalog.diff import CatalogChange as CatalogChangeSpec
+from db.catalog.export import catalog_document
 from db.catalog.versions import CatalogSnapshot, PublishedVersion
 
 
@@ -62,6 +64,13 @@ class CatalogVersion:
     modules: list[Module]
     credential_types: list[CredentialType]
     courses: list[CatalogCourse]
+    document: str = strawberry.field(
+        description=(
+            "The version as a catalog document (JSON, the format: JSON equivalent of its file): "
+            "start a new version from it, change the label, the effective date and the "
+            "numbers, and publish it."
+        )
+    )
 
     @classmethod
     def from_version(
@@ -92,6 +101,7 @@ class CatalogVersion:
                 CatalogCourse(code=code, name=catalog.course_names.get(code), module_codes=list(m))
                 for code, m in catalog.courses.items()
             ],
+            document=orjson.dumps(catalog_document(catalog)).decode(),
         )
 
 

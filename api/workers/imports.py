@@ -43,9 +43,12 @@ class ImportWorker:
         poll_seconds: float = 1.0,
         lease: timedelta = LEASE,
         health: LoopHealth | None = None,
+        catalogs: CatalogStore | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.catalogs = CatalogStore(sessionmaker)
+        # The server's own store where there is one: a version it publishes rules its imports
+        # at once, and every store keeps the configured refresh interval.
+        self.catalogs = catalogs or CatalogStore(sessionmaker)
         self.public_id = public_id
         self.poll_seconds = poll_seconds
         self.lease = lease

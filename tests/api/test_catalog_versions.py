@@ -580,3 +580,29 @@ async def test_the_diff_lists_exactly_the_values_that_changed(
     changes = diff["catalogDiff"]["changes"]
     assert changes[0] == {"path": "effective_from", "from": "2017-07-01", "to": "2031-01-01"}
     assert {c["path"]: (c["from"], c["to"]) for c in changes[1:]} == expected
+
+
+async def test_a_version_exports_as_a_document_that_publishes_as_an_identical_version(
+    staff: GraphQLClient,
+) -> None:
+    """Staff start a version from the one in force: its document, with a new label and date,
+    publishes a version that differs in nothing but the date."""
+    exported = await staff.data('{ catalogVersion(label: "2017") { document } }')
+    document = orjson.loads(exported["catalogVersion"]["document"])
+    reference = reference_document().model_dump(mode="json")
+    by_code = sorted(reference["courses"], key=lambda c: c["code"])
+    assert {**document, "courses": by_code} == {
+        **reference,
+        **{k: document[k] for k in ("modules", "credential_types")},
+        "courses": by_code,
+    }
+    assert document["modules"][0]["cut_score_percent"] == "76"
+    document.update(label=LABEL, effective_from="2031-01-01")
+
+    published = await publish(staff, orjson.dumps(document).decode(), "JSON")
+
+    assert (published["created"], published["userErrors"]) == (True, [])
+    diff = await staff.data(DIFF, {"from": "2017", "to": LABEL})
+    assert diff["catalogDiff"]["changes"] == [
+        {"path": "effective_from", "from": "2017-07-01", "to": "2031-01-01"}
+    ]
