@@ -13,6 +13,7 @@ bytes.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,12 @@ def _refuse_relative(expanded: Any) -> None:
                 _refuse_relative(value)
 
 
+# pyld keeps its processed contexts in caches shared by every processor, which threads that
+# canonicalise at once corrupt ("OrderedDict mutated during iteration"): one at a time. The
+# work holds the GIL anyway, so the lock costs no parallelism.
+_PYLD = threading.Lock()
+
+
 def _canonical(document: dict[str, Any]) -> bytes:
     """RDFC-1.0 N-Quads. A term no context defines would silently fall out of the RDF, and so
     out of what the proof covers: refused, as the verifiers' safe mode refuses it."""
@@ -107,6 +114,13 @@ def _canonical(document: dict[str, Any]) -> bytes:
     # No base IRI, as the verifiers: pyld would otherwise resolve a relative IRI against a
     # made-up one (http://example.org/base/) and sign a triple no verifier reads.
     options = {"documentLoader": load_document, "base": None}
+    with _PYLD:
+        return _canonical_locked(processor, document, options)
+
+
+def _canonical_locked(
+    processor: jsonld.JsonLdProcessor, document: dict[str, Any], options: dict[str, Any]
+) -> bytes:
     try:
         _refuse_relative(processor.expand(document, options))
         quads = processor.normalize(

@@ -20,6 +20,7 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.events.open_badges import Urls
 from db.platform.engine import create_engine, create_sessionmaker
 from tests.api.events.support import ACT, CORE
 from tests.support.credential_verifier import CredentialVerifier, NotVerified, did_web_url
@@ -219,3 +220,20 @@ async def test_what_the_verifier_refuses(
 )
 def test_a_did_web_issuer_resolves_where_the_method_says(did: str, url: str) -> None:
     assert did_web_url(did) == url
+
+
+@pytest.mark.parametrize(
+    ("base", "document"),
+    [
+        ("https://registry.example", "https://registry.example/.well-known/did.json"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/.well-known/did.json"),
+        ("https://example.org/mssc/registry", "https://example.org/mssc/registry/did.json"),
+    ],
+)
+def test_the_issuer_did_resolves_to_where_the_registry_serves_its_document(
+    base: str, document: str
+) -> None:
+    """The registry serves its DID document at /.well-known/did.json and at /did.json under
+    its address: did:web resolution of its DID lands on one of them."""
+    scheme = base.split("://")[0]
+    assert did_web_url(Urls(base).did, scheme=scheme) == document

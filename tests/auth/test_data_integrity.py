@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -154,3 +156,48 @@ def test_a_multikey_is_the_ed25519_prefix_and_the_key() -> None:
     assert public_key_of(multikey) == KEY.public_key()
     with pytest.raises(ProofError):
         public_key_of("z" + base58btc(b"\x12\x00" + b"\x01" * 32))
+
+
+def _transcript(badges: int) -> dict[str, Any]:
+    proven = [
+        prove({**CREDENTIAL, "name": f"Certificate {n}"}, METHOD, created=CREATED)
+        for n in range(badges)
+    ]
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:5f1a9b52-0f57-4a51-8b1e-0b3f4c1d2e3f",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "name": "Transcript",
+        "issuer": CREDENTIAL["issuer"],
+        "validFrom": CREATED,
+        "credentialSubject": {
+            "id": CREDENTIAL["credentialSubject"]["id"],
+            "type": ["ClrSubject"],
+            "achievement": [b["credentialSubject"]["achievement"] for b in proven],
+            "verifiableCredential": proven,
+        },
+    }
+
+
+def test_proofs_made_in_many_threads_at_once_all_verify() -> None:
+    """Exports prove off the event loop, several at once; pyld's shared caches must not be
+    corrupted by it (it failed with "OrderedDict mutated during iteration")."""
+    documents = [_transcript(n % 4 + 1) for n in range(8)] + [CREDENTIAL] * 8
+    # Threads switch far more often than by default, so an unguarded cache loses every time.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            proven = [
+                document
+                for _ in range(3)
+                for document in pool.map(lambda d: prove(d, METHOD, created=CREATED), documents)
+            ]
+    finally:
+        sys.setswitchinterval(interval)
+    for document in proven:
+        verify(document, KEY.public_key())

@@ -1,5 +1,5 @@
-"""Every OpenBadgeCredential and ClrCredential the demo issues validates against 1EdTech's
-Open Badges 3.0 and CLR 2.0 JSON Schemas, with 0 errors (the schemas are built from the
+"""Every OpenBadgeCredential and ClrCredential the demo issues, in either form (VC-JWT, Data
+Integrity), validates against 1EdTech's Open Badges 3.0 and CLR 2.0 JSON Schemas, with 0 errors (the schemas are built from the
 published data model: ``tests/support/open_badges_model.py``)."""
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ query($after: String) {
     } }
   }
 }"""
+
+
+PROVEN_PAGE = """
+{ candidates(first: 40) { edges { node {
+  clrCredential(format: DATA_INTEGRITY) { credential }
+  credentials { type { code } openBadgeCredential(format: DATA_INTEGRITY) { credential } }
+} } } }"""
 
 
 def schema_errors(root: str, document: dict[str, Any]) -> list[str]:
@@ -90,6 +97,19 @@ async def test_every_credential_the_demo_issues_validates_against_the_schemas(
     }
     assert sum(kinds.values()) > 100
     assert transcripts > 50
+    # The Data Integrity form too (proving is CPU work: one page of the demo is every kind).
+    proven = (await staff.data(PROVEN_PAGE))["candidates"]["edges"]
+    proven_kinds = set()
+    for edge in proven:
+        for credential in edge["node"]["credentials"]:
+            document = credential["openBadgeCredential"]["credential"]
+            assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+            assert schema_errors("AchievementCredential", document) == []
+            proven_kinds.add(credential["type"]["code"])
+        if edge["node"]["credentials"]:
+            transcript = edge["node"]["clrCredential"]["credential"]
+            assert schema_errors("ClrCredential", transcript) == []
+    assert len(proven_kinds) >= 3
 
 
 @pytest.mark.parametrize(
