@@ -65,7 +65,7 @@ async def visible_candidates(
 # The most credentials a candidate's record lists (the newest): eight credential types, each
 # earned again after it expires or is revoked, leave room to spare. The query cost prices
 # every list of credentials at this size.
-MAX_CREDENTIALS_LISTED = 20
+MAX_CREDENTIALS_LISTED = 10
 
 
 async def credentials_of(

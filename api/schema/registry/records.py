@@ -32,12 +32,13 @@ from db.registry.result_items import IssuedCredential, RecordedResult
 from db.registry.scores import as_float
 
 # Query-cost prices of the signed exports. A VC-JWT signature is cheap; a Data Integrity proof
-# canonicalises the credential's RDF, about 40 ms of CPU each (bench/export_cpu.py), so it is
-# priced 20 times higher: the client cost budget's leak (10,000 points a second) then pays for
-# at most 20 proofs a second. A transcript embeds every credential with its own Data Integrity
-# proof whatever its format, so it is priced for the most credentials a candidate lists.
+# canonicalises the credential's RDF, about 40 ms of CPU each, so it is priced 40 times
+# higher: a token client's cost budget (leaking 10,000 points a second) then pays for at most
+# 10 proofs a second, and one operation at the maximum cost for about 50. A transcript embeds
+# every credential with its own Data Integrity proof whatever secures it, so it is priced for
+# the most credentials a candidate lists.
 EXPORT_COST = 25
-DATA_INTEGRITY_EXPORT_COST = 500
+DATA_INTEGRITY_EXPORT_COST = 1_000
 TRANSCRIPT_EXPORT_COST = 100 + MAX_CREDENTIALS_LISTED * DATA_INTEGRITY_EXPORT_COST
 DEFAULT_DISCLOSURES = 50
 

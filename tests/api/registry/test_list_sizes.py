@@ -14,6 +14,7 @@ import pytest
 from graphql import parse
 
 from api.limits.cost import query_cost
+from api.schema.registry.records import DATA_INTEGRITY_EXPORT_COST as PROOF
 from api.schema.root import build_schema
 from api.settings import PRODUCTION_LIMITS
 from db.registry.records import MAX_CREDENTIALS_LISTED
@@ -126,7 +127,7 @@ def test_a_data_integrity_export_is_priced_per_proof_times_the_lists_above_it() 
     )
     jwt = price(one_credential % "VC_JWT")
     proved = price(one_credential % "DATA_INTEGRITY")
-    assert (jwt, proved) == (1 + 25 + 1, 1 + 500 + 1)
+    assert (jwt, proved) == (1 + 25 + 1, 1 + PROOF + 1)
     # The default format is VC_JWT; a variable prices exactly as the literal.
     assert price(one_credential.replace("(format: %s)", "")) == jwt
     by_variable = (
@@ -137,7 +138,7 @@ def test_a_data_integrity_export_is_priced_per_proof_times_the_lists_above_it() 
     assert price(by_variable, {"f": "VC_JWT"}) == jwt
     # 100 candidates * 20 credentials * a proof: the red team's export, far over any maximum.
     every = price(EXPORT_ALL, {"format": "DATA_INTEGRITY"})
-    assert every == 1 + 100 * (1 + 1 + 1 + MAX_CREDENTIALS_LISTED * (500 + 1))
+    assert every == 1 + 100 * (1 + 1 + 1 + MAX_CREDENTIALS_LISTED * (PROOF + 1))
 
 
 async def test_exporting_every_proof_of_100_candidates_is_too_complex(
@@ -148,7 +149,7 @@ async def test_exporting_every_proof_of_100_candidates_is_too_complex(
     [error] = body["errors"]
     assert error["extensions"] == {
         "code": "TOO_COMPLEX",
-        "cost": 1 + 100 * (3 + MAX_CREDENTIALS_LISTED * 501),
+        "cost": 1 + 100 * (3 + MAX_CREDENTIALS_LISTED * (PROOF + 1)),
         "maxCost": 50_000,
     }
 
@@ -167,12 +168,12 @@ async def test_one_candidates_proofs_fit_the_production_maximum(
         "node": {"credentials": [{"openBadgeCredential": {"format": "DATA_INTEGRITY"}}]}
     }
     cost = body["extensions"]["cost"]["requestedQueryCost"]
-    assert cost == 2 + MAX_CREDENTIALS_LISTED * 501
+    assert cost == 2 + MAX_CREDENTIALS_LISTED * (PROOF + 1)
     assert cost <= PRODUCTION_LIMITS.max_cost
 
 
 def test_a_transcript_is_priced_for_every_proof_it_embeds() -> None:
     transcript = '{ node(id: "x") { ... on Candidate { clrCredential%s { jwt } } } }'
-    embedded = MAX_CREDENTIALS_LISTED * 500
+    embedded = MAX_CREDENTIALS_LISTED * PROOF
     assert price(transcript % "") == 1 + 100 + embedded + 1
-    assert price(transcript % "(format: DATA_INTEGRITY)") == 1 + 100 + embedded + 500 + 1
+    assert price(transcript % "(format: DATA_INTEGRITY)") == 1 + 100 + embedded + PROOF + 1
