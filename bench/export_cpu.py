@@ -108,7 +108,10 @@ def main() -> None:
     with fresh_database() as url:
         staff = asyncio.run(prepare(url, args.candidates, output))
         variables = {"first": args.candidates}
-        with api_server(url, environment={"MSSC_MAX_QUERY_COST": str(UNLIMITED)}) as server:
+        # Each export holds a pooled connection while it proves, and proofs take turns (pyld
+        # runs under one lock), so the old query waits for connections: let it wait.
+        lifted = {"MSSC_MAX_QUERY_COST": str(UNLIMITED), "MSSC_DB_POOL_TIMEOUT_SECONDS": "900"}
+        with api_server(url, environment=lifted) as server:
             old = asyncio.run(run(server.base, server.pid, staff, EVERY_PROOF, variables))
         with api_server(url, environment={"MSSC_MAX_QUERY_COST": str(MAX_COST)}) as server:
             now = asyncio.run(run(server.base, server.pid, staff, EVERY_PROOF, variables))
