@@ -118,13 +118,8 @@ def main() -> None:
     with fresh_database() as url:
         staff, holders = asyncio.run(prepare(url, args.candidates, output))
         variables = {"first": args.candidates}
-        # Each export holds a pooled connection while it proves, and proofs take turns (pyld
-        # runs under one lock), so the old query waits for connections: let it wait.
-        lifted = {"MSSC_MAX_QUERY_COST": str(UNLIMITED), "MSSC_DB_POOL_TIMEOUT_SECONDS": "900"}
+        lifted = {"MSSC_MAX_QUERY_COST": str(UNLIMITED)}
         with api_server(url, environment=lifted) as server:
-            # A cold catalog cache loads on a connection of its own, which exports that hold
-            # every pooled connection would wait for forever: warm it with one export first.
-            asyncio.run(run(server.base, server.pid, staff, worst_allowed(holders, 1), {}))
             old = asyncio.run(run(server.base, server.pid, staff, EVERY_PROOF, variables))
         with api_server(url, environment={"MSSC_MAX_QUERY_COST": str(MAX_COST)}) as server:
             now = asyncio.run(run(server.base, server.pid, staff, EVERY_PROOF, variables))
