@@ -303,3 +303,26 @@ async def test_a_delta_bundle_records_its_changes_for_students_known_from_before
         "created": 1,
         "rejected": 1,
     }
+
+
+async def test_a_completed_bundle_import_is_on_the_change_feed(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    await keep_sample_mappings(school.api)
+    response = await upload_bundle(http, school.caller.token, zipped(sample_files(2, "OH-001")))
+    await run_imports(app)
+    feed = await school.api.data(
+        'query { changes(first: 10, types: ["import.completed"]) { edges { node { type'
+        " import { id kind state rowsRead } } } } }"
+    )
+    assert [edge["node"] for edge in feed["changes"]["edges"]] == [
+        {
+            "type": "import.completed",
+            "import": {
+                "id": response.json()["id"],
+                "kind": "ONEROSTER",
+                "state": "DONE",
+                "rowsRead": 10,
+            },
+        }
+    ]

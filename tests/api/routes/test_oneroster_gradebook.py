@@ -4,6 +4,7 @@ again changes nothing, GET answers what was PUT, and errors answer ``imsx_Status
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -236,3 +237,19 @@ async def test_scopes_map_onto_the_gradebooks(
     anonymous = await http.get(f"{BASE}/results/r-1")
     imsx(anonymous, 401, "unauthorisedrequest")
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_the_same_result_pushed_twice_at_once_is_recorded_once(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = _auth(school.caller.token)
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    answers = await asyncio.gather(
+        *(http.put(f"{BASE}/results/r-1", json=result("r-1"), headers=headers) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert await _count(sessionmaker) == 1
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(models.Credential)) == 1
