@@ -37,8 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events.change_feed import EventType, record_event, status_change_data
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec, read_snapshot
+from db.events.change_feed import PENDING_KEY, EventType, record_event, status_change_data
 from db.registry.codes import new_verification_code
 
 logger = logging.getLogger(__name__)
@@ -709,13 +709,13 @@ async def suspend_dependents(
     cause: models.Credential,
     held: Sequence[models.Credential],
     *,
-    action: Literal["suspend", "revoke"],
+    action: Literal["suspend", "revoke", "expire"],
     now: datetime,
 ) -> None:
-    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended or
-    revoked, naming it in their history."""
+    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended,
+    revoked or expired, naming it in their history."""
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
-    what = "revoked" if action == "revoke" else "suspended"
+    what = {"revoke": "revoked", "suspend": "suspended", "expire": "expired"}[action]
     dependent_types = {t.id for t in dependents_of(catalog, cause.credential_type_id)}
     for dependent in held:
         if dependent.credential_type_id in dependent_types and dependent.status == "ACTIVE":
@@ -820,16 +820,21 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
     )
     last_changes: dict[int, datetime] = dict(rows.all())
     expired = 0
+    catalogs: dict[int, CatalogSnapshot] = {}
     for credential in due:
         assert credential.expires_at is not None
         at = max(credential.expires_at, last_changes.get(credential.id, credential.expires_at))
         reason = f"{EXPIRED_BY}: its validity ended on {issue_day(credential.expires_at)}"
+        pending = session.info.setdefault(PENDING_KEY, [])
+        events_before = len(pending)
         try:
             async with session.begin_nested():
                 credential.status = "EXPIRED"
                 _add_history(session, credential, status="EXPIRED", at=at, reason=reason)
+                await _suspend_dependents_of_expired(session, credential, catalogs, at=at)
                 await session.flush()
         except DBAPIError:
+            del pending[events_before:]  # the events of what was rolled back
             logger.exception("credential %s could not be expired", credential.id)
             continue
         record_status_change(
@@ -837,6 +842,26 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
         )
         expired += 1
     return expired
+
+
+async def _suspend_dependents_of_expired(
+    session: AsyncSession,
+    credential: models.Credential,
+    catalogs: dict[int, CatalogSnapshot],
+    *,
+    at: datetime,
+) -> None:
+    """A requirement that expires (a catalog may give CLA or a module certificate a validity)
+    takes its dependents with it, as a suspension does; judged by the catalog version that
+    issued it, read once per job."""
+    version_id = credential.catalog_version_id
+    if version_id not in catalogs:
+        catalogs[version_id] = await read_snapshot(session, version_id)
+    catalog = catalogs[version_id]
+    if not dependents_of(catalog, credential.credential_type_id):
+        return
+    held = await credentials_of(session, credential.candidate_id)
+    await suspend_dependents(session, catalog, credential, held, action="expire", now=at)
 
 
 async def status_on(session: AsyncSession, credential_id: int, moment: datetime) -> str | None:
