@@ -37,8 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events.change_feed import EventType, record_event, status_change_data
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec, read_snapshot
+from db.events.change_feed import PENDING_KEY, EventType, record_event, status_change_data
 from db.registry.codes import new_verification_code
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,13 @@ class Held(Protocol):
     def issued_at(self) -> datetime: ...
     @property
     def reissue_allowed_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def is_active(credential: HasStatus, now: datetime) -> bool:
+    """ACTIVE and not past its expiry: what a requirement must be to count."""
+    return effective_status(credential, now) == "ACTIVE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +151,11 @@ class Earned:
 
 
 def missing_requirements(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[Held]
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[Held], *, now: datetime
 ) -> list[str]:
-    """Codes of the credentials ``ctype`` needs that are not held ACTIVE."""
-    active_types = {c.credential_type_id for c in held if c.status == "ACTIVE"}
+    """Codes of the credentials ``ctype`` needs that are not held ACTIVE (and unexpired) at
+    ``now``."""
+    active_types = {c.credential_type_id for c in held if is_active(c, now)}
     missing = []
     if len(ctype.required_module_ids) > 1:
         for module_id in ctype.required_module_ids:
@@ -216,12 +224,17 @@ def certificates_earned(
     return earned
 
 
-def certifications_earned(catalog: CatalogSnapshot, held: Sequence[Held]) -> list[Earned]:
-    """Certifications (several modules) whose every module certificate is held ACTIVE, dated
-    from the last of those certificates, and that ``issue_date`` lets be issued."""
+def certifications_earned(
+    catalog: CatalogSnapshot, held: Sequence[Held], *, now: datetime
+) -> list[Earned]:
+    """Certifications (several modules) whose every module certificate is held ACTIVE at
+    ``now``, dated from the last of those certificates, and that ``issue_date`` lets be
+    issued."""
     earned = []
     for ctype in catalog.credential_types:
-        if len(ctype.required_module_ids) < 2 or missing_requirements(catalog, ctype, held):
+        if len(ctype.required_module_ids) < 2 or missing_requirements(
+            catalog, ctype, held, now=now
+        ):
             continue
         requirements = {
             certificate.id
@@ -229,9 +242,7 @@ def certifications_earned(catalog: CatalogSnapshot, held: Sequence[Held]) -> lis
             for certificate in module_certificate_types(catalog, module_id)
         }
         completed_at = max(
-            c.issued_at
-            for c in held
-            if c.credential_type_id in requirements and c.status == "ACTIVE"
+            c.issued_at for c in held if c.credential_type_id in requirements and is_active(c, now)
         )
         issued_at = issue_date(ctype.id, completed_at, held)
         if issued_at is not None:
@@ -405,6 +416,7 @@ async def issue_earned_credentials(
             catalog=catalog,
             held=held,
             issuing_result_id=issuing_result_id,
+            now=now,
         )
     )
     return issued
@@ -417,10 +429,11 @@ async def issue_completed_certifications(
     catalog: CatalogSnapshot,
     held: list[models.Credential],
     issuing_result_id: int | None,
+    now: datetime,
 ) -> list[models.Credential]:
     """Certifications (several modules) whose every module certificate is held ACTIVE."""
     issued = []
-    for earned in certifications_earned(catalog, held):
+    for earned in certifications_earned(catalog, held, now=now):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
@@ -435,7 +448,11 @@ async def issue_completed_certifications(
 
 
 def _missing_cause(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[models.Credential]
+    catalog: CatalogSnapshot,
+    ctype: CredentialTypeSpec,
+    held: Sequence[models.Credential],
+    *,
+    now: datetime,
 ) -> models.Credential | None:
     """The latest credential of a type ``ctype`` requires that is held but not ACTIVE, when no
     credential of that type is ACTIVE; None when every requirement held is ACTIVE."""
@@ -446,7 +463,7 @@ def _missing_cause(
     }
     if ctype.prerequisite_id is not None:
         required.add(ctype.prerequisite_id)
-    active = {c.credential_type_id for c in held if c.status == "ACTIVE"}
+    active = {c.credential_type_id for c in held if is_active(c, now)}
     ended = [c for c in held if c.credential_type_id in required - active]
     return max(ended, key=lambda c: c.id, default=None)
 
@@ -462,13 +479,13 @@ def hold_while_requirement_missing(
     """Suspend a credential just issued whose requirement is held but not ACTIVE, naming that
     requirement as the cause, so that it is restored with it (``_restore_dependents``)."""
     ctype = catalog.credential_type_by_id(credential.credential_type_id)
-    cause = _missing_cause(catalog, ctype, held) if ctype else None
+    cause = _missing_cause(catalog, ctype, held, now=now) if ctype else None
     if cause is None or credential.status != "ACTIVE":
         return
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
     reason = (
         f"required {cause_type.code if cause_type else 'credential'} "
-        f"{cause.verification_code} is {cause.status.lower()}"
+        f"{cause.verification_code} is {effective_status(cause, now).lower()}"
     )
     credential.status = "SUSPENDED"
     _add_history(session, credential, status="SUSPENDED", at=now, reason=reason, caused_by=cause.id)
@@ -515,7 +532,7 @@ async def change_status(
     held = await credentials_of(session, candidate_id)
     if action == "reinstate":
         ctype = catalog.credential_type_by_id(credential.credential_type_id)
-        missing = missing_requirements(catalog, ctype, held) if ctype else []
+        missing = missing_requirements(catalog, ctype, held, now=now) if ctype else []
         if missing:
             return StatusRefusal(
                 "INVALID", f"cannot reinstate: requires active {', '.join(missing)}"
@@ -581,7 +598,12 @@ async def allow_reissue(
         )
     await session.flush()
     return await issue_completed_certifications(
-        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
     )
 
 
@@ -670,7 +692,12 @@ async def settle_merged_credentials(
         if credential.status == "SUSPENDED":
             await suspend_dependents(session, catalog, credential, held, action="suspend", now=now)
     issued = await issue_completed_certifications(
-        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
     )
     await session.flush()
     return held_for_review, issued
@@ -682,13 +709,13 @@ async def suspend_dependents(
     cause: models.Credential,
     held: Sequence[models.Credential],
     *,
-    action: Literal["suspend", "revoke"],
+    action: Literal["suspend", "revoke", "expire"],
     now: datetime,
 ) -> None:
-    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended or
-    revoked, naming it in their history."""
+    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended,
+    revoked or expired, naming it in their history."""
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
-    what = "revoked" if action == "revoke" else "suspended"
+    what = {"revoke": "revoked", "suspend": "suspended", "expire": "expired"}[action]
     dependent_types = {t.id for t in dependents_of(catalog, cause.credential_type_id)}
     for dependent in held:
         if dependent.credential_type_id in dependent_types and dependent.status == "ACTIVE":
@@ -739,7 +766,7 @@ async def _restore_dependents(
         if last is None or last.caused_by_credential_id is None:
             continue  # suspended by staff: only staff reinstate it
         ctype = catalog.credential_type_by_id(dependent.credential_type_id)
-        if ctype is None or missing_requirements(catalog, ctype, held):
+        if ctype is None or missing_requirements(catalog, ctype, held, now=now):
             continue
         dependent.status = "ACTIVE"
         _add_history(
@@ -793,16 +820,21 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
     )
     last_changes: dict[int, datetime] = dict(rows.all())
     expired = 0
+    catalogs: dict[int, CatalogSnapshot] = {}
     for credential in due:
         assert credential.expires_at is not None
         at = max(credential.expires_at, last_changes.get(credential.id, credential.expires_at))
         reason = f"{EXPIRED_BY}: its validity ended on {issue_day(credential.expires_at)}"
+        pending = session.info.setdefault(PENDING_KEY, [])
+        events_before = len(pending)
         try:
             async with session.begin_nested():
                 credential.status = "EXPIRED"
                 _add_history(session, credential, status="EXPIRED", at=at, reason=reason)
+                await _suspend_dependents_of_expired(session, credential, catalogs, at=at)
                 await session.flush()
         except DBAPIError:
+            del pending[events_before:]  # the events of what was rolled back
             logger.exception("credential %s could not be expired", credential.id)
             continue
         record_status_change(
@@ -810,6 +842,26 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
         )
         expired += 1
     return expired
+
+
+async def _suspend_dependents_of_expired(
+    session: AsyncSession,
+    credential: models.Credential,
+    catalogs: dict[int, CatalogSnapshot],
+    *,
+    at: datetime,
+) -> None:
+    """A requirement that expires (a catalog may give CLA or a module certificate a validity)
+    takes its dependents with it, as a suspension does; judged by the catalog version that
+    issued it, read once per job."""
+    version_id = credential.catalog_version_id
+    if version_id not in catalogs:
+        catalogs[version_id] = await read_snapshot(session, version_id)
+    catalog = catalogs[version_id]
+    if not dependents_of(catalog, credential.credential_type_id):
+        return
+    held = await credentials_of(session, credential.candidate_id)
+    await suspend_dependents(session, catalog, credential, held, action="expire", now=at)
 
 
 async def status_on(session: AsyncSession, credential_id: int, moment: datetime) -> str | None:

@@ -780,7 +780,7 @@ async def _record(
             break
         try:
             async with sessionmaker.begin() as session:
-                batch = await record_batch(session, groups=remaining, poster=poster)
+                batch = await record_batch(session, groups=remaining, poster=poster, now=now)
         except Collision as collision:
             slow.update({c: remaining.pop(c) for c in collision.candidate_ids})
             continue
