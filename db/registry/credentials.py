@@ -8,15 +8,20 @@ Rules (ISO/IEC 17024 §9.5-9.6 as the domain states them):
   new one (``allow_reissue``, with a reason, in the history); the new one then dates from the
   allowance at the earliest. An expired credential is not issued again for the same
   achievement either (``issue_date``);
+- credentials are dated by the day of their assessment at the center (``dated``) and expire
+  that day N years later (``expiry_of``);
 - a credential past ``expires_at`` reads as EXPIRED at once (``effective_status``), and
-  ``expire_due_credentials`` records the change in its history;
+  ``expire_due_credentials`` records the change in its history, dated at the expiry;
 - a dependent credential never outlives what it rests on: when a module certificate that a
   certification requires (CPT needs the four core certificates), or a prerequisite (CLA for
   CLT), is suspended or revoked, the dependent is suspended with a reason naming the cause.
   Once every requirement is held ACTIVE again (the cause reinstated, or a replacement
   certificate issued), it is restored, with its own issue and expiry dates and a history row
   saying why; staff cannot reinstate it while a requirement is missing. A restored credential
-  was not issued again: a result lists only the credentials it issued.
+  was not issued again: a result lists only the credentials it issued. A requirement that
+  expires suspends its dependents too; and a credential earned while its requirement was held
+  but issued after that requirement ended is issued and at once suspended with it
+  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not.
 
 Callers lock the candidate row first (``lock_candidate``): every change to one person's
 credentials is serialised, across processes, and the partial unique index on live
