@@ -86,7 +86,10 @@ async def test_every_self_url_follows_the_port_served(server: ServeProcess, data
         [credential] = data["candidates"]["edges"][0]["node"]["credentials"]
 
         badge = claims(credential["openBadgeCredential"]["jwt"])
-        assert badge["iss"] == f"{server.url}/credentials/issuer"
+        # The issuer is a did:web of the address served (its DID document is served there too).
+        host = server.url.removeprefix("http://").replace(":", "%3A")
+        assert badge["iss"] == f"did:web:{host}"
+        assert (await http.get("/.well-known/did.json")).json()["id"] == badge["iss"]
         status_list = badge["credentialStatus"]["statusListCredential"]
         assert status_list.startswith(f"{server.url}/")
         assert (await http.get(status_list)).status_code == 200  # and it is really there
