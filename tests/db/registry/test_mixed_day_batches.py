@@ -134,7 +134,7 @@ async def test_the_day_of_the_suspension_and_of_reinstatement_in_one_batch(schoo
     authorization_id = await open_center(school, "AUD14-04")
     await change_center(school, authorization_id, "SUSPENDED", datetime.fromisoformat(SUSPENDED_AT))
     await change_center(school, authorization_id, "ACTIVE", datetime.fromisoformat(REINSTATED_AT))
-    await school.register_many([f"S-{n}" for n in range(6)])
+    await school.register_many([f"S-{n}" for n in range(8)])
     taken = [
         "2026-04-20T09:00:00-05:00",  # the suspension's day at the center: suspended
         "2026-04-19T23:30:00-05:00",  # already the 20th in UTC, the 19th at the center
@@ -142,6 +142,9 @@ async def test_the_day_of_the_suspension_and_of_reinstatement_in_one_batch(schoo
         "2026-04-25T08:00:00+05:00",  # the 25th, before it (03:00Z): the day is reinstated
         "2026-04-24T23:59:59-10:00",  # the 24th at the center, the 25th in UTC: suspended
         "2026-04-26T00:00:00+14:00",  # the 26th at the center
+        # The examples of effectiveAt's description (schema.graphql, docs/staff/network.md).
+        "2026-04-20T09:00:00Z",  # before the suspension's instant, on its day: refused
+        "2026-04-19T23:00:00-05:00",  # 04:00Z on the 20th, but the 19th at the center: counts
     ]
     outcomes = await school.post_many(
         [
@@ -153,6 +156,8 @@ async def test_the_day_of_the_suspension_and_of_reinstatement_in_one_batch(schoo
         NOT_AUTHORIZED,
         CREATED,
         CREATED,
+        CREATED,
+        NOT_AUTHORIZED,
         CREATED,
         NOT_AUTHORIZED,
         CREATED,
