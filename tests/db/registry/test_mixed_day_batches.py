@@ -164,6 +164,27 @@ async def test_the_day_of_the_suspension_and_of_reinstatement_in_one_batch(schoo
     ]
 
 
+@pytest.mark.usefixtures("logistics_catalog")
+async def test_each_program_of_a_center_is_judged_on_each_items_day(school: School) -> None:
+    """CPT suspended from 20 to 25 April, CLT (CLA's program) never: one batch of both programs
+    on the same days."""
+    authorization_id = await open_center(school, "AUD14-05", programs=("CPT", "CLT"))
+    await change_center(school, authorization_id, "SUSPENDED", datetime.fromisoformat(SUSPENDED_AT))
+    await change_center(school, authorization_id, "ACTIVE", datetime.fromisoformat(REINSTATED_AT))
+    await school.register_many(["S-1", "S-2"])
+    batch = [
+        ("R-1", "S-1", "SAFETY", "2026-04-22T12:00:00Z"),
+        ("R-2", "S-1", "CLA", "2026-04-22T12:00:00Z"),
+        ("R-3", "S-2", "CLA", "2026-04-18T12:00:00Z"),
+        ("R-4", "S-2", "SAFETY", "2026-04-26T12:00:00Z"),
+        ("R-5", "S-2", "QUALITY", "2026-04-21T12:00:00Z"),
+    ]
+    outcomes = await school.post_many(
+        [school.submission(r, c, m, t, percent="90", site_code="AUD14-05") for r, c, m, t in batch]
+    )
+    assert verdicts(outcomes) == [NOT_AUTHORIZED, CREATED, CREATED, CREATED, NOT_AUTHORIZED]
+
+
 # --- the catalog version in force -------------------------------------------------------------
 
 
@@ -207,8 +228,8 @@ async def test_each_item_is_judged_by_the_catalog_version_of_its_day(school: Sch
 async def test_the_prerequisite_is_judged_on_each_items_day(school: School) -> None:
     """CLA suspended from 20 April to 25 April (staff, then reinstated): CLT results of one
     candidate in one batch, before, during and after, in every order."""
-    await school.register_many(["S-1", "S-2"])
-    for candidate in ("S-1", "S-2"):
+    await school.register_many(["S-1", "S-2", "S-3"])
+    for candidate in ("S-1", "S-2", "S-3"):
         earned = await school.post(f"CLA-{candidate}", candidate, "CLA", "2026-03-02", percent="85")
         [cla] = earned.credentials_issued
         staff: list[tuple[Action, str]] = [("suspend", SUSPENDED_AT), ("reinstate", REINSTATED_AT)]
@@ -246,6 +267,41 @@ async def test_the_prerequisite_is_judged_on_each_items_day(school: School) -> N
     assert earliest_first[1].problems[0].message == (
         "CLT requires holding CLA on the day taken (2026-04-22)"
     )
+    # Suspended again from 1 May, and still: the set-based path leaves the candidate to the
+    # per-candidate one (a CLT earned now is held with its CLA), judged by the same days.
+    again = datetime(2026, 5, 1, 10, tzinfo=UTC)
+    catalog = await school.catalogs.on(again.date())
+    assert catalog is not None
+    async with school.sessionmaker.begin() as session:
+        cla_id = await session.scalar(
+            select(models.Credential.id)
+            .join(models.Candidate)
+            .join(models.CandidateLink)
+            .where(models.CandidateLink.external_id == "S-3")
+        )
+        assert cla_id is not None
+        suspended = await change_credential(
+            session,
+            credential_id=cla_id,
+            action="suspend",
+            reason="staff decision",
+            catalog=catalog,
+            client_pk=None,
+            now=again,
+        )
+        assert isinstance(suspended, models.Credential), suspended
+    held_now_suspended = await school.post_many(
+        [
+            clt("T-6", "S-3", "2026-05-01T02:00:00-05:00"),
+            clt("T-7", "S-3", "2026-04-22T12:00:00Z"),
+            clt("T-8", "S-3", "2026-04-30T23:00:00-05:00"),
+        ]
+    )
+    assert verdicts(held_now_suspended) == [
+        ("REJECTED", ["PREREQUISITE_MISSING"]),
+        ("REJECTED", ["PREREQUISITE_MISSING"]),
+        CREATED,
+    ]
 
 
 # --- the property ---------------------------------------------------------------------------
