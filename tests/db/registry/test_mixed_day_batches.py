@@ -4,9 +4,11 @@ A batch reads what it needs for all its items at once (the authorizations, the c
 versions, the candidates' credentials and their status histories). #14 (outside domain audit):
 a center suspended between two days of one batch had every item judged by the status in force
 at the end of the batch's latest day. Each rule that depends on the day is tested here with a
-batch whose items straddle a change, on both recording paths (the ``recording`` fixture), and a
-property holds the center's authorization to it: a batch's verdicts are those of posting each
-item alone, and those of the rule written out here.
+batch whose items straddle a change, on both recording paths (the ``recording`` fixture), and
+two properties hold the center's authorization and the prerequisite (CLA's suspension history)
+to it: over random histories and days, a batch's verdicts are those of posting each item alone,
+and those of the rule written out here. Derandomized and bounded like the fuzz tests
+(tests/support/fuzzing.py: ``MSSC_FUZZ_EXAMPLES`` runs more).
 """
 
 from __future__ import annotations
@@ -384,4 +386,76 @@ async def test_a_batch_is_judged_as_each_of_its_items_alone(
     ]
     expected = [CREATED if authorized_on_the_day(history, at) else NOT_AUTHORIZED for at in taken]
     assert verdicts(alone) == expected, (history, taken)
+    assert verdicts(batch) == expected, (history, taken)
+
+
+def held_on_the_day(history: list[datetime], taken_at: datetime) -> bool:
+    """The prerequisite rule, written out for a CLA issued in March and then suspended and
+    reinstated in turn at ``history``: ACTIVE for the whole day at the center, so ACTIVE
+    when the day began and no change during it."""
+    starts_at = end_of_assessment_day(taken_at) - timedelta(days=1)
+    ends_at = end_of_assessment_day(taken_at)
+    before = sum(at < starts_at for at in history)
+    during = sum(starts_at <= at < ends_at for at in history)
+    return before % 2 == 0 and during == 0
+
+
+async def cla_with_history(school: School, candidate: str, history: list[datetime]) -> None:
+    earned = await school.post(f"CLA-{candidate}", candidate, "CLA", "2026-03-02", percent="85")
+    [cla] = earned.credentials_issued
+    for n, at in enumerate(history):
+        catalog = await school.catalogs.on(at.date())
+        assert catalog is not None
+        async with school.sessionmaker.begin() as session:
+            changed = await change_credential(
+                session,
+                credential_id=cla.id,
+                action="reinstate" if n % 2 else "suspend",
+                reason="staff decision",
+                catalog=catalog,
+                client_pk=None,
+                now=at,
+            )
+        assert isinstance(changed, models.Credential), changed
+
+
+@pytest.mark.usefixtures("logistics_catalog")
+@seeded
+@examples(0.25)
+@given(
+    recording=st.sampled_from(list(Recording)),
+    history=st.lists(instants, max_size=4, unique_by=lambda at: at.astimezone(UTC)),
+    taken=st.lists(instants, min_size=1, max_size=5),
+)
+@example(
+    recording=Recording.SET_BASED,
+    history=ISSUE_HISTORY,
+    taken=[
+        datetime(2026, 4, 26, 12, tzinfo=UTC),
+        datetime(2026, 4, 22, 12, tzinfo=UTC),
+        datetime(2026, 4, 18, 12, tzinfo=UTC),
+    ],
+)
+async def test_a_batch_judges_the_prerequisite_as_each_of_its_items_alone(
+    any_school: School, recording: Recording, history: list[datetime], taken: list[datetime]
+) -> None:
+    school = dataclasses.replace(any_school, recording=recording)
+    history = sorted(history, key=lambda at: at.astimezone(UTC))
+    in_batch, alone = f"P-{next(people)}", f"P-{next(people)}"
+    await school.register_many([in_batch, alone])
+    for candidate in (in_batch, alone):
+        await cla_with_history(school, candidate, history)
+
+    def clt(candidate: str, n: int) -> Any:
+        return school.submission(
+            f"{candidate}-{n}", candidate, "CLT", taken[n].isoformat(), percent="85"
+        )
+
+    batch = await school.post_many([clt(in_batch, n) for n in range(len(taken))])
+    one_by_one = [
+        outcome for n in range(len(taken)) for outcome in await school.post_many([clt(alone, n)])
+    ]
+    missing = ("REJECTED", ["PREREQUISITE_MISSING"])
+    expected = [CREATED if held_on_the_day(history, at) else missing for at in taken]
+    assert verdicts(one_by_one) == expected, (history, taken)
     assert verdicts(batch) == expected, (history, taken)
