@@ -155,9 +155,7 @@ async def _record(resources: Resources, principal: Principal, result: dict[str, 
             organization_id=principal.organization_id,
             sourced_id=result["lineItem"]["sourcedId"],
         )
-        mappings = await read_mappings(
-            session, organization_id=principal.organization_id, catalog=None
-        )
+        mappings = await read_mappings(session, organization_id=principal.organization_id)
     if line_item is None:
         raise _Failure(
             422,

@@ -425,12 +425,18 @@ def _needs_status_history(ledger: Ledger, items: Sequence[Prepared], now: dateti
     """Whether a credential these items earn may have to be suspended, or may restore one
     that is: the candidate holds a SUSPENDED credential, or a credential that others rest on
     (a core certificate, CLA) that is not ACTIVE, or is past its expiry. The per-candidate path
-    decides those
-    (``hold_while_requirement_missing``, ``_restore_dependents``)."""
-    catalog = items[0].catalog
+    decides those (``hold_while_requirement_missing``, ``_restore_dependents``).
+
+    Which credentials rest on which is a matter of the catalog version each item is judged by
+    (the one in force on its day), so every item's version is asked, not only the first's.
+    """
+    catalogs = {item.catalog.version_id: item.catalog for item in items}.values()
     return any(
         held.status == "SUSPENDED"
-        or (not is_active(held, now) and dependents_of(catalog, held.credential_type_id))
+        or (
+            not is_active(held, now)
+            and any(dependents_of(catalog, held.credential_type_id) for catalog in catalogs)
+        )
         for held in ledger.credentials
     )
 
