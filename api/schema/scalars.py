@@ -19,6 +19,7 @@ from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinit
 from strawberry.types.scalar import ScalarDefinition
 
 from api.schema.exact_float import EXACT_FLOAT
+from api.schema.exact_int import EXACT_INT
 
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
@@ -69,4 +70,5 @@ SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
     dt.datetime: DATETIME,
     dt.date: DATE,
     float: EXACT_FLOAT,  # Float inputs keep the decimal the client wrote
+    int: EXACT_INT,  # Int inputs are integers as written, in variables as in literals
 }
