@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.calendar import OUTSIDE, is_instant_in_calendar
 from db.imports.oneroster import binding
 from db.imports.oneroster.mappings import Mappings
 from db.registry.result_items import Problem, ResultSubmission
@@ -110,12 +111,15 @@ def check_line_item(body: Any, sourced_id: str) -> dict[str, Any]:
 def _score_date(value: str) -> datetime:
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise Invalid("scoreDate", "must be a date (YYYY-MM-DD) or a date-time") from None
     if parsed.tzinfo is None:
         raise Invalid("scoreDate", "a date-time needs its zone")
+    if not is_instant_in_calendar(parsed):
+        raise Invalid("scoreDate", f"is {OUTSIDE}")
     return parsed
 
 

@@ -146,6 +146,10 @@ async def test_a_result_not_fully_graded_is_kept_but_not_recorded(
         ("results/r-1", result("r-1", scoreStatus="graded"), 400, "scoreStatus: must be one of"),
         ("results/r-1", result("r-1", score="many"), 400, "score: must be a number"),
         ("results/r-1", result("r-1", scoreDate="11/02/2026"), 400, "scoreDate: must be a date"),
+        *(
+            ("results/r-1", result("r-1", scoreDate=day), 400, "scoreDate: is outside the registry")
+            for day in ("9999-12-31", "9999-12-31T23:59:59-12:00", "1899-12-31", "0001-01-01")
+        ),
         ("results/r-2", result("r-1"), 400, "sourcedId: must be the sourcedId of the URL"),
         (
             "lineItems/li-1",
