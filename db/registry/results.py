@@ -67,6 +67,7 @@ from db.registry.assessment_day import (
     end_of_assessment_day,
     has_civil_offset,
 )
+from db.registry.candidates import EXTERNAL_ID_RULE, is_external_id
 from db.registry.credentials import issue_earned_credentials, lock_candidate
 from db.registry.ledgers import (
     defer_attempt_numbers,
@@ -163,9 +164,12 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
         )
-    if not submission.external_id.strip() or len(submission.external_id) > 128:
+    if not is_external_id(submission.external_id):
+        problems.append(Problem("INVALID", ("externalId",), f"externalId {EXTERNAL_ID_RULE}"))
+    candidate_id = submission.candidate_external_id
+    if candidate_id is not None and not is_external_id(candidate_id):
         problems.append(
-            Problem("INVALID", ("externalId",), "externalId must be 1 to 128 characters")
+            Problem("INVALID", ("candidateExternalId",), f"candidateExternalId {EXTERNAL_ID_RULE}")
         )
     seen: set[int] = set()
     for index, (number, percent) in enumerate(submission.activity_scores):

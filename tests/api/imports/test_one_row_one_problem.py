@@ -1,4 +1,4 @@
-"""A row whose day the registry cannot work with is that row's problem, never the import's.
+"""A row the registry cannot work with is that row's problem, never the import's.
 
 Issue 14: a CSV row with ``takenAt`` ``9999-12-31`` (a day with no next day) or
 ``9999-12-31T23:59:59-12:00`` (an instant with no UTC form) raised ``OverflowError`` in the
@@ -6,7 +6,8 @@ rules path; the import ended FAILED with ``"OverflowError at the registry"``, it
 lost, after three tries. Every ``takenAt`` is now checked against the registry's calendar
 (``db/calendar.py``) by the rules path itself, before anything else reads it, whichever file
 or route it came from; an unexpected error shows no exception to the client; and an import
-that fails goes after the others.
+that fails goes after the others. The same holds for any hostile value in any column (a
+5,000-character candidate id failed the whole part at the database the same way).
 """
 
 from __future__ import annotations
@@ -229,3 +230,64 @@ async def session_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
             .where(models.AssessmentResult.external_id == "F-1")
         )
     return int(count or 0)
+
+
+NAMED = (
+    "externalId",
+    "candidateExternalId",
+    "moduleCode",
+    "centerSiteCode",
+    "takenAt",
+    "scorePercent",
+    "correctAnswers",
+    "activityScores",
+    "givenName",
+    "familyName",
+    "email",
+)
+HOSTILE = {
+    "candidateExternalId": ["C" * 5000, "C\u0000D", "\ud7ff" * 300],
+    "moduleCode": ["M" * 5000, "SAFETY\u0000"],
+    "centerSiteCode": ["S" * 5000, "OH-001\u0000"],
+    "externalId": ["E" * 129, "E\u0000F"],
+    "givenName": ["G" * 5000, "G\u0000"],
+    "familyName": ["F" * 5000],
+    "email": ["e" * 5000 + "@example.com", "a@\u0000.com"],
+    "correctAnswers": ["999999999", "-1", "1e3"],
+    "scorePercent": [
+        "999999999.999999999999999999999999999999",
+        "0.0000000000000000000000000000001",
+    ],
+    "activityScores": ["999999999:50", "1:999999999", "1:50;1:60"],
+    "takenAt": ["2026-03-02T09:00:00+23:59", "2026-03-02T09:00:00", "+2026-03-02"],
+}
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [(c, v) for c, values in HOSTILE.items() for v in values]
+)
+async def test_a_hostile_value_in_any_column_is_that_rows_problem(
+    app: Starlette,
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    column: str,
+    value: str,
+) -> None:
+    def named(external_id: str, person: str) -> dict[str, str]:
+        return {**row(external_id, person), "givenName": "Ana", "familyName": "Li", "email": ""}
+
+    bad = named("BAD", "C-H")
+    if column == "correctAnswers":
+        bad["scorePercent"] = ""
+    bad[column] = value
+    response = await upload(http, school.caller.token, csv_text([named("GOOD", "C-G"), bad], NAMED))
+    if response.status_code != 202:  # refused whole at upload, with why: nothing queued
+        assert response.status_code in (400, 413, 415, 422), response.text
+        assert await recorded(sessionmaker) == set()
+        return
+    global_id = response.json()["id"]
+    await run_imports(app)
+    done = await state_of(school.api, global_id)
+    assert (done["state"], done["error"]) == ("DONE", None), done
+    assert "GOOD" in await recorded(sessionmaker)
