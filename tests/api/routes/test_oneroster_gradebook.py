@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -240,3 +241,44 @@ async def test_scopes_map_onto_the_gradebooks(
     anonymous = await http.get(f"{BASE}/results/r-1")
     imsx(anonymous, 401, "unauthorisedrequest")
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("score", "passed"),
+    [
+        # Safety's cut is 76 %: 63.08 of 83 exactly. A float reads the first two as 63.08.
+        ("63.07999999999999999999", False),
+        ("6.307999999999999999999e1", False),
+        ("63.07", False),
+        ("63.08", True),
+        ("64", True),
+    ],
+)
+async def test_a_pushed_score_is_judged_as_written(
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    score: str,
+    passed: bool,
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = {**_auth(school.caller.token), "content-type": "application/json"}
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    body = (
+        orjson.dumps(result("r-1", score=None)).decode().replace('"score":null', f'"score":{score}')
+    )
+    put = await http.put(f"{BASE}/results/r-1", content=body.encode(), headers=headers)
+    assert put.status_code == 201, put.text
+    async with sessionmaker() as session:
+        recorded = await session.scalar(select(models.AssessmentResult.passed))
+    assert recorded is passed
+
+
+async def test_a_body_nested_too_deeply_is_refused_not_a_server_error(
+    http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    headers = {**_auth(school.caller.token), "content-type": "application/json"}
+    body = b'{"result":' + b"[" * 5000 + b"75.99999999999999999" + b"]" * 5000 + b"}"
+    response = await http.put(f"{BASE}/results/r-1", content=body, headers=headers)
+    assert "The body must be JSON." in imsx(response, 400, "invaliddata")
