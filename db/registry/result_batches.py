@@ -228,7 +228,10 @@ def _earn(ledger: Ledger, item: Prepared, *, now: datetime) -> list[PlannedCrede
         held=ledger.credentials,
     ):
         issue(earned)
-    for earned in certifications_earned(item.catalog, ledger.credentials, now=now):
+    completed_by = {c.ctype.id for c in planned}
+    for earned in certifications_earned(
+        item.catalog, ledger.credentials, now=now, completed_by=completed_by
+    ):
         issue(earned)
     return planned
 
