@@ -454,6 +454,18 @@ async def issue_earned_credentials(
             completed_by={c.credential_type_id for c in issued},
         )
     )
+    # Owed before this result (recorded before reinstatements issued what they complete):
+    # issued now, dated now, and not this result's.
+    await issue_completed_certifications(
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        live_from=now,
+        reason=f"{CERTIFIED}: found owed when result {result_label} was recorded",
+    )
     return issued
 
 

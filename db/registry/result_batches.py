@@ -429,13 +429,15 @@ def _needs_status_history(ledger: Ledger, items: Sequence[Prepared], now: dateti
     that is: the candidate holds a SUSPENDED credential, or a credential that others rest on
     (a core certificate, CLA) that is not ACTIVE, or is past its expiry. The per-candidate path
     decides those
-    (``hold_while_requirement_missing``, ``_restore_dependents``)."""
+    (``hold_while_requirement_missing``, ``_restore_dependents``), and issues a certification
+    owed before these items (complete, never issued: recorded before reinstatements issued
+    what they complete), which is not theirs."""
     catalog = items[0].catalog
     return any(
         held.status == "SUSPENDED"
         or (not is_active(held, now) and dependents_of(catalog, held.credential_type_id))
         for held in ledger.credentials
-    )
+    ) or bool(certifications_earned(catalog, ledger.credentials, now=now))
 
 
 async def record_batch(
