@@ -689,6 +689,8 @@ async def allow_reissue(
         held=held,
         issuing_result_id=None,
         now=now,
+        reason=f"{CERTIFIED}: a new {ctype.code} was allowed ({reason})",
+        client_pk=client_pk,
     )
 
 
@@ -783,6 +785,8 @@ async def settle_merged_credentials(
         held=held,
         issuing_result_id=None,
         now=now,
+        reason=f"{CERTIFIED}: the records were merged",
+        client_pk=client_pk,
     )
     await session.flush()
     return held_for_review, issued

@@ -177,3 +177,72 @@ async def test_reinstating_needs_registry_admin(school: SchoolClient, staff: Gra
     assert refused["data"] is None
     assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     assert "CPT" not in await credentials(staff, candidate)
+
+
+MERGE = """
+mutation($a: ID!, $b: ID!) {
+  mergeCandidates(input: {survivingCandidateId: $a, mergedCandidateId: $b, reason: "same person"}) {
+    credentialsIssued { type { code } }
+    userErrors { code }
+  }
+}"""
+
+
+async def two_records(school: SchoolClient) -> tuple[str, str]:
+    """SAFETY and QUALITY on one record, PRODUCTION and MAINTENANCE on the other."""
+    first = str((await school.register("A-1"))["candidate"]["id"])
+    second = str((await school.register("B-1"))["candidate"]["id"])
+    await school.post(
+        item("A-SAFETY", "A-1", "SAFETY", "2026-05-04", 90),
+        item("A-QUALITY", "A-1", "QUALITY", "2026-05-04", 90),
+        item("B-PRODUCTION", "B-1", "PRODUCTION", "2026-05-05", 90),
+        item("B-MAINTENANCE", "B-1", "MAINTENANCE", "2026-05-05", 90),
+    )
+    return first, second
+
+
+async def test_a_merge_issues_the_cpt_the_union_completes(
+    school: SchoolClient, staff: GraphQLClient
+) -> None:
+    first, second = await two_records(school)
+    merged = await staff.data(MERGE, {"a": first, "b": second})
+    assert merged == {
+        "mergeCandidates": {"credentialsIssued": [{"type": {"code": "CPT"}}], "userErrors": []}
+    }
+    [cpt] = (await credentials(staff, first))["CPT"]
+    assert (cpt["status"], cpt["issuedAt"]) == ("ACTIVE", "2026-05-05T00:00:00+00:00")
+    assert [h["reason"] for h in cpt["history"]] == [
+        "holds every required module certificate: the records were merged"
+    ]
+
+
+async def test_a_merge_beside_a_suspended_certificate_waits_for_its_reinstatement(
+    school: SchoolClient, staff: GraphQLClient
+) -> None:
+    first, second = await two_records(school)
+    [safety] = (await credentials(staff, first))["CPT_SAFETY"]
+    await act(staff, "suspendCredential", safety)
+    merged = await staff.data(MERGE, {"a": first, "b": second})
+    assert merged["mergeCandidates"]["credentialsIssued"] == []
+    await act(staff, "reinstateCredential", safety)
+    assert [c["status"] for c in (await credentials(staff, first))["CPT"]] == ["ACTIVE"]
+
+
+async def test_an_allowance_names_itself_in_the_history_of_what_it_issues(
+    school: SchoolClient, staff: GraphQLClient
+) -> None:
+    candidate = str((await school.register("S-1"))["candidate"]["id"])
+    await school.post(
+        *(
+            item(f"R-{m}", "S-1", m, "2026-05-04", 90)
+            for m in ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
+        )
+    )
+    [cpt] = (await credentials(staff, candidate))["CPT"]
+    await act(staff, "revokeCredential", cpt)
+    [new] = (await allow(staff, candidate, "CPT", "appeal upheld"))["credentialsIssued"]
+    [_, issued] = (await credentials(staff, candidate))["CPT"]
+    assert issued["id"] == new["id"]
+    assert [h["reason"] for h in issued["history"]] == [
+        "holds every required module certificate: a new CPT was allowed (appeal upheld)"
+    ]
