@@ -21,7 +21,12 @@ Rules (ISO/IEC 17024 §9.5-9.6 as the domain states them):
   was not issued again: a result lists only the credentials it issued. A requirement that
   expires suspends its dependents too; and a credential earned while its requirement was held
   but issued after that requirement ended is issued and at once suspended with it
-  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not.
+  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not;
+- a certification is issued when its requirements become live, by whichever change makes them
+  so: a pass, a reinstatement (dated then: ``certifications_earned``'s ``live_from``), an
+  allowance, a merge. A result lists only the certifications its own certificates complete
+  (``completed_by``); one owed by records made before that rule is issued at the next pass,
+  not listed by it.
 
 Callers lock the candidate row first (``lock_candidate``): every change to one person's
 credentials is serialised, across processes, and the partial unique index on live
