@@ -171,6 +171,24 @@ async def test_two_reinstatements_at_once_issue_one_cpt(
     assert [c["status"] for c in (await credentials(staff, candidate))["CPT"]] == ["ACTIVE"]
 
 
+async def test_two_certificates_reinstated_at_once_issue_one_cpt(
+    school: SchoolClient, staff: GraphQLClient
+) -> None:
+    candidate, safety = await three_passed_then_safety_suspended(school, staff)
+    [quality] = (await credentials(staff, candidate))["CPT_QUALITY"]
+    await act(staff, "suspendCredential", quality)
+    answers = await asyncio.gather(
+        act(staff, "reinstateCredential", safety), act(staff, "reinstateCredential", quality)
+    )
+    assert [a["userErrors"] for a in answers] == [[], []]
+    [cpt] = (await credentials(staff, candidate))["CPT"]
+    assert cpt["status"] == "ACTIVE"
+    issued = [e["node"]["credential"] for e in (await staff.data(ISSUES))["changes"]["edges"]]
+    assert [c for c in issued if c["type"] == "CPT"] == [
+        {"verificationCode": cpt["verificationCode"], "type": "CPT"}
+    ]
+
+
 async def test_reinstating_needs_registry_admin(school: SchoolClient, staff: GraphQLClient) -> None:
     candidate, safety = await three_passed_then_safety_suspended(school, staff)
     refused = await school.api(REINSTATE, {"id": safety["id"]})
