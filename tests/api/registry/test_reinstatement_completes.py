@@ -6,10 +6,12 @@ unrelated result lists only what it issued."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from db.registry.credentials import add_years
 from tests.api.registry.test_credential_lifecycle import act, allow
 from tests.support.auth import Caller, MakeCaller
 from tests.support.graphql import GraphQLClient
@@ -84,7 +86,8 @@ async def test_reinstating_the_suspended_certificate_issues_cpt_then(
     # Dated at the reinstatement, not on 5 May: the candidate was not certified while SAFETY
     # was suspended. Valid five years from then.
     assert cpt["issuedAt"] == reinstated_at["at"]
-    assert cpt["expiresAt"] == str(int(cpt["issuedAt"][:4]) + 5) + cpt["issuedAt"][4:]
+    issued_at = datetime.fromisoformat(cpt["issuedAt"])
+    assert datetime.fromisoformat(cpt["expiresAt"]) == add_years(issued_at, 5)
     assert [(h["status"], h["reason"]) for h in cpt["history"]] == [
         (
             "ACTIVE",
