@@ -21,7 +21,12 @@ Rules (ISO/IEC 17024 §9.5-9.6 as the domain states them):
   was not issued again: a result lists only the credentials it issued. A requirement that
   expires suspends its dependents too; and a credential earned while its requirement was held
   but issued after that requirement ended is issued and at once suspended with it
-  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not.
+  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not;
+- a certification is issued when its requirements become live, by whichever change makes them
+  so: a pass, a reinstatement (dated then: ``certifications_earned``'s ``live_from``), an
+  allowance, a merge. A result lists only the certifications its own certificates complete
+  (``completed_by``); one owed by records made before that rule is issued at the next pass,
+  not listed by it.
 
 Callers lock the candidate row first (``lock_candidate``): every change to one person's
 credentials is serialised, across processes, and the partial unique index on live
@@ -31,7 +36,7 @@ credentials is the backstop that makes issuance exactly-once even without the lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, Protocol
@@ -229,12 +234,26 @@ def certificates_earned(
     return earned
 
 
+CERTIFIED = "holds every required module certificate"
+
+
 def certifications_earned(
-    catalog: CatalogSnapshot, held: Sequence[Held], *, now: datetime
+    catalog: CatalogSnapshot,
+    held: Sequence[Held],
+    *,
+    now: datetime,
+    completed_by: Collection[int] | None = None,
+    live_from: datetime | None = None,
+    reason: str = CERTIFIED,
 ) -> list[Earned]:
     """Certifications (several modules) whose every module certificate is held ACTIVE at
-    ``now``, dated from the last of those certificates, and that ``issue_date`` lets be
-    issued."""
+    ``now``, and that ``issue_date`` lets be issued.
+
+    A certification is dated from the moment its requirements were all live: the last of
+    its certificates, or ``live_from`` when a change made them live later (a reinstatement
+    at that instant). ``completed_by`` (credential type ids) keeps only the certifications
+    that one of those credentials completes: what a result or a reinstatement caused, never
+    one that was complete before it."""
     earned = []
     for ctype in catalog.credential_types:
         if len(ctype.required_module_ids) < 2 or missing_requirements(
@@ -246,12 +265,15 @@ def certifications_earned(
             for module_id in ctype.required_module_ids
             for certificate in module_certificate_types(catalog, module_id)
         }
+        if completed_by is not None and not requirements & set(completed_by):
+            continue
         completed_at = max(
             c.issued_at for c in held if c.credential_type_id in requirements and is_active(c, now)
         )
         issued_at = issue_date(ctype.id, completed_at, held)
         if issued_at is not None:
-            earned.append(Earned(ctype, issued_at, "holds every required module certificate"))
+            # After the "same achievement" check: a reinstatement is not a new achievement.
+            earned.append(Earned(ctype, max(issued_at, live_from or issued_at), reason))
     return earned
 
 
@@ -327,8 +349,12 @@ async def issue_credential(
     earned: Earned,
     catalog: CatalogSnapshot,
     issuing_result_id: int | None,
+    client_pk: int | None = None,
+    caused_by: int | None = None,
 ) -> models.Credential | None:
     """Issue one earned credential unless a live one of that type exists; None when it does.
+    ``client_pk`` and ``caused_by`` name the staff action and the credential whose change
+    issued it, when a change other than a result did.
 
     ``earned.issued_at`` is when the requirement was met (the day of the qualifying
     assessment), not when the result reached us: a certificate is valid from the day it was
@@ -355,7 +381,15 @@ async def issue_credential(
     credential = await session.scalar(statement)
     if credential is None:
         return None
-    _add_history(session, credential, status="ACTIVE", at=earned.issued_at, reason=earned.reason)
+    _add_history(
+        session,
+        credential,
+        status="ACTIVE",
+        at=earned.issued_at,
+        reason=earned.reason,
+        client_pk=client_pk,
+        caused_by=caused_by,
+    )
     record_event(
         session,
         EventType.CREDENTIAL_ISSUED,
@@ -422,7 +456,20 @@ async def issue_earned_credentials(
             held=held,
             issuing_result_id=issuing_result_id,
             now=now,
+            completed_by={c.credential_type_id for c in issued},
         )
+    )
+    # Owed before this result (recorded before reinstatements issued what they complete):
+    # issued now, dated now, and not this result's.
+    await issue_completed_certifications(
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        live_from=now,
+        reason=f"{CERTIFIED}: found owed when result {result_label} was recorded",
     )
     return issued
 
@@ -435,16 +482,26 @@ async def issue_completed_certifications(
     held: list[models.Credential],
     issuing_result_id: int | None,
     now: datetime,
+    completed_by: Collection[int] | None = None,
+    live_from: datetime | None = None,
+    reason: str = CERTIFIED,
+    client_pk: int | None = None,
+    caused_by: int | None = None,
 ) -> list[models.Credential]:
-    """Certifications (several modules) whose every module certificate is held ACTIVE."""
+    """Certifications (several modules) whose every module certificate is held ACTIVE
+    (``certifications_earned`` says which and how they are dated)."""
     issued = []
-    for earned in certifications_earned(catalog, held, now=now):
+    for earned in certifications_earned(
+        catalog, held, now=now, completed_by=completed_by, live_from=live_from, reason=reason
+    ):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
             earned=earned,
             catalog=catalog,
             issuing_result_id=issuing_result_id,
+            client_pk=client_pk,
+            caused_by=caused_by,
         )
         if credential is not None:
             issued.append(credential)
@@ -549,18 +606,46 @@ async def change_status(
         session, credential, previous=current, status=new_status, at=now, reason=reason
     )
     if action == "reinstate":
-        await _restore_dependents(
-            session,
-            catalog,
-            credential,
-            held,
-            because=f"{credential.verification_code} was reinstated",
-            now=now,
+        because = f"{credential.verification_code} was reinstated"
+        await _restore_dependents(session, catalog, credential, held, because=because, now=now)
+        await _issue_certifications_completed_by(
+            session, catalog, credential, held, because=because, client_pk=client_pk, now=now
         )
     else:
         await suspend_dependents(session, catalog, credential, held, action=action, now=now)
     await session.flush()
     return credential
+
+
+async def _issue_certifications_completed_by(
+    session: AsyncSession,
+    catalog: CatalogSnapshot,
+    reinstated: models.Credential,
+    held: list[models.Credential],
+    *,
+    because: str,
+    client_pk: int | None,
+    now: datetime,
+) -> None:
+    """Issue the certifications that ``reinstated`` completes: every requirement of theirs
+    is ACTIVE again and none was ever issued (its fourth certificate came while this one was
+    suspended). Dated now, when the requirements became live together: the candidate was not
+    certified while one was suspended. The history names the staff action."""
+    reinstated_type = catalog.credential_type_by_id(reinstated.credential_type_id)
+    code = reinstated_type.code if reinstated_type else "credential"
+    await issue_completed_certifications(
+        session,
+        candidate_id=reinstated.candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        completed_by={reinstated.credential_type_id},
+        live_from=now,
+        reason=f"{CERTIFIED} again: required {code} {because}",
+        client_pk=client_pk,
+        caused_by=reinstated.id,
+    )
 
 
 async def allow_reissue(
@@ -609,6 +694,8 @@ async def allow_reissue(
         held=held,
         issuing_result_id=None,
         now=now,
+        reason=f"{CERTIFIED}: a new {ctype.code} was allowed ({reason})",
+        client_pk=client_pk,
     )
 
 
@@ -703,6 +790,8 @@ async def settle_merged_credentials(
         held=held,
         issuing_result_id=None,
         now=now,
+        reason=f"{CERTIFIED}: the records were merged",
+        client_pk=client_pk,
     )
     await session.flush()
     return held_for_review, issued

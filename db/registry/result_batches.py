@@ -228,7 +228,10 @@ def _earn(ledger: Ledger, item: Prepared, *, now: datetime) -> list[PlannedCrede
         held=ledger.credentials,
     ):
         issue(earned)
-    for earned in certifications_earned(item.catalog, ledger.credentials, now=now):
+    completed_by = {c.ctype.id for c in planned}
+    for earned in certifications_earned(
+        item.catalog, ledger.credentials, now=now, completed_by=completed_by
+    ):
         issue(earned)
     return planned
 
@@ -425,7 +428,9 @@ def _needs_status_history(ledger: Ledger, items: Sequence[Prepared], now: dateti
     """Whether a credential these items earn may have to be suspended, or may restore one
     that is: the candidate holds a SUSPENDED credential, or a credential that others rest on
     (a core certificate, CLA) that is not ACTIVE, or is past its expiry. The per-candidate path
-    decides those (``hold_while_requirement_missing``, ``_restore_dependents``).
+    decides those (``hold_while_requirement_missing``, ``_restore_dependents``), and issues a
+    certification owed before these items (complete, never issued: recorded before
+    reinstatements issued what they complete), which is not theirs.
 
     Which credentials rest on which is a matter of the catalog version each item is judged by
     (the one in force on its day), so every item's version is asked, not only the first's.
@@ -438,7 +443,7 @@ def _needs_status_history(ledger: Ledger, items: Sequence[Prepared], now: dateti
             and any(dependents_of(catalog, held.credential_type_id) for catalog in catalogs)
         )
         for held in ledger.credentials
-    )
+    ) or any(certifications_earned(catalog, ledger.credentials, now=now) for catalog in catalogs)
 
 
 async def record_batch(
