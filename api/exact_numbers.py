@@ -4,23 +4,17 @@ A binary float cannot carry ``75.99999999999999999`` (it is 76.0), and a score i
 exactly. :class:`ExactFloat` is a ``float`` (every other field and library reads it as one)
 that also holds its decimal text; the request's JSON reader (``api/graphql/exact_json.py``)
 and the schema's ``Float`` scalar (``api/schema/exact_float.py``) both make them, so it sits
-below both.
+below both. The class itself lives in ``db/platform/numbers.py``, so that a rule reading a
+document (the Gradebook REST body) can ask a number for its text too.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from db.platform.numbers import ExactFloat
 
-class ExactFloat(float):
-    """A float that remembers the decimal text it was read from."""
-
-    text: str
-
-    def __new__(cls, text: str) -> ExactFloat:
-        number = super().__new__(cls, text)
-        number.text = text
-        return number
+__all__ = ["ExactFloat", "exact_decimal"]
 
 
 def exact_decimal(value: float) -> Decimal:

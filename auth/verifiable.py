@@ -16,8 +16,9 @@ import asyncio
 import base64
 import binascii
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -264,6 +265,14 @@ async def signed_status_list(
     return None if document is None else sign_document(document, key, urls=urls)
 
 
+# A change of any bit makes a new key, so a suspension is never hidden behind a reused proof.
+STATUS_LIST_REUSE = timedelta(seconds=60)
+_PROVEN_LISTS_KEPT = 64
+_proven_lists: OrderedDict[tuple[int, str, str, str], tuple[datetime, dict[str, Any]]] = (
+    OrderedDict()
+)
+
+
 async def proven_status_list(
     session: AsyncSession,
     *,
@@ -273,11 +282,32 @@ async def proven_status_list(
     method: SigningMethod,
     now: datetime,
 ) -> dict[str, Any] | None:
-    """A status list with a Data Integrity proof: what credentials in that form point to."""
+    """A status list with a Data Integrity proof: what credentials in that form point to.
+
+    The list is public and fetched by every verifier, and a proof costs tens of milliseconds
+    of CPU (canonicalization), where reading the bits costs one query: a proof made for the
+    same bits by the same key is served again while it is younger than a cache may keep the
+    list anyway (``STATUS_LIST_REUSE``), so a caller repeating the request costs a query.
+    """
     document = await _status_list_document(
         session, list_id=list_id, purpose=purpose, urls=urls, now=now, data_integrity=True
     )
-    return None if document is None else await proven(document, method, now=now)
+    if document is None:
+        return None
+    key = (
+        list_id,
+        purpose,
+        method.verification_method,
+        document["credentialSubject"]["encodedList"],
+    )
+    made = _proven_lists.get(key)
+    if made is not None and timedelta(0) <= now - made[0] < STATUS_LIST_REUSE:
+        return made[1]
+    signed = await proven(document, method, now=now)
+    _proven_lists[key] = (now, signed)
+    while len(_proven_lists) > _PROVEN_LISTS_KEPT:
+        _proven_lists.popitem(last=False)
+    return signed
 
 
 # --- verification ----------------------------------------------------------------------

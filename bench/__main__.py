@@ -27,6 +27,7 @@ BENCHMARKS = (
     "locator",
     "diagnostic",
     "document_limits",
+    "exact_numbers",
 )
 FIELDS = ("section", "measure", "value", "unit", "target", "met")
 

@@ -25,6 +25,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.http.parse_content_type import parse_content_type
 
+from api.graphql.exact_json import TooManyExactNumbers
+
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -132,6 +134,8 @@ def params_from_body(body: bytes, decode_json: Callable[[bytes], object]) -> Gra
         raise RequestError(400, "The request body is empty; send a JSON object with a query")
     try:
         payload = decode_json(body)
+    except TooManyExactNumbers as error:
+        raise RequestError(400, str(error)) from None
     except ValueError:
         raise RequestError(400, "The request body is not valid JSON") from None
     if isinstance(payload, list):
@@ -150,6 +154,8 @@ def params_from_query_string(
         if isinstance(raw, str) and raw:
             try:
                 payload[name] = decode_json(raw)
+            except TooManyExactNumbers as error:
+                raise RequestError(400, str(error)) from None
             except ValueError:
                 raise RequestError(400, f"The {name} parameter is not valid JSON") from None
         elif raw == "":

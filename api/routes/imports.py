@@ -30,7 +30,6 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
@@ -224,10 +223,12 @@ async def upload_oneroster(request: Request) -> Response:
     principal: Principal | None = getattr(request.state, "principal", None)
     mappings = Mappings()
     if principal is not None and principal.has_scope(Scope.RESULTS_WRITE):
-        catalog = await resources.catalog.on(datetime.now(UTC).date())
+        # Every version's course alignments: each result's course reads through the version
+        # in force on its own day.
+        catalogs = await resources.catalog.every_version()
         async with resources.sessionmaker() as session:
             mappings = await read_mappings(
-                session, organization_id=principal.organization_id, catalog=catalog
+                session, organization_id=principal.organization_id, catalogs=catalogs
             )
 
     def open_bundle(file: BinaryIO, settings: Settings) -> UploadSource:

@@ -32,6 +32,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
+from api.graphql.exact_json import TooManyExactNumbers, decode_exact
+from api.limits.strings import MESSAGE, storable
 from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
@@ -99,11 +101,25 @@ def _caller(request: Request, *scopes: Scope) -> Principal:
     return principal
 
 
+def _sourced_id(request: Request) -> str:
+    sourced_id: str = request.path_params["sourcedId"]
+    if not storable(sourced_id):  # PostgreSQL's text holds no U+0000
+        raise _Failure(400, f"sourcedId: {MESSAGE}")
+    return sourced_id
+
+
 async def _body(request: Request) -> Any:
+    # Read as /graphql reads a body: numbers keep the decimal written (a score is judged
+    # exactly), and nesting or number floods are refused, never a RecursionError.
     try:
-        return await request.json()
+        body = decode_exact(await request.body())
+    except TooManyExactNumbers as error:
+        raise _Failure(400, str(error)) from None
     except ValueError:
         raise _Failure(400, "The body must be JSON.") from None
+    if not storable(body):
+        raise _Failure(400, MESSAGE)
+    return body
 
 
 def _answer(key: str, document: dict[str, Any], created: bool) -> JSONResponse:
@@ -126,7 +142,7 @@ async def _handle(request: Request, work: Any) -> Response:
 async def put_line_item(request: Request) -> Response:
     async def work(resources: Resources) -> Response:
         principal = _caller(request, Scope.RESULTS_WRITE)
-        sourced_id = request.path_params["sourcedId"]
+        sourced_id = _sourced_id(request)
         document = check_line_item(await _body(request), sourced_id)
         async with resources.sessionmaker.begin() as session:
             created = await put_document(
@@ -155,9 +171,7 @@ async def _record(resources: Resources, principal: Principal, result: dict[str, 
             organization_id=principal.organization_id,
             sourced_id=result["lineItem"]["sourcedId"],
         )
-        mappings = await read_mappings(
-            session, organization_id=principal.organization_id, catalog=None
-        )
+        mappings = await read_mappings(session, organization_id=principal.organization_id)
     if line_item is None:
         raise _Failure(
             422,
@@ -188,7 +202,7 @@ async def _record(resources: Resources, principal: Principal, result: dict[str, 
 async def put_result(request: Request) -> Response:
     async def work(resources: Resources) -> Response:
         principal = _caller(request, Scope.RESULTS_WRITE)
-        sourced_id = request.path_params["sourcedId"]
+        sourced_id = _sourced_id(request)
         document = check_result(await _body(request), sourced_id)
         recorded = None
         if document.get("status", "active") == "active" and (
@@ -219,7 +233,7 @@ def _getter(key: str, model: type[models.OneRosterLineItem] | type[models.OneRos
                     session,
                     model,
                     organization_id=principal.organization_id,
-                    sourced_id=request.path_params["sourcedId"],
+                    sourced_id=_sourced_id(request),
                 )
             if document is None:
                 raise _Failure(404, f"No {key} of yours has that sourcedId.")

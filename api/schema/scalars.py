@@ -1,12 +1,10 @@
 """Scalars read more strictly than Strawberry's own: ``Date`` and ``DateTime`` keep their
 names, descriptions and formats (the schema is unchanged) and add one rule.
 
-Every day a client writes lies in the registry's calendar, 1900-01-01 to 2199-12-31 (an
-instant: its UTC day). No record, report or authorization needs a day outside it, and the
-arithmetic the registry does on days (the day after a period, the month after, an instant's
-UTC form) cannot overflow inside it: ``stats(until: "9999-12-31")`` and
-``9999-12-31T23:59:59-14:00`` were INTERNAL errors where that arithmetic ran; now they are
-the client's mistake, like any other value the scalar cannot represent.
+Every day a client writes lies in the registry's calendar (``db/calendar.py``), 1900-01-01 to
+2199-12-31 (an instant: its UTC day): ``stats(until: "9999-12-31")`` and
+``9999-12-31T23:59:59-14:00`` were INTERNAL errors where the arithmetic on days ran; now they
+are the client's mistake, like any other value the scalar cannot represent.
 """
 
 from __future__ import annotations
@@ -19,9 +17,9 @@ from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinit
 from strawberry.types.scalar import ScalarDefinition
 
 from api.schema.exact_float import EXACT_FLOAT
+from api.schema.exact_int import EXACT_INT
+from db.calendar import FIRST_DAY, LAST_DAY, is_in_calendar
 
-FIRST_DAY = dt.date(1900, 1, 1)
-LAST_DAY = dt.date(2199, 12, 31)
 _OUTSIDE = f"It is outside the registry's calendar ({FIRST_DAY} to {LAST_DAY})."
 
 
@@ -33,7 +31,7 @@ def _parse_datetime(value: object) -> object:
             day = parsed.astimezone(dt.UTC).date() if parsed.tzinfo is not None else parsed.date()
         except OverflowError:
             day = None
-        if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        if day is None or not is_in_calendar(day):
             raise StrawberryInputCoercionError(
                 f'Value cannot represent a DateTime: "{value}". {_OUTSIDE} (UTC)'
             )
@@ -43,7 +41,7 @@ def _parse_datetime(value: object) -> object:
 def _parse_date(value: object) -> object:
     assert DateDefinition.parse_value is not None
     parsed = DateDefinition.parse_value(value)
-    if isinstance(parsed, dt.date) and not FIRST_DAY <= parsed <= LAST_DAY:
+    if isinstance(parsed, dt.date) and not is_in_calendar(parsed):
         raise StrawberryInputCoercionError(f'Value cannot represent a Date: "{value}". {_OUTSIDE}')
     return parsed
 
@@ -69,4 +67,5 @@ SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
     dt.datetime: DATETIME,
     dt.date: DATE,
     float: EXACT_FLOAT,  # Float inputs keep the decimal the client wrote
+    int: EXACT_INT,  # Int inputs are integers as written, in variables as in literals
 }

@@ -8,7 +8,11 @@ On shutdown, each import finishes the part it is in (a few seconds at most) and 
 so the next process resumes it at once; a process that dies leaves its imports to be claimed
 when their leases run out. A part that raises an error the worker did not expect is tried
 again after a pause, by any worker, and its import FAILED after ``MAX_FAILURES`` in a row; a
-database that is down fails no import (the part is tried again when it is back).
+database that is down fails no import (the part is tried again when it is back). Such an error
+is the registry's, not the uploader's: the import shows a generic message and a reference, and
+the log has the reference with the traceback. Nothing of the exception (its class, its text)
+reaches the client. While it waits, and after, the imports that have not failed go first
+(``claim_next``), so one failing import never holds up the other organizations'.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +39,13 @@ RETRY_WAIT = timedelta(seconds=10)
 SHUTDOWN_GRACE_SECONDS = 20.0
 
 
+def failure_message(reference: str) -> str:
+    return (
+        "The registry met an unexpected error while working on this import. Quote reference "
+        f"{reference} when you report it."
+    )
+
+
 class ImportWorker:
     def __init__(
         self,
@@ -44,6 +56,7 @@ class ImportWorker:
         lease: timedelta = LEASE,
         health: LoopHealth | None = None,
         catalogs: CatalogStore | None = None,
+        retry_wait: timedelta = RETRY_WAIT,
     ) -> None:
         self.sessionmaker = sessionmaker
         # The server's own store where there is one: a version it publishes rules its imports
@@ -52,6 +65,7 @@ class ImportWorker:
         self.public_id = public_id
         self.poll_seconds = poll_seconds
         self.lease = lease
+        self.retry_wait = retry_wait
         self.health = health or LoopHealth("imports")
         self._stopping = asyncio.Event()
 
@@ -86,14 +100,18 @@ class ImportWorker:
         self.health.failed("part", error, subject=f"import {claim.import_id}")
         if isinstance(error, OSError | TimeoutError) or is_transient(error):
             return  # the lease runs out and the part is tried again; no try is counted
-        message = f"{type(error).__name__} at the registry"
+        reference = secrets.token_hex(6)
+        logger.error(
+            "import %d: a part failed (reference %s)", claim.import_id, reference, exc_info=error
+        )
+        message = failure_message(reference)
         with contextlib.suppress(Exception):  # if this fails too, the lease runs out
             async with self.sessionmaker.begin() as session:
                 state = await record_failure(
-                    session, claim, error=message, wait=RETRY_WAIT, public_id=public_id
+                    session, claim, error=message, wait=self.retry_wait, public_id=public_id
                 )
             if state == "FAILED":
-                logger.error("import %d FAILED: %s", claim.import_id, message)
+                logger.error("import %d FAILED (reference %s)", claim.import_id, reference)
 
     async def run_until_idle(self) -> int:
         """Run imports until none is left to claim (tests, ``mssc`` commands). How many ran."""

@@ -449,6 +449,12 @@ class CatalogStore:
             self._snapshots[version_id] = cached
         return cached
 
+    async def every_version(self) -> list[CatalogSnapshot]:
+        """Every published version, the earliest in force first: for work whose items may fall
+        on any day (a bundle of results), each judged by the version of its own day."""
+        await self.version_id_on(date.min)  # refreshes the list when it is due
+        return [await self.snapshot(version_id) for _, version_id in self._versions]
+
     async def on(self, day: date) -> CatalogSnapshot | None:
         version_id = await self.version_id_on(day)
         return None if version_id is None else await self.snapshot(version_id)

@@ -132,7 +132,7 @@ _CLAIM = text(
               SELECT 1 FROM result_imports AS earlier
               WHERE earlier.organization_id = candidate.organization_id
                 AND earlier.state IN ('QUEUED', 'RUNNING') AND earlier.id < candidate.id)
-        ORDER BY candidate.id
+        ORDER BY candidate.failures, candidate.id
         LIMIT 1
         FOR UPDATE SKIP LOCKED)
     RETURNING job.id, job.lease_token, job.organization_id, organizations.kind AS
@@ -143,7 +143,8 @@ _CLAIM = text(
 
 
 async def claim_next(session: AsyncSession, *, lease: timedelta = LEASE) -> Claim | None:
-    """Take the oldest job no worker holds (its organization's oldest unfinished one)."""
+    """Take the oldest job no worker holds (its organization's oldest unfinished one), among
+    those whose part has not failed first: a job that met an error goes after every other."""
     row = (await session.execute(_CLAIM, {"lease": lease})).first()
     if row is None:
         return None

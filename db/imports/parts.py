@@ -32,7 +32,7 @@ from db.catalog.versions import CatalogStore
 from db.imports.jobs import Claim, Counts, Started, count_part, start_part
 from db.imports.rows import SourceRow
 from db.imports.sources import reader_for
-from db.registry.candidates import Person, register_people
+from db.registry.candidates import EXTERNAL_ID_RULE, Person, is_external_id, register_people
 from db.registry.result_items import Outcome, Poster, Problem, ResultSubmission
 from db.registry.results import post_results
 
@@ -59,6 +59,11 @@ async def _register(
     refused: dict[int, Problem] = {}
     for row in rows:
         if row.person is None or not isinstance(row.item, ResultSubmission):
+            continue
+        if not is_external_id(row.person.external_id):
+            refused[row.row] = Problem(
+                "INVALID", ("candidateExternalId",), f"candidateExternalId {EXTERNAL_ID_RULE}"
+            )
             continue
         seen = first.setdefault(row.person.external_id, row.person)
         if seen != row.person:

@@ -100,6 +100,11 @@ def status_on(
         .order_by(Change.effective_at.desc(), Change.id.desc())
         .limit(1)
         .scalar_subquery()
+        # ``day`` and ``day_ends_at`` may be columns of a statement two levels up (a batch's
+        # list of days, judged in one statement), and SQLAlchemy correlates automatically only
+        # to the enclosing SELECT: left to it, the list of days would be selected again inside,
+        # and each day would be judged by the status at the end of the batch's latest day.
+        .correlate_except(Change)
     )
 
 

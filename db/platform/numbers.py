@@ -65,3 +65,22 @@ def canonical_text(value: Decimal) -> str:
     if digits == (0,):
         exponent = 0
     return str(Decimal((sign, digits, exponent)))
+
+
+class ExactFloat(float):
+    """A float that remembers the decimal text it was read from (a JSON number's, say:
+    ``75.99999999999999999`` is the float 76.0). Every library reads it as a float; a rule
+    that judges the number reads ``text`` (``api/exact_numbers.py``, ``json_number_text``)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> ExactFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def json_number_text(value: float) -> str:
+    """The decimal a JSON number was written as: its text when it was read with one, else the
+    shortest spelling of the float."""
+    return value.text if isinstance(value, ExactFloat) else repr(value)

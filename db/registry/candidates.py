@@ -26,6 +26,14 @@ from db.registry.ledgers import defer_attempt_numbers, renumber_attempts
 from db.registry.names import check_family_name, name_key
 
 REGISTRY_NUMBER_ATTEMPTS = 5
+# An id a posting system gives a candidate or a result: as long as the columns hold. Checked
+# before any statement carries one, so that a long id is its row's problem, never the batch's.
+EXTERNAL_ID_LIMIT = 128
+EXTERNAL_ID_RULE = f"must be 1 to {EXTERNAL_ID_LIMIT} characters"
+
+
+def is_external_id(value: str) -> bool:
+    return bool(value.strip()) and len(value) <= EXTERNAL_ID_LIMIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,25 @@ Rules (ISO/IEC 17024 §9.5-9.6 as the domain states them):
   new one (``allow_reissue``, with a reason, in the history); the new one then dates from the
   allowance at the earliest. An expired credential is not issued again for the same
   achievement either (``issue_date``);
+- credentials are dated by the day of their assessment at the center (``dated``) and expire
+  that day N years later (``expiry_of``);
 - a credential past ``expires_at`` reads as EXPIRED at once (``effective_status``), and
-  ``expire_due_credentials`` records the change in its history;
+  ``expire_due_credentials`` records the change in its history, dated at the expiry;
 - a dependent credential never outlives what it rests on: when a module certificate that a
   certification requires (CPT needs the four core certificates), or a prerequisite (CLA for
   CLT), is suspended or revoked, the dependent is suspended with a reason naming the cause.
   Once every requirement is held ACTIVE again (the cause reinstated, or a replacement
   certificate issued), it is restored, with its own issue and expiry dates and a history row
   saying why; staff cannot reinstate it while a requirement is missing. A restored credential
-  was not issued again: a result lists only the credentials it issued.
+  was not issued again: a result lists only the credentials it issued. A requirement that
+  expires suspends its dependents too; and a credential earned while its requirement was held
+  but issued after that requirement ended is issued and at once suspended with it
+  (``hold_while_requirement_missing``): nothing is ever live beside a requirement that is not;
+- a certification is issued when its requirements become live, by whichever change makes them
+  so: a pass, a reinstatement (dated then: ``certifications_earned``'s ``live_from``), an
+  allowance, a merge. A result lists only the certifications its own certificates complete
+  (``completed_by``); one owed by records made before that rule is issued at the next pass,
+  not listed by it.
 
 Callers lock the candidate row first (``lock_candidate``): every change to one person's
 credentials is serialised, across processes, and the partial unique index on live
@@ -26,7 +36,7 @@ credentials is the backstop that makes issuance exactly-once even without the lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, Protocol
@@ -37,8 +47,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec
-from db.events.change_feed import EventType, record_event, status_change_data
+from db.catalog.versions import CatalogSnapshot, CredentialTypeSpec, read_snapshot
+from db.events.change_feed import PENDING_KEY, EventType, record_event, status_change_data
 from db.registry.codes import new_verification_code
 
 logger = logging.getLogger(__name__)
@@ -132,6 +142,13 @@ class Held(Protocol):
     def issued_at(self) -> datetime: ...
     @property
     def reissue_allowed_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def is_active(credential: HasStatus, now: datetime) -> bool:
+    """ACTIVE and not past its expiry: what a requirement must be to count."""
+    return effective_status(credential, now) == "ACTIVE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +161,11 @@ class Earned:
 
 
 def missing_requirements(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[Held]
+    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[Held], *, now: datetime
 ) -> list[str]:
-    """Codes of the credentials ``ctype`` needs that are not held ACTIVE."""
-    active_types = {c.credential_type_id for c in held if c.status == "ACTIVE"}
+    """Codes of the credentials ``ctype`` needs that are not held ACTIVE (and unexpired) at
+    ``now``."""
+    active_types = {c.credential_type_id for c in held if is_active(c, now)}
     missing = []
     if len(ctype.required_module_ids) > 1:
         for module_id in ctype.required_module_ids:
@@ -216,26 +234,46 @@ def certificates_earned(
     return earned
 
 
-def certifications_earned(catalog: CatalogSnapshot, held: Sequence[Held]) -> list[Earned]:
-    """Certifications (several modules) whose every module certificate is held ACTIVE, dated
-    from the last of those certificates, and that ``issue_date`` lets be issued."""
+CERTIFIED = "holds every required module certificate"
+
+
+def certifications_earned(
+    catalog: CatalogSnapshot,
+    held: Sequence[Held],
+    *,
+    now: datetime,
+    completed_by: Collection[int] | None = None,
+    live_from: datetime | None = None,
+    reason: str = CERTIFIED,
+) -> list[Earned]:
+    """Certifications (several modules) whose every module certificate is held ACTIVE at
+    ``now``, and that ``issue_date`` lets be issued.
+
+    A certification is dated from the moment its requirements were all live: the last of
+    its certificates, or ``live_from`` when a change made them live later (a reinstatement
+    at that instant). ``completed_by`` (credential type ids) keeps only the certifications
+    that one of those credentials completes: what a result or a reinstatement caused, never
+    one that was complete before it."""
     earned = []
     for ctype in catalog.credential_types:
-        if len(ctype.required_module_ids) < 2 or missing_requirements(catalog, ctype, held):
+        if len(ctype.required_module_ids) < 2 or missing_requirements(
+            catalog, ctype, held, now=now
+        ):
             continue
         requirements = {
             certificate.id
             for module_id in ctype.required_module_ids
             for certificate in module_certificate_types(catalog, module_id)
         }
+        if completed_by is not None and not requirements & set(completed_by):
+            continue
         completed_at = max(
-            c.issued_at
-            for c in held
-            if c.credential_type_id in requirements and c.status == "ACTIVE"
+            c.issued_at for c in held if c.credential_type_id in requirements and is_active(c, now)
         )
         issued_at = issue_date(ctype.id, completed_at, held)
         if issued_at is not None:
-            earned.append(Earned(ctype, issued_at, "holds every required module certificate"))
+            # After the "same achievement" check: a reinstatement is not a new achievement.
+            earned.append(Earned(ctype, max(issued_at, live_from or issued_at), reason))
     return earned
 
 
@@ -311,8 +349,12 @@ async def issue_credential(
     earned: Earned,
     catalog: CatalogSnapshot,
     issuing_result_id: int | None,
+    client_pk: int | None = None,
+    caused_by: int | None = None,
 ) -> models.Credential | None:
     """Issue one earned credential unless a live one of that type exists; None when it does.
+    ``client_pk`` and ``caused_by`` name the staff action and the credential whose change
+    issued it, when a change other than a result did.
 
     ``earned.issued_at`` is when the requirement was met (the day of the qualifying
     assessment), not when the result reached us: a certificate is valid from the day it was
@@ -339,7 +381,15 @@ async def issue_credential(
     credential = await session.scalar(statement)
     if credential is None:
         return None
-    _add_history(session, credential, status="ACTIVE", at=earned.issued_at, reason=earned.reason)
+    _add_history(
+        session,
+        credential,
+        status="ACTIVE",
+        at=earned.issued_at,
+        reason=earned.reason,
+        client_pk=client_pk,
+        caused_by=caused_by,
+    )
     record_event(
         session,
         EventType.CREDENTIAL_ISSUED,
@@ -405,7 +455,21 @@ async def issue_earned_credentials(
             catalog=catalog,
             held=held,
             issuing_result_id=issuing_result_id,
+            now=now,
+            completed_by={c.credential_type_id for c in issued},
         )
+    )
+    # Owed before this result (recorded before reinstatements issued what they complete):
+    # issued now, dated now, and not this result's.
+    await issue_completed_certifications(
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        live_from=now,
+        reason=f"{CERTIFIED}: found owed when result {result_label} was recorded",
     )
     return issued
 
@@ -417,16 +481,27 @@ async def issue_completed_certifications(
     catalog: CatalogSnapshot,
     held: list[models.Credential],
     issuing_result_id: int | None,
+    now: datetime,
+    completed_by: Collection[int] | None = None,
+    live_from: datetime | None = None,
+    reason: str = CERTIFIED,
+    client_pk: int | None = None,
+    caused_by: int | None = None,
 ) -> list[models.Credential]:
-    """Certifications (several modules) whose every module certificate is held ACTIVE."""
+    """Certifications (several modules) whose every module certificate is held ACTIVE
+    (``certifications_earned`` says which and how they are dated)."""
     issued = []
-    for earned in certifications_earned(catalog, held):
+    for earned in certifications_earned(
+        catalog, held, now=now, completed_by=completed_by, live_from=live_from, reason=reason
+    ):
         credential = await issue_credential(
             session,
             candidate_id=candidate_id,
             earned=earned,
             catalog=catalog,
             issuing_result_id=issuing_result_id,
+            client_pk=client_pk,
+            caused_by=caused_by,
         )
         if credential is not None:
             issued.append(credential)
@@ -435,7 +510,11 @@ async def issue_completed_certifications(
 
 
 def _missing_cause(
-    catalog: CatalogSnapshot, ctype: CredentialTypeSpec, held: Sequence[models.Credential]
+    catalog: CatalogSnapshot,
+    ctype: CredentialTypeSpec,
+    held: Sequence[models.Credential],
+    *,
+    now: datetime,
 ) -> models.Credential | None:
     """The latest credential of a type ``ctype`` requires that is held but not ACTIVE, when no
     credential of that type is ACTIVE; None when every requirement held is ACTIVE."""
@@ -446,7 +525,7 @@ def _missing_cause(
     }
     if ctype.prerequisite_id is not None:
         required.add(ctype.prerequisite_id)
-    active = {c.credential_type_id for c in held if c.status == "ACTIVE"}
+    active = {c.credential_type_id for c in held if is_active(c, now)}
     ended = [c for c in held if c.credential_type_id in required - active]
     return max(ended, key=lambda c: c.id, default=None)
 
@@ -462,13 +541,13 @@ def hold_while_requirement_missing(
     """Suspend a credential just issued whose requirement is held but not ACTIVE, naming that
     requirement as the cause, so that it is restored with it (``_restore_dependents``)."""
     ctype = catalog.credential_type_by_id(credential.credential_type_id)
-    cause = _missing_cause(catalog, ctype, held) if ctype else None
+    cause = _missing_cause(catalog, ctype, held, now=now) if ctype else None
     if cause is None or credential.status != "ACTIVE":
         return
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
     reason = (
         f"required {cause_type.code if cause_type else 'credential'} "
-        f"{cause.verification_code} is {cause.status.lower()}"
+        f"{cause.verification_code} is {effective_status(cause, now).lower()}"
     )
     credential.status = "SUSPENDED"
     _add_history(session, credential, status="SUSPENDED", at=now, reason=reason, caused_by=cause.id)
@@ -515,7 +594,7 @@ async def change_status(
     held = await credentials_of(session, candidate_id)
     if action == "reinstate":
         ctype = catalog.credential_type_by_id(credential.credential_type_id)
-        missing = missing_requirements(catalog, ctype, held) if ctype else []
+        missing = missing_requirements(catalog, ctype, held, now=now) if ctype else []
         if missing:
             return StatusRefusal(
                 "INVALID", f"cannot reinstate: requires active {', '.join(missing)}"
@@ -527,18 +606,46 @@ async def change_status(
         session, credential, previous=current, status=new_status, at=now, reason=reason
     )
     if action == "reinstate":
-        await _restore_dependents(
-            session,
-            catalog,
-            credential,
-            held,
-            because=f"{credential.verification_code} was reinstated",
-            now=now,
+        because = f"{credential.verification_code} was reinstated"
+        await _restore_dependents(session, catalog, credential, held, because=because, now=now)
+        await _issue_certifications_completed_by(
+            session, catalog, credential, held, because=because, client_pk=client_pk, now=now
         )
     else:
         await suspend_dependents(session, catalog, credential, held, action=action, now=now)
     await session.flush()
     return credential
+
+
+async def _issue_certifications_completed_by(
+    session: AsyncSession,
+    catalog: CatalogSnapshot,
+    reinstated: models.Credential,
+    held: list[models.Credential],
+    *,
+    because: str,
+    client_pk: int | None,
+    now: datetime,
+) -> None:
+    """Issue the certifications that ``reinstated`` completes: every requirement of theirs
+    is ACTIVE again and none was ever issued (its fourth certificate came while this one was
+    suspended). Dated now, when the requirements became live together: the candidate was not
+    certified while one was suspended. The history names the staff action."""
+    reinstated_type = catalog.credential_type_by_id(reinstated.credential_type_id)
+    code = reinstated_type.code if reinstated_type else "credential"
+    await issue_completed_certifications(
+        session,
+        candidate_id=reinstated.candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        completed_by={reinstated.credential_type_id},
+        live_from=now,
+        reason=f"{CERTIFIED} again: required {code} {because}",
+        client_pk=client_pk,
+        caused_by=reinstated.id,
+    )
 
 
 async def allow_reissue(
@@ -581,7 +688,14 @@ async def allow_reissue(
         )
     await session.flush()
     return await issue_completed_certifications(
-        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        reason=f"{CERTIFIED}: a new {ctype.code} was allowed ({reason})",
+        client_pk=client_pk,
     )
 
 
@@ -670,7 +784,14 @@ async def settle_merged_credentials(
         if credential.status == "SUSPENDED":
             await suspend_dependents(session, catalog, credential, held, action="suspend", now=now)
     issued = await issue_completed_certifications(
-        session, candidate_id=candidate_id, catalog=catalog, held=held, issuing_result_id=None
+        session,
+        candidate_id=candidate_id,
+        catalog=catalog,
+        held=held,
+        issuing_result_id=None,
+        now=now,
+        reason=f"{CERTIFIED}: the records were merged",
+        client_pk=client_pk,
     )
     await session.flush()
     return held_for_review, issued
@@ -682,13 +803,13 @@ async def suspend_dependents(
     cause: models.Credential,
     held: Sequence[models.Credential],
     *,
-    action: Literal["suspend", "revoke"],
+    action: Literal["suspend", "revoke", "expire"],
     now: datetime,
 ) -> None:
-    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended or
-    revoked, naming it in their history."""
+    """Suspend the ACTIVE credentials that rest on ``cause``, which was just suspended,
+    revoked or expired, naming it in their history."""
     cause_type = catalog.credential_type_by_id(cause.credential_type_id)
-    what = "revoked" if action == "revoke" else "suspended"
+    what = {"revoke": "revoked", "suspend": "suspended", "expire": "expired"}[action]
     dependent_types = {t.id for t in dependents_of(catalog, cause.credential_type_id)}
     for dependent in held:
         if dependent.credential_type_id in dependent_types and dependent.status == "ACTIVE":
@@ -739,7 +860,7 @@ async def _restore_dependents(
         if last is None or last.caused_by_credential_id is None:
             continue  # suspended by staff: only staff reinstate it
         ctype = catalog.credential_type_by_id(dependent.credential_type_id)
-        if ctype is None or missing_requirements(catalog, ctype, held):
+        if ctype is None or missing_requirements(catalog, ctype, held, now=now):
             continue
         dependent.status = "ACTIVE"
         _add_history(
@@ -793,16 +914,21 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
     )
     last_changes: dict[int, datetime] = dict(rows.all())
     expired = 0
+    catalogs: dict[int, CatalogSnapshot] = {}
     for credential in due:
         assert credential.expires_at is not None
         at = max(credential.expires_at, last_changes.get(credential.id, credential.expires_at))
         reason = f"{EXPIRED_BY}: its validity ended on {issue_day(credential.expires_at)}"
+        pending = session.info.setdefault(PENDING_KEY, [])
+        events_before = len(pending)
         try:
             async with session.begin_nested():
                 credential.status = "EXPIRED"
                 _add_history(session, credential, status="EXPIRED", at=at, reason=reason)
+                await _suspend_dependents_of_expired(session, credential, catalogs, at=at)
                 await session.flush()
         except DBAPIError:
+            del pending[events_before:]  # the events of what was rolled back
             logger.exception("credential %s could not be expired", credential.id)
             continue
         record_status_change(
@@ -810,6 +936,26 @@ async def expire_due_credentials(session: AsyncSession, *, now: datetime, limit:
         )
         expired += 1
     return expired
+
+
+async def _suspend_dependents_of_expired(
+    session: AsyncSession,
+    credential: models.Credential,
+    catalogs: dict[int, CatalogSnapshot],
+    *,
+    at: datetime,
+) -> None:
+    """A requirement that expires (a catalog may give CLA or a module certificate a validity)
+    takes its dependents with it, as a suspension does; judged by the catalog version that
+    issued it, read once per job."""
+    version_id = credential.catalog_version_id
+    if version_id not in catalogs:
+        catalogs[version_id] = await read_snapshot(session, version_id)
+    catalog = catalogs[version_id]
+    if not dependents_of(catalog, credential.credential_type_id):
+        return
+    held = await credentials_of(session, credential.candidate_id)
+    await suspend_dependents(session, catalog, credential, held, action="expire", now=at)
 
 
 async def status_on(session: AsyncSession, credential_id: int, moment: datetime) -> str | None:

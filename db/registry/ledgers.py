@@ -9,8 +9,11 @@ path leaves. A change to a rule is therefore a change to both paths.
 
 Days are the days of ``db/registry/assessment_day.py``: a failure's wait counts from the day it was
 taken at the center (stored as ``taken_on``), and a credential counts as held on a day when it was
-issued before the day ended at the center, its latest status change before then left it ACTIVE
-(a suspension at any hour of the day counts for the whole day), and it had not expired by then.
+issued on that day or before (credentials are dated by day), no status but ACTIVE was in force at
+any moment of the day (a suspension at any hour counts for the whole day), and it had not expired
+by the day's end. A candidate's results are judged in the order they were taken (``taken_order``),
+and attempts are numbered in that order, so a back-filled attempt takes its place among those
+already recorded (docs/staff/rules.md).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from db.registry.credentials import (
     certifications_earned,
     dependents_of,
     expiry_of,
+    is_active,
 )
 from db.registry.ledgers import (
     Held,
@@ -199,7 +200,7 @@ async def read_recorded(
     }
 
 
-def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
+def _earn(ledger: Ledger, item: Prepared, *, now: datetime) -> list[PlannedCredential]:
     """After a pass: the module's certificate, then any certification it completes (the same
     rules as the per-candidate path, ``db/registry/credentials.py``)."""
     planned = []
@@ -227,7 +228,10 @@ def _earn(ledger: Ledger, item: Prepared) -> list[PlannedCredential]:
         held=ledger.credentials,
     ):
         issue(earned)
-    for earned in certifications_earned(item.catalog, ledger.credentials):
+    completed_by = {c.ctype.id for c in planned}
+    for earned in certifications_earned(
+        item.catalog, ledger.credentials, now=now, completed_by=completed_by
+    ):
         issue(earned)
     return planned
 
@@ -237,6 +241,8 @@ def _plan(
     ledgers: Mapping[int, Ledger],
     recorded: Mapping[str, RecordedResult],
     outcomes: dict[int, Outcome],
+    *,
+    now: datetime,
 ) -> tuple[list[PlannedResult], dict[int, Prepared]]:
     """Judge every item in memory; answer the refused ones; return what to write, and the
     repeats of an external id planned earlier in this batch (answered once it is written)."""
@@ -259,7 +265,7 @@ def _plan(
                 outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
                 continue
             first_by_external_id[external_id] = item
-            credentials = _earn(ledger, item) if verdict.passed else []
+            credentials = _earn(ledger, item, now=now) if verdict.passed else []
             planned.append(
                 PlannedResult(
                     item,
@@ -418,17 +424,26 @@ def _answer(
     return Outcome(status="CREATED", result=result, credentials_issued=credentials)
 
 
-def _needs_status_history(ledger: Ledger, items: Sequence[Prepared]) -> bool:
+def _needs_status_history(ledger: Ledger, items: Sequence[Prepared], now: datetime) -> bool:
     """Whether a credential these items earn may have to be suspended, or may restore one
     that is: the candidate holds a SUSPENDED credential, or a credential that others rest on
-    (a core certificate, CLA) that is not ACTIVE. The per-candidate path decides those
-    (``hold_while_requirement_missing``, ``_restore_dependents``)."""
-    catalog = items[0].catalog
+    (a core certificate, CLA) that is not ACTIVE, or is past its expiry. The per-candidate path
+    decides those (``hold_while_requirement_missing``, ``_restore_dependents``), and issues a
+    certification owed before these items (complete, never issued: recorded before
+    reinstatements issued what they complete), which is not theirs.
+
+    Which credentials rest on which is a matter of the catalog version each item is judged by
+    (the one in force on its day), so every item's version is asked, not only the first's.
+    """
+    catalogs = {item.catalog.version_id: item.catalog for item in items}.values()
     return any(
         held.status == "SUSPENDED"
-        or (held.status != "ACTIVE" and dependents_of(catalog, held.credential_type_id))
+        or (
+            not is_active(held, now)
+            and any(dependents_of(catalog, held.credential_type_id) for catalog in catalogs)
+        )
         for held in ledger.credentials
-    )
+    ) or any(certifications_earned(catalog, ledger.credentials, now=now) for catalog in catalogs)
 
 
 async def record_batch(
@@ -436,6 +451,7 @@ async def record_batch(
     *,
     groups: Mapping[int, Sequence[Prepared]],
     poster: Poster,
+    now: datetime,
 ) -> BatchRecord:
     """Record every candidate's prepared items (in input order per candidate) in ``session``'s
     transaction; raises ``Collision`` (roll back) when a concurrent post got in the way."""
@@ -451,11 +467,15 @@ async def record_batch(
     deferred = {
         candidate_id
         for candidate_id, ledger in ledgers.items()
-        if _needs_status_history(ledger, groups[candidate_id])
+        if _needs_status_history(ledger, groups[candidate_id], now)
     }
     outcomes: dict[int, Outcome] = {}
     planned, repeats = _plan(
-        {c: items for c, items in groups.items() if c not in deferred}, ledgers, recorded, outcomes
+        {c: items for c, items in groups.items() if c not in deferred},
+        ledgers,
+        recorded,
+        outcomes,
+        now=now,
     )
     if planned:
         backfilled = {p.item.candidate_id for p in planned if p.renumbers_later}

@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from db import models
+from db.calendar import OUTSIDE, is_instant_in_calendar
 from db.catalog.history import no_version_in_force
 from db.catalog.versions import CatalogSnapshot, CatalogStore, ModuleSpec
 from db.events.change_feed import EventType, record_event
@@ -66,6 +67,7 @@ from db.registry.assessment_day import (
     end_of_assessment_day,
     has_civil_offset,
 )
+from db.registry.candidates import EXTERNAL_ID_RULE, is_external_id
 from db.registry.credentials import issue_earned_credentials, lock_candidate
 from db.registry.ledgers import (
     defer_attempt_numbers,
@@ -162,9 +164,12 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
         )
-    if not submission.external_id.strip() or len(submission.external_id) > 128:
+    if not is_external_id(submission.external_id):
+        problems.append(Problem("INVALID", ("externalId",), f"externalId {EXTERNAL_ID_RULE}"))
+    candidate_id = submission.candidate_external_id
+    if candidate_id is not None and not is_external_id(candidate_id):
         problems.append(
-            Problem("INVALID", ("externalId",), "externalId must be 1 to 128 characters")
+            Problem("INVALID", ("candidateExternalId",), f"candidateExternalId {EXTERNAL_ID_RULE}")
         )
     seen: set[int] = set()
     for index, (number, percent) in enumerate(submission.activity_scores):
@@ -186,6 +191,8 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
                 "takenAt's offset must be from -12:00 to +14:00 (the center's clock)",
             )
         )
+    elif not is_instant_in_calendar(submission.taken_at):
+        problems.append(Problem("INVALID", ("takenAt",), f"takenAt is {OUTSIDE}"))
     return problems
 
 
@@ -532,10 +539,8 @@ def _proctor_problem(
 def prepare(
     index: int, submission: ResultSubmission, facts: BatchFacts, poster: Poster, now: datetime
 ) -> Prepared | Outcome:
-    """Every rule that does not depend on the candidate's other results."""
-    problems = check_shape(submission)
-    if problems:
-        return Outcome(status="REJECTED", problems=problems)
+    """Every rule that does not depend on the candidate's other results, for an item whose
+    shape ``check_shape`` passed."""
     stored = facts.existing.get(submission.external_id)
     if stored is not None:
         return existing_outcome(stored, submission)
@@ -780,7 +785,7 @@ async def _record(
             break
         try:
             async with sessionmaker.begin() as session:
-                batch = await record_batch(session, groups=remaining, poster=poster)
+                batch = await record_batch(session, groups=remaining, poster=poster, now=now)
         except Collision as collision:
             slow.update({c: remaining.pop(c) for c in collision.candidate_ids})
             continue
@@ -816,7 +821,17 @@ async def post_results(
     outcomes: dict[int, Outcome] = {
         i: item for i, item in enumerate(submissions) if isinstance(item, Outcome)
     }
-    pending = [(i, s) for i, s in enumerate(submissions) if isinstance(s, ResultSubmission)]
+    pending = []
+    for index, submission in enumerate(submissions):
+        if not isinstance(submission, ResultSubmission):
+            continue
+        # Refused on their own before anything else reads them: the facts of the batch are
+        # read only for items whose values the rules can work with (a day, say, that has a
+        # next day), whichever file or route they came from.
+        if problems := check_shape(submission):
+            outcomes[index] = Outcome(status="REJECTED", problems=problems)
+        else:
+            pending.append((index, submission))
     if pending:
         async with sessionmaker() as session:
             facts = await read_facts(

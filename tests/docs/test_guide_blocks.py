@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from tests.support.fuzzing import examples, seeded
 from tests.support.guide_reader import DemoServer, Reader
-from tests.support.guides import ELLIPSIS, matches, read_steps
+from tests.support.guides import ELLIPSIS, answered, matches, read_steps
+from tests.support.servers import ROOT
 
 PAGE = """# A page
 
@@ -153,3 +154,39 @@ def test_a_failing_block_fails_the_step_with_what_it_printed(tmp_path: Path) -> 
     assert reader.shell('echo "$KEPT"') == "1\n"
     with pytest.raises(AssertionError, match="exit 1"):
         reader.shell("false\necho never")
+
+
+def test_a_text_output_is_the_text_printed_even_when_it_is_json(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```sh\necho '{\"a\": 1}'\n```\n\n"
+        '```text title="Output"\n{"a": 1}\n```\n\n'
+        "```sh\necho '{\"a\": 1}'\n```\n\n"
+        '```json title="Output"\n{"a": 1}\n```\n'
+    )
+    as_text, as_json = read_steps(page)[0]
+    printed = '{"a": 1}\n'
+    assert matches(as_text.expected, answered(as_text, printed))
+    assert not matches(as_text.expected, answered(as_text, '{"a":1}\n'))
+    assert matches(as_json.expected, answered(as_json, '{"a":1}\n'))
+
+
+def test_answers_show_the_servers_address_as_the_default_one_in_every_spelling(
+    tmp_path: Path,
+) -> None:
+    reader = _reader(tmp_path)
+    # The issuer's did:web DID percent-encodes the port's colon; a longer port is another.
+    assert reader.shell("echo http://127.0.0.1:1/x did:web:127.0.0.1%3A1 127.0.0.1:10") == (
+        "http://127.0.0.1:8000/x did:web:127.0.0.1%3A8000 127.0.0.1:10\n"
+    )
+    assert reader.shell("echo did:web:127.0.0.1%3A8000") == "did:web:127.0.0.1%3A8000\n"
+
+
+def test_a_reader_works_in_a_checkout_of_their_own(tmp_path: Path) -> None:
+    reader = _reader(tmp_path)
+    printed = reader.shell(
+        "head -c 5 db/catalog/reference/2017.toml > mine.toml\n"
+        "./dev python -c 'import os; print(open(\"mine.toml\").read(), os.getcwd())'"
+    )
+    assert printed == f"{(ROOT / 'db/catalog/reference/2017.toml').read_text()[:5]} {reader.home}\n"
+    assert not (ROOT / "mine.toml").exists()

@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.guide_reader import DemoServer, Reader
-from tests.support.guides import Step, matches, read_steps
+from tests.support.guides import Step, answered, matches, read_steps
 from tests.support.servers import ROOT, ServeProcess
 
 pytestmark = pytest.mark.docs
@@ -102,12 +102,7 @@ def _run(step: Step, reader: Reader) -> Any:
         refused = list(_user_errors(answer))
         assert step.has_expected or not refused, json.dumps(refused, indent=2)
         return answer
-    if not step.has_expected:
-        return None
-    try:
-        return json.loads(output)
-    except json.JSONDecodeError:
-        return output
+    return answered(step, output) if step.has_expected else None
 
 
 def _user_errors(answer: Any) -> Iterator[Any]:

@@ -52,6 +52,8 @@ class Step:
     variables: dict[str, Any] = field(default_factory=dict)
     expected: Any = None
     has_expected: bool = False
+    # A text output is compared with what was printed, even when that is JSON too.
+    expects_text: bool = False
 
 
 def read_blocks(page: Path) -> list[Block]:
@@ -122,7 +124,19 @@ def read_steps(page: Path) -> tuple[list[Step], list[Block]]:
             else:
                 previous.expected = value
                 previous.has_expected = True
+                previous.expects_text = block.language == "text"
     return steps, skipped
+
+
+def answered(step: Step, printed: str) -> Any:
+    """What a shell or Python step answered, as its shown output is compared: the text printed
+    for a text output, else the JSON it printed (or the text, when it printed no JSON)."""
+    if step.expects_text:
+        return printed
+    try:
+        return json.loads(printed)
+    except json.JSONDecodeError:
+        return printed
 
 
 def matches(expected: Any, actual: Any) -> bool:

@@ -27,10 +27,14 @@ class CenterAuthorizationActionInput:
     effective_at: datetime.datetime | None = strawberry.field(
         default=strawberry.UNSET,
         description=(
-            "From when the change applies (default: now), with a time zone; it applies to the "
-            "whole of that day (UTC). It may lie in the past, but not before the "
-            "authorization's latest change. The authorization acted on is the period covering "
-            "that day."
+            "The instant the change takes effect (default: now), with a time zone offset. Each "
+            "result is judged by the status in force when its assessment day ends on the "
+            "center's clock (the offset of its takenAt), so the change counts for the whole of "
+            "the center's day it falls in, earlier hours included, and for every day after: a "
+            "suspension at 2026-04-20T15:00:00Z refuses a result taken at "
+            "2026-04-20T09:00:00Z, and one taken at 2026-04-19T23:00:00-05:00 still counts. "
+            "It may lie in the past, but not before the authorization's latest change. The "
+            "authorization acted on is the period covering the date of this instant in UTC."
         ),
     )
 

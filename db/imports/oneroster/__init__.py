@@ -4,4 +4,7 @@
 about the files read; ``tables`` checks the manifest and files against it; ``mappings`` keeps
 how a school's line items, courses and orgs read as modules and centers; ``source`` turns a
 checked bundle into the parts of an import and reads them back as rows for the rules path.
+
+May import: what ``db.imports`` may (its rows and spreadsheet, ``db.registry``, ``db.catalog``,
+``db.events`` and the shared root).
 """

@@ -20,8 +20,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.calendar import OUTSIDE, is_instant_in_calendar
 from db.imports.oneroster import binding
 from db.imports.oneroster.mappings import Mappings
+from db.platform.numbers import json_number_text
 from db.registry.result_items import Problem, ResultSubmission
 
 MAX_TEXT = 255
@@ -55,8 +57,9 @@ def _number(document: dict[str, Any], field: str, *, required: bool) -> Decimal 
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Invalid(field, "must be a number")
     try:
-        # A JSON number arrives as a float: its shortest decimal (repr) is what was written.
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
+        # A JSON number arrives as a float that keeps its text (the route reads the body with
+        # ``decode_exact``): 63.99999999999999999 is the float 64.0, and is judged as written.
+        number = Decimal(json_number_text(value) if isinstance(value, float) else str(value))
     except InvalidOperation:
         raise Invalid(field, "must be a number") from None
     if not number.is_finite():
@@ -110,12 +113,15 @@ def check_line_item(body: Any, sourced_id: str) -> dict[str, Any]:
 def _score_date(value: str) -> datetime:
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise Invalid("scoreDate", "must be a date (YYYY-MM-DD) or a date-time") from None
     if parsed.tzinfo is None:
         raise Invalid("scoreDate", "a date-time needs its zone")
+    if not is_instant_in_calendar(parsed):
+        raise Invalid("scoreDate", f"is {OUTSIDE}")
     return parsed
 
 

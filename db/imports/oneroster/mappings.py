@@ -8,17 +8,20 @@
   or its ``identifier``, to the site code of one of the school's centers.
 
 Where the school keeps no mapping, a course code the catalog aligns to exactly one module
-(5929, Principles of Machining I, to SAFETY) is used, and an org's ``identifier`` is taken as
-a site code; anything else is reported unmapped, never guessed. Each organization reads and
-writes only its own mappings, in the SQL.
+(5929, Principles of Machining I, to SAFETY) is used, in the catalog version in force on the
+day of each result (alignments change between versions like every other rule), and an org's
+``identifier`` is taken as a site code; anything else is reported unmapped, never guessed.
+Each organization reads and writes only its own mappings, in the SQL.
 """
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -40,8 +43,15 @@ class Mappings:
     title_patterns: tuple[tuple[str, re.Pattern[str], str], ...] = ()  # (pattern, regex, module)
     courses: dict[str, str] = field(default_factory=dict)  # sourcedId or courseCode -> module
     orgs: dict[str, str] = field(default_factory=dict)  # sourcedId or identifier -> site code
-    # The catalog's course alignments: course code -> module codes.
-    aligned: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Each catalog version's course alignments (course code -> module codes), the earliest in
+    # force first, beside the day it takes effect.
+    alignments: tuple[tuple[date, Mapping[str, tuple[str, ...]]], ...] = ()
+
+    def aligned_on(self, day: date) -> Mapping[str, tuple[str, ...]]:
+        """The course alignments of the catalog version in force on ``day`` (none before the
+        first one)."""
+        index = bisect.bisect_right([since for since, _ in self.alignments], day) - 1
+        return self.alignments[index][1] if index >= 0 else {}
 
 
 def title_regex(pattern: str) -> re.Pattern[str]:
@@ -50,8 +60,10 @@ def title_regex(pattern: str) -> re.Pattern[str]:
 
 
 async def read_mappings(
-    session: AsyncSession, *, organization_id: int, catalog: CatalogSnapshot | None
+    session: AsyncSession, *, organization_id: int, catalogs: Sequence[CatalogSnapshot] = ()
 ) -> Mappings:
+    """The organization's mappings, and the course alignments of ``catalogs`` (every published
+    version, for results of any day; none when only explicit mappings may resolve)."""
     rows = await session.scalars(
         select(models.OneRosterMapping)
         .where(models.OneRosterMapping.organization_id == organization_id)
@@ -78,7 +90,10 @@ async def read_mappings(
         title_patterns=tuple(patterns),
         courses=courses,
         orgs=orgs,
-        aligned=dict(catalog.courses) if catalog is not None else {},
+        alignments=tuple(
+            (catalog.effective_from, dict(catalog.courses))
+            for catalog in sorted(catalogs, key=lambda c: c.effective_from)
+        ),
     )
 
 

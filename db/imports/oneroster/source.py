@@ -29,6 +29,7 @@ from db.imports.oneroster.archive import read_members
 from db.imports.oneroster.mappings import Mappings
 from db.imports.oneroster.tables import Bundle, Record, read_bundle
 from db.imports.rows import PART_ROWS, NewPart, SourceRow, StoredPart
+from db.registry.assessment_day import assessment_day
 from db.registry.candidates import Person
 from db.registry.result_items import Problem, ResultSubmission
 
@@ -67,7 +68,9 @@ class _Resolver:
         table = self.bundle.table(file)
         return None if table is None else table.by_id.get(sourced_id)
 
-    def module(self, line_item: Record) -> str | dict[str, str]:
+    def module(self, line_item: Record, day: date) -> str | dict[str, str]:
+        """The module of a line item, for a result taken on ``day``: the school's mappings,
+        then the course alignments of the catalog version in force that day."""
         maps = self.mappings
         module = maps.line_items.get(line_item["sourcedId"])
         if module is not None:
@@ -90,11 +93,11 @@ class _Resolver:
         for key in filter(None, (course and course["sourcedId"], code)):
             if key in maps.courses:
                 return maps.courses[key]
-        aligned = maps.aligned.get(code, ())
+        aligned = maps.aligned_on(day).get(code, ())
         if len(aligned) == 1:
             return aligned[0]
         hint = (
-            f"course {code} aligns to {' and '.join(aligned)} in the catalog"
+            f"course {code} aligns to {' and '.join(aligned)} in the catalog on {day}"
             if aligned
             else (f"course code {code!r}" if code else "no course code")
         )
@@ -186,7 +189,8 @@ def _resolve(result: Record, resolver: _Resolver) -> dict[str, Any]:
             f"line item {result['lineItemSourcedId']!r} is not in this bundle's lineItems.csv",
         )
         return document
-    module = resolver.module(line_item)
+    taken_at = _day(result["scoreDate"])
+    module = resolver.module(line_item, assessment_day(datetime.fromisoformat(taken_at)))
     site_code = resolver.site_code(line_item)
     for resolved in (module, site_code):
         if isinstance(resolved, dict):
@@ -198,7 +202,7 @@ def _resolve(result: Record, resolver: _Resolver) -> dict[str, Any]:
         score=result["score"],
         min=line_item["resultValueMin"],
         max=line_item["resultValueMax"],
-        takenAt=_day(result["scoreDate"]),
+        takenAt=taken_at,
     )
     if user is not None:
         document["person"] = [user["givenName"], user["familyName"], user["email"]]

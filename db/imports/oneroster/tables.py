@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from db.imports.oneroster import binding
 from db.imports.oneroster.binding import Column, FileSpec, Type
 from db.imports.rows import FileProblem
+from db.imports.spreadsheet import lines_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ def _text(content: bytes, filename: str) -> str:
 
 def _rows(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
     """(line, values) of every non-blank row, the header first."""
-    reader = csv.reader(_text(content, filename).splitlines(keepends=True), strict=True)
+    # Cut at "\n" only (``lines_of``): a quoted value may hold characters splitlines cuts at.
+    reader = csv.reader(lines_of(_text(content, filename)), strict=True)
     rows = []
     start = 1
     try:

@@ -217,6 +217,31 @@ async def test_suspension_and_revocation_reach_the_proven_status_list(
     assert await bit() == 1
 
 
+async def test_the_public_list_is_proven_once_for_the_same_bits(
+    school: SchoolClient, staff: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    # Anyone may fetch a list, and a proof costs tens of milliseconds: the same bits by the
+    # same key are served with the proof already made; a change of a bit makes a new one.
+    issued = await earn_cpt(school, "S-1")
+    entry = (await exports(school, "DATA_INTEGRITY"))["credentials"]["CPT_SAFETY"][
+        "openBadgeCredential"
+    ]["credential"]["credentialStatus"]
+    path = entry["statusListCredential"].removeprefix(BASE)
+
+    async def listed() -> dict[str, Any]:
+        answer = await http.get(path)
+        assert answer.status_code == 200
+        document: dict[str, Any] = answer.json()
+        return document
+
+    first, again = await listed(), await listed()
+    assert again == first
+    await act(staff, "suspendCredential", issued["CPT_SAFETY"], "investigation")
+    changed = await listed()
+    assert changed["credentialSubject"]["encodedList"] != first["credentialSubject"]["encodedList"]
+    assert changed["proof"]["proofValue"] != first["proof"]["proofValue"]
+
+
 async def test_only_entitled_callers_export_either_form(
     school: SchoolClient,
     graphql: GraphQLClient,

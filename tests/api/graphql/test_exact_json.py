@@ -10,8 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.graphql.exact_json import decode_exact
+from api.graphql.exact_json import (
+    MAX_EXACT_NUMBERS,
+    TooManyExactNumbers,
+    decode_exact,
+    exact_numbers_at_most,
+)
 from api.schema.exact_float import exact_decimal
+from api.settings import Settings
+from tests.support.apps import client_for, production
 from tests.support.fuzzing import examples, seeded
 
 numbers = st.one_of(
@@ -61,3 +68,65 @@ def test_deep_nesting_with_a_long_number_is_refused_not_a_crash() -> None:
         pytest.skip("orjson refuses this depth itself")
     with pytest.raises(ValueError):  # noqa: PT011
         decode_exact(body)
+
+
+# Issue 14: 520,000 ``1e1`` in an unused variable (2 MB, anonymous) made the exact reading call
+# back into Python 520,000 times. The reading is bounded by the count of such numbers.
+def flood(count: int, number: str = "1e1") -> bytes:
+    return (
+        '{"query":"{__typename}","variables":{"x":[' + ",".join([number] * count) + "]}}"
+    ).encode()
+
+
+async def test_a_flood_of_exponent_numbers_is_refused_before_the_exact_reading(
+    settings: Settings,
+) -> None:
+    async with client_for(production(settings)) as http:
+        response = await http.post(
+            "/graphql", content=flood(520_000), headers={"content-type": "application/json"}
+        )
+        integers = await http.post(
+            "/graphql", content=flood(520_000, "10"), headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"The request holds more than {MAX_EXACT_NUMBERS} numbers written with "
+                "a fraction or an exponent; send fewer (postResults takes at most 500 items), "
+                "or integers",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ]
+    }
+    assert integers.status_code == 200, integers.text
+    assert integers.json()["data"] == {"__typename": "Query"}
+
+
+def test_the_cap_is_on_the_numbers_the_exact_reading_would_call_back_for() -> None:
+    assert exact_numbers_at_most(flood(10, "1.5e1")) == 20  # an upper bound: dot and exponent
+    decoded = decode_exact(flood(MAX_EXACT_NUMBERS // 2, "1.5e1"))
+    assert isinstance(decoded, dict)
+    assert decoded["variables"]["x"][0].text == "1.5e1"
+    with pytest.raises(TooManyExactNumbers):
+        decode_exact(flood(MAX_EXACT_NUMBERS + 1))
+    # Short fractions alone are read by orjson, whatever their count: nothing to cap.
+    assert decode_exact(flood(MAX_EXACT_NUMBERS + 1, "88.5")) == orjson.loads(
+        flood(MAX_EXACT_NUMBERS + 1, "88.5")
+    )
+
+
+def test_the_biggest_legitimate_post_results_is_under_the_cap() -> None:
+    activities = ",".join(
+        f'{{"activityNumber":{n},"scorePercent":75.99999999999999999}}' for n in range(1, 11)
+    )
+    item = (
+        '{"externalId":"R-1","candidateExternalId":"C-1","moduleCode":"SAFETY",'
+        '"centerSiteCode":"OH-001","takenAt":"2026-03-02T09:00:00-05:00",'
+        f'"scorePercent":75.99999999999999999,"activityScores":[{activities}]}}'
+    )
+    body = ('{"variables":{"input":{"results":[' + ",".join([item] * 500) + "]}}}").encode()
+    decoded = decode_exact(body)
+    assert isinstance(decoded, dict)
+    first = decoded["variables"]["input"]["results"][0]
+    assert exact_decimal(first["scorePercent"]) == Decimal("75.99999999999999999")

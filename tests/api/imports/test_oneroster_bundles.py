@@ -8,15 +8,20 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from db import models
+from tests.support.catalogs import published, revised
 from tests.support.imports import run_imports, state_of
 from tests.support.oneroster import (
     SET_MAPPING,
@@ -32,6 +37,8 @@ STUDENTS = 40
 CANDIDATES = """
 { candidates(first: 100) { totalCount edges { node { externalId givenName familyName
     results { totalCount } credentials { type { code } } } } } }"""
+RESULTS = """
+{ candidates(first: 100) { edges { node { results { edges { node { module { code } } } } } } } }"""
 
 
 async def _counts(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int, int]:
@@ -303,3 +310,72 @@ async def test_a_delta_bundle_records_its_changes_for_students_known_from_before
         "created": 1,
         "rejected": 1,
     }
+
+
+async def test_a_completed_bundle_import_is_on_the_change_feed(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    await keep_sample_mappings(school.api)
+    response = await upload_bundle(http, school.caller.token, zipped(sample_files(2, "OH-001")))
+    await run_imports(app)
+    feed = await school.api.data(
+        'query { changes(first: 10, types: ["import.completed"]) { edges { node { type'
+        " import { id kind state rowsRead } } } } }"
+    )
+    assert [edge["node"] for edge in feed["changes"]["edges"]] == [
+        {
+            "type": "import.completed",
+            "import": {
+                "id": response.json()["id"],
+                "kind": "ONEROSTER",
+                "state": "DONE",
+                "rowsRead": 10,
+            },
+        }
+    ]
+
+
+@pytest.fixture
+async def alignments_changed_on_october_12(
+    sessionmaker: async_sessionmaker[AsyncSession], app: Starlette
+) -> AsyncIterator[None]:
+    """A version in force from 12 October 2026 that aligns neither 5929 (Safety) nor 5923
+    (Quality): the sample's Safety results (5 to 7 October) fall before it, its Quality results
+    (19 to 21 October) after it."""
+
+    def drop_two_alignments(data: dict[str, Any]) -> None:
+        data.update(label="2026-10-alignments", effective_from=date(2026, 10, 12))
+        data["courses"] = [c for c in data["courses"] if c["code"] not in ("5929", "5923")]
+
+    async with published(sessionmaker, revised(drop_two_alignments)):
+        app.state.resources.catalog.invalidate()
+        yield
+    app.state.resources.catalog.invalidate()
+
+
+@pytest.mark.usefixtures("alignments_changed_on_october_12")
+async def test_a_course_reads_through_the_alignments_of_each_results_day(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    """#14: the catalog version in force is asked for each result's day, never once for the
+    bundle (today's version would leave the October Safety results unmapped)."""
+    await keep_sample_mappings(school.api)
+    files = sample_files(4, school.site_code)
+    response = await upload_bundle(http, school.caller.token, zipped(files))
+    assert response.status_code == 202, response.text
+    await run_imports(app)
+    rejected = await http.get(
+        f"/imports/{response.json()['id']}/rejected.csv",
+        headers={"authorization": f"Bearer {school.caller.token}"},
+    )
+    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    unmapped = {(r["lineItemSourcedId"], r["message"]) for r in rows if r["code"] == "UNMAPPED"}
+    assert {item for item, _ in unmapped} == {"li-quality"}
+    assert all("course code '5923'" in message for _, message in unmapped)
+    modules = Counter(
+        r["module"]["code"]
+        for edge in (await school.api.data(RESULTS))["candidates"]["edges"]
+        for r in (e["node"] for e in edge["node"]["results"]["edges"])
+    )
+    assert modules["SAFETY"] > 0
+    assert modules["QUALITY"] == 0

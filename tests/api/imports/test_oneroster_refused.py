@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.scopes import Scope
 from db import models
+from db.imports.oneroster.binding import FILES
 from tests.support.auth import MakeCaller
 from tests.support.oneroster import replace_line, sample_files, upload_bundle, zip_of, zipped
 from tests.support.schools import SchoolClient
@@ -399,4 +400,51 @@ async def test_without_results_write_an_upload_is_forbidden(
     }
     unauthenticated = await upload_bundle(http, None, zipped(sample_files(2)))
     assert unauthenticated.status_code == 401
+    await nothing_recorded(sessionmaker)
+
+
+async def test_every_required_column_of_every_file_read_is_named_when_missing(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The class, not an instance: each file's header, less any one column the binding
+    requires, is refused naming that file and column."""
+    for spec in FILES.values():
+        for column in spec.header:
+            files = sample_files(1, school.site_code)
+            _header_without(spec.filename, column)(files)
+            response = await upload_bundle(http, school.caller.token, zipped(files))
+            assert response.status_code == 422, (spec.filename, column)
+            [error] = response.json()["errors"]
+            assert error["extensions"] == {
+                "code": "BAD_USER_INPUT",
+                "problem": "MISSING_COLUMN",
+                "file": spec.filename,
+                "line": 1,
+                "column": column,
+            }
+    await nothing_recorded(sessionmaker)
+
+
+async def test_lines_are_counted_as_a_file_has_them_whatever_a_value_holds(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A quoted comment holding a line separator (U+2028) or a form feed is one line, so the
+    bad score after it is named on its own line."""
+    files = sample_files(2, school.site_code)
+    for line, score, comment in ((2, "70", '"well\u2028done\x0c"'), (3, "lots", "")):
+        files["results.csv"] = replace_line(
+            files["results.csv"],
+            line,
+            f"res-{line},active,2026-11-30T18:00:00Z,li-safety,usr-s0001,fully graded,{score},"
+            f"2026-10-05,{comment}",
+        )
+    response = await upload_bundle(http, school.caller.token, zipped(files))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "problem": "TYPE",
+        "file": "results.csv",
+        "line": 3,
+        "column": "score",
+    }
     await nothing_recorded(sessionmaker)

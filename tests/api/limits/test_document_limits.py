@@ -298,10 +298,9 @@ def test_each_fragment_counted_once_measures_what_expanding_every_spread_does(
 
 # --- the documents the registry ships still pass, at the same price ------------------------
 
-# The price of every operation shipped or shown, as main priced them before fragments were
-# counted once (b9312e5); the README's examples now live in docs/, where the docs run made
-# them complete documents with variables (so some prices changed with their selections). A
-# block with "…" is an outline, not a document.
+# The price of every operation shipped (persisted operations, saved queries), as main priced
+# them before fragments were counted once (b9312e5). The guides' examples change with the
+# guides: they are held to the production limits and the schema, not to a price.
 SHIPPED_PRICES = {
     "api/graphql/operations/CandidateByExternalId.graphql#0": 8,
     "api/graphql/operations/CentersNearPostalCode.graphql#0": 221,
@@ -319,25 +318,6 @@ SHIPPED_PRICES = {
     "docs/queries/logistics_candidates.graphql#0": 678,
     "docs/queries/top_centers.graphql#0": 233,
     "docs/queries/year_by_month.graphql#0": 14,
-    "README.md block 1#0": 9,
-    "docs/employers/credentials.md block 1#0": 6,
-    "docs/employers/diagnostic.md block 1#0": 58,
-    "docs/employers/diagnostic.md block 2#0": 18,
-    "docs/integrators/center-locator.md block 1#0": 121,
-    "docs/integrators/center-locator.md block 2#0": 21,
-    "docs/integrators/changes-and-webhooks.md block 1#0": 3901,
-    "docs/integrators/changes-and-webhooks.md block 2#0": 17,
-    "docs/integrators/results.md block 1#0": 18,
-    "docs/integrators/results.md block 2#0": 31,
-    "docs/integrators/results.md block 3#0": 20,
-    "docs/staff/audit-trail.md block 1#0": 25,
-    "docs/staff/credential-lifecycle.md block 1#0": 18,
-    "docs/staff/dashboards.md block 1#0": 11,
-    "docs/staff/graphiql.md block 1#0": 7,
-    "docs/staff/network.md block 1#0": 27,
-    "docs/staff/network.md block 2#0": 22,
-    "docs/staff/network.md block 3#0": 22,
-    "docs/staff/network.md block 4#0": 19,
 }
 
 
@@ -366,11 +346,14 @@ def shipped_operations() -> dict[str, DocumentNode]:
 
 def test_shipped_documents_pass_the_production_limits_at_the_same_price() -> None:
     operations = shipped_operations()
-    assert set(operations) == set(SHIPPED_PRICES)
+    shipped = {name for name in operations if ".graphql#" in name}
+    assert shipped == set(SHIPPED_PRICES)
+    assert len(operations) > len(shipped)  # the guides' examples are there too
     for name, document in operations.items():
         assert refusal(document, PRODUCTION_LIMITS) == [], name
         assert validate(SCHEMA, document) == [], name
-        assert query_cost(SCHEMA, document) == SHIPPED_PRICES[name], name
+        if name in SHIPPED_PRICES:
+            assert query_cost(SCHEMA, document) == SHIPPED_PRICES[name], name
 
 
 async def test_long_documents_run_but_are_never_cached(settings: Settings) -> None:

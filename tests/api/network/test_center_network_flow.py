@@ -158,3 +158,75 @@ async def test_a_proctor_of_another_center_cannot_sign_a_result(
         ],
         "userErrors": [],
     }
+
+
+async def test_each_result_of_one_request_is_judged_on_its_own_day(
+    graphql: GraphQLClient, make_caller: MakeCaller
+) -> None:
+    """#14 (outside audit): a center suspended between two results of one ``postResults`` had
+    both judged by the status in force at the end of the request's latest day."""
+    staff = graphql.as_token((await make_caller("STAFF", ["registry:admin"])).token)
+    caller = await make_caller("SCHOOL", org_name="Dayton Tech")
+    school = SchoolClient(caller, graphql.as_token(caller.token), "AUD14-03")
+    authorized = await authorize(
+        staff,
+        siteCode="AUD14-03",
+        organizationId=caller.organization_id,
+        partnerSchool=True,
+        authorizedFrom="2026-01-01",
+    )
+    assert authorized["userErrors"] == []
+    where = {"siteCode": "AUD14-03", "programCode": "CPT", "reason": "audit"}
+    for name, at in (
+        ("suspendCenterAuthorization", "2026-04-20T15:00:00Z"),
+        ("reinstateCenterAuthorization", "2026-04-25T12:00:00Z"),
+    ):
+        assert (await act(staff, name, **where, effectiveAt=at))["userErrors"] == []
+    for external_id in ("S-1", "S-2", "S-3", "S-4"):
+        assert (await school.register(external_id))["userErrors"] == []
+
+    def safety(external_id: str, candidate: str, taken_at: str) -> dict[str, Any]:
+        return {**item(external_id, candidate, "SAFETY", "", 90, "AUD14-03"), "takenAt": taken_at}
+
+    def refused(index: int) -> dict[str, Any]:
+        return {
+            "index": index,
+            "status": "REJECTED",
+            "result": None,
+            "credentialsIssued": [],
+            "userErrors": [
+                {
+                    "code": "CENTER_NOT_AUTHORIZED",
+                    "field": ["results", str(index), "centerSiteCode"],
+                    "message": "center AUD14-03 was not authorized for CPT on 2026-04-22",
+                }
+            ],
+        }
+
+    def accepted(outcome: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            outcome["status"],
+            outcome["result"]["externalId"],
+            [(c["type"]["code"], c["issuedAt"]) for c in outcome["credentialsIssued"]],
+        )
+
+    # Suspended on the 22nd; reinstated by the 26th: no certificate dated the 22nd.
+    first = await school.post(
+        safety("R-1", "S-1", "2026-04-22T12:00:00Z"), safety("R-2", "S-2", "2026-04-26T12:00:00Z")
+    )
+    assert first["outcomes"][0] == refused(0)
+    assert accepted(first["outcomes"][1]) == (
+        "CREATED",
+        "R-2",
+        [("CPT_SAFETY", "2026-04-26T00:00:00+00:00")],
+    )
+    # Authorized on the 18th, although the request's latest day is suspended.
+    second = await school.post(
+        safety("R-3", "S-3", "2026-04-18T12:00:00Z"), safety("R-4", "S-4", "2026-04-22T12:00:00Z")
+    )
+    assert accepted(second["outcomes"][0]) == (
+        "CREATED",
+        "R-3",
+        [("CPT_SAFETY", "2026-04-18T00:00:00+00:00")],
+    )
+    assert second["outcomes"][1] == refused(1)

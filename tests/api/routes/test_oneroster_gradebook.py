@@ -4,9 +4,11 @@ again changes nothing, GET answers what was PUT, and errors answer ``imsx_Status
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -146,6 +148,10 @@ async def test_a_result_not_fully_graded_is_kept_but_not_recorded(
         ("results/r-1", result("r-1", scoreStatus="graded"), 400, "scoreStatus: must be one of"),
         ("results/r-1", result("r-1", score="many"), 400, "score: must be a number"),
         ("results/r-1", result("r-1", scoreDate="11/02/2026"), 400, "scoreDate: must be a date"),
+        *(
+            ("results/r-1", result("r-1", scoreDate=day), 400, "scoreDate: is outside the registry")
+            for day in ("9999-12-31", "9999-12-31T23:59:59-12:00", "1899-12-31", "0001-01-01")
+        ),
         ("results/r-2", result("r-1"), 400, "sourcedId: must be the sourcedId of the URL"),
         (
             "lineItems/li-1",
@@ -236,3 +242,60 @@ async def test_scopes_map_onto_the_gradebooks(
     anonymous = await http.get(f"{BASE}/results/r-1")
     imsx(anonymous, 401, "unauthorisedrequest")
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_the_same_result_pushed_twice_at_once_is_recorded_once(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = _auth(school.caller.token)
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    answers = await asyncio.gather(
+        *(http.put(f"{BASE}/results/r-1", json=result("r-1"), headers=headers) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert await _count(sessionmaker) == 1
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(models.Credential)) == 1
+
+
+@pytest.mark.parametrize(
+    ("score", "passed"),
+    [
+        # Safety's cut is 76 %: 63.08 of 83 exactly. A float reads the first two as 63.08.
+        ("63.07999999999999999999", False),
+        ("6.307999999999999999999e1", False),
+        ("63.07", False),
+        ("63.08", True),
+        ("64", True),
+    ],
+)
+async def test_a_pushed_score_is_judged_as_written(
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    score: str,
+    passed: bool,
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = {**_auth(school.caller.token), "content-type": "application/json"}
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    body = (
+        orjson.dumps(result("r-1", score=None)).decode().replace('"score":null', f'"score":{score}')
+    )
+    put = await http.put(f"{BASE}/results/r-1", content=body.encode(), headers=headers)
+    assert put.status_code == 201, put.text
+    async with sessionmaker() as session:
+        recorded = await session.scalar(select(models.AssessmentResult.passed))
+    assert recorded is passed
+
+
+async def test_a_body_nested_too_deeply_is_refused_not_a_server_error(
+    http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    headers = {**_auth(school.caller.token), "content-type": "application/json"}
+    body = b'{"result":' + b"[" * 5000 + b"75.99999999999999999" + b"]" * 5000 + b"}"
+    response = await http.put(f"{BASE}/results/r-1", content=body, headers=headers)
+    assert "The body must be JSON." in imsx(response, 400, "invaliddata")

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 import zipcodes
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.errors import RuleViolation
 from db.network.authorizations import (
+    AuthorizationAction,
     Outcome,
     Standing,
     authorization_covering,
@@ -20,6 +22,7 @@ from db.network.authorizations import (
     center_authorization_on,
     center_standing_on,
     change_status,
+    in_force_on,
 )
 from db.network.centers import CenterDetails, authorize_center
 
@@ -334,6 +337,49 @@ async def test_suspension_reinstatement_and_withdrawal_decide_each_day(
         ("ACTIVE", "corrective action accepted"),
         ("WITHDRAWN", "center closed"),
     ]
+
+
+async def test_many_days_judged_in_one_statement_each_answer_as_asked_alone(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """``in_force_on`` with a column of days (how a batch asks, #14): each row is judged on its
+    own day, never by the status at the end of the latest day of the list."""
+    _, [(_, authorization_id, _)] = await authorize(sessionmaker)
+    async with sessionmaker.begin() as session:
+        changes: list[tuple[AuthorizationAction, datetime]] = [
+            ("suspend", at(date(2025, 3, 10), hour=15)),
+            ("reinstate", at(date(2025, 3, 20), hour=12)),
+            ("suspend", at(date(2025, 3, 25), hour=23)),
+        ]
+        for action, effective in changes:
+            await change_status(
+                session,
+                action,
+                authorization_id=authorization_id,
+                reason="audit",
+                effective_at=effective,
+            )
+    days = [date(2025, 3, d) for d in range(5, 31)]
+    listed = (
+        func.unnest(bindparam("days", days, type_=ARRAY(Date))).table_valued("day").render_derived()
+    )
+    authorization = models.CenterAuthorization
+    async with sessionmaker() as session:
+        in_one_statement = set(
+            await session.scalars(
+                select(listed.c.day).where(
+                    exists().where(authorization.id == authorization_id, in_force_on(listed.c.day))
+                )
+            )
+        )
+        one_by_one = set()
+        for day in days:
+            if await session.scalar(
+                select(exists().where(authorization.id == authorization_id, in_force_on(day)))
+            ):
+                one_by_one.add(day)
+    assert one_by_one == {date(2025, 3, d) for d in (*range(5, 10), *range(20, 25))}
+    assert in_one_statement == one_by_one
 
 
 async def test_an_expired_period_is_not_in_force(

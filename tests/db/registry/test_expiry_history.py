@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
@@ -18,6 +19,7 @@ from db.registry.credentials import (
     status_on,
 )
 from db.registry.result_items import IssuedCredential
+from db.registry.results import Recording
 from tests.support.registry import School, make_school, on
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
@@ -103,3 +105,34 @@ async def test_each_expiry_is_dated_at_its_own_expiry_and_says_what_expired_it(
         assert effective_status(stored, SWEPT_AT) == "EXPIRED"
     async with school.sessionmaker.begin() as session:
         assert await expire_due_credentials(session, now=SWEPT_AT) == 0
+
+
+@pytest.mark.usefixtures("logistics_catalog")
+async def test_a_requirement_that_expires_takes_its_dependent_with_it_until_earned_again(
+    sessionmaker: async_sessionmaker[AsyncSession], recording: Recording
+) -> None:
+    """CLA does not expire in the reference catalog; validity is catalog data, and a CLT never
+    outlives the CLA it rests on."""
+    school = await make_school(sessionmaker, recording=recording)
+    await school.register("S-1")
+    [cla] = (await school.post("L-1", "S-1", "CLA", "2026-03-02", percent="85")).credentials_issued
+    [clt] = (await school.post("L-2", "S-1", "CLT", "2026-03-10", percent="85")).credentials_issued
+    async with school.sessionmaker.begin() as session:
+        await session.execute(
+            update(models.Credential)
+            .where(models.Credential.id == cla.id)
+            .values(expires_at=on("2027-03-02"))
+        )
+    async with school.sessionmaker.begin() as session:
+        assert await expire_due_credentials(session, now=on("2027-04-01")) == 1
+    assert [(s, at) for s, at, _ in await history(school, clt.id)] == [
+        ("ACTIVE", on("2026-03-10")),
+        ("SUSPENDED", on("2027-03-02")),
+    ]
+    assert (await history(school, clt.id))[-1][
+        2
+    ] == f"required CLA {cla.verification_code} was expired"
+    again = await school.post("L-3", "S-1", "CLA", "2027-04-02", percent="90", now=on("2027-04-03"))
+    assert [c.status for c in again.credentials_issued] == ["ACTIVE"]
+    async with school.sessionmaker() as session:
+        assert (await session.get_one(models.Credential, clt.id)).status == "ACTIVE"

@@ -10,7 +10,12 @@ candidate, after every step:
 - a result lists exactly the credentials that appeared with it;
 - an ACTIVE certification holds every requirement ACTIVE (CPT: the four core certificates;
   CLT: CLA), and one suspended because of a requirement is back once they all are; one staff
-  suspended stays so until staff reinstate it.
+  suspended stays so until staff reinstate it;
+- a certification is held live whenever every requirement is ACTIVE and nothing stops it
+  (#14 A2/C12): CPT once the four core certificates are, however they became so (a pass, a
+  reinstatement, an allowance and a re-earn), unless a revocation blocks it or an expired CPT
+  was issued for these same certificates; CLT, once issued, is not left suspended for a CLA
+  that is ACTIVE.
 
 The oracle is written here from the domain rules, not from ``db/registry/credentials.py``. Derandomized
 and bounded like the fuzz tests (tests/support/fuzzing.py: ``MSSC_FUZZ_EXAMPLES`` runs more).
@@ -44,6 +49,7 @@ STAFF_TYPES = ("CPT_SAFETY", "CPT_QUALITY", "CPT", "CLA", "CLT")
 REQUIRES = {"CPT": tuple(f"CPT_{m}" for m in CORE), "CLT": ("CLA",)}
 # An ended credential never becomes live again; an expired one may still be revoked.
 ENDED = {"REVOKED": ("REVOKED",), "EXPIRED": ("EXPIRED", "REVOKED")}
+LIVE = ("ACTIVE", "SUSPENDED")
 # Far enough apart that no retake wait (60 days at most) refuses a result.
 STEP = timedelta(days=61)
 
@@ -169,7 +175,7 @@ def check(
         staff_hold = earlier.status == "SUSPENDED" and earlier.history[-1][1] is None
         if staff_hold and earlier.code != reinstated:
             assert after[pk].status in ("SUSPENDED", "REVOKED"), (earlier, after[pk])
-    live = [c.code for c in after.values() if c.status in ("ACTIVE", "SUSPENDED")]
+    live = [c.code for c in after.values() if c.status in LIVE]
     assert len(live) == len(set(live)), live
     for new in (c for pk, c in after.items() if pk not in before):
         assert new.code not in blocked(before) or new.code == allowed, new
@@ -189,6 +195,23 @@ def check(
         automatic = credential.history[-1][1] is not None
         if credential.status == "SUSPENDED" and automatic and requirements:
             assert not set(requirements) <= active, (credential, active)
+    assert_certified_when_requirements_live(after, active)
+
+
+def assert_certified_when_requirements_live(after: dict[int, Seen], active: set[str]) -> None:
+    """CPT is issued the moment its four core certificates are all ACTIVE, whichever change
+    made them so; not while a revocation blocks it, nor again for the certificates an expired
+    CPT was issued for (only a requirement earned after it counts)."""
+    if not set(REQUIRES["CPT"]) <= active or "CPT" in blocked(after):
+        return
+    completed_at = max(
+        c.issued_at for c in after.values() if c.code in REQUIRES["CPT"] and c.status == "ACTIVE"
+    )
+    expired = [c for c in after.values() if c.code == "CPT" and c.status == "EXPIRED"]
+    if any(c.issued_at >= completed_at for c in expired):
+        return
+    live = [c.status for c in after.values() if c.code == "CPT" and c.status in LIVE]
+    assert live, (completed_at, after)
 
 
 async def apply(person: Person, candidate_id: int, operation: Operation) -> dict[int, Seen]:
@@ -327,6 +350,46 @@ people = itertools.count()
         Result("CLT", True, Recording.SET_BASED, BACK_FILLED),
         Staff("allow", "CLA"),
         Result("CLA", True, Recording.SET_BASED),
+    ],
+)
+# The outside reviewers' sequence (#14 A2/C12): CPT's fourth certificate passed while SAFETY
+# is suspended, SAFETY reinstated (CPT then, on either path), an unrelated GREEN pass later.
+@example(
+    certified=False,
+    steps=[
+        Result("SAFETY", True, Recording.SET_BASED),
+        Result("QUALITY", True, Recording.SET_BASED),
+        Result("PRODUCTION", True, Recording.SET_BASED),
+        Staff("suspend", "CPT_SAFETY"),
+        Result("MAINTENANCE", True, Recording.SET_BASED),
+        Staff("reinstate", "CPT_SAFETY"),
+        Result("GREEN", True, Recording.SET_BASED),
+    ],
+)
+@example(
+    certified=False,
+    steps=[
+        Result("SAFETY", True, Recording.PER_CANDIDATE),
+        Result("QUALITY", True, Recording.PER_CANDIDATE),
+        Result("PRODUCTION", True, Recording.PER_CANDIDATE),
+        Staff("suspend", "CPT_SAFETY"),
+        Result("MAINTENANCE", True, Recording.PER_CANDIDATE),
+        Staff("reinstate", "CPT_SAFETY"),
+        Result("GREEN", True, Recording.PER_CANDIDATE),
+    ],
+)
+# A revoked CPT allowed while a certificate is suspended: issued by that certificate's
+# reinstatement; and an expired CPT is not brought back by a reinstatement.
+@example(
+    certified=True,
+    steps=[
+        Staff("revoke", "CPT"),
+        Staff("suspend", "CPT_QUALITY"),
+        Staff("allow", "CPT"),
+        Staff("reinstate", "CPT_QUALITY"),
+        YearsPass(),
+        Staff("suspend", "CPT_SAFETY"),
+        Staff("reinstate", "CPT_SAFETY"),
     ],
 )
 async def test_revocation_is_final_and_dependents_follow_their_requirements(

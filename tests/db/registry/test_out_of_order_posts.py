@@ -5,12 +5,19 @@ order; a back-filled attempt never changes the judgement of one already recorded
 
 from __future__ import annotations
 
+import itertools
+import random
+from datetime import date, timedelta
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.registry.results import Outcome, Recording
+from tests.support.fuzzing import examples, seeded
 from tests.support.registry import School, make_school
 
 
@@ -96,3 +103,72 @@ async def test_a_back_filled_failure_does_not_undo_a_later_pass_recorded_before_
     # The next attempt counts both, by their days.
     third = await school.post("A-3", "S-1", "MAINTENANCE", "2026-02-01", percent="95")
     assert numbers([third]) == [3]
+
+
+# --- the property: whatever the posting order ------------------------------------------------
+
+candidates = itertools.count()
+# Attempts 61 days apart or more (no wait refuses any), each passed or failed.
+attempt_days = st.lists(st.booleans(), min_size=1, max_size=6)
+
+
+@seeded
+@examples(0.5)
+@given(
+    passes=attempt_days,
+    order=st.randoms(use_true_random=False),
+    cuts=st.lists(st.integers(1, 5), max_size=3),
+    paths=st.lists(st.sampled_from(list(Recording)), min_size=4, max_size=4),
+)
+async def test_attempts_are_numbered_in_the_order_taken_whatever_the_order_posted(
+    school: School,
+    passes: list[bool],
+    order: random.Random,
+    cuts: list[int],
+    paths: list[Recording],
+) -> None:
+    """Posted in any order, in any batches, on either path: every attempt is recorded, numbered
+    1, 2, ... in the order taken, and one certificate is issued for the passes, dated with the
+    day of the pass that issued it (a pass back-filled later does not re-date it)."""
+    candidate = f"P-{next(candidates)}"
+    await school.register(candidate)
+    first_day = date(2024, 1, 3)
+    submissions = [
+        school.submission(
+            f"{candidate}-{n}",
+            candidate,
+            "SAFETY",
+            (first_day + timedelta(days=61 * n)).isoformat(),
+            percent="90" if passed else "30",
+        )
+        for n, passed in enumerate(passes)
+    ]
+    order.shuffle(submissions)
+    bounds = sorted({min(cut, len(submissions)) for cut in cuts} | {len(submissions)})
+    start = 0
+    for batch, end in enumerate(bounds):
+        school.recording = paths[batch]
+        outcomes = await school.post_many(submissions[start:end])
+        assert [o.status for o in outcomes] == ["CREATED"] * (end - start), outcomes
+        start = end
+    async with school.sessionmaker() as session:
+        rows = await session.execute(
+            select(models.AssessmentResult.external_id, models.AssessmentResult.attempt_number)
+            .join(models.Candidate)
+            .join(models.CandidateLink)
+            .where(models.CandidateLink.external_id == candidate)
+        )
+        numbers = dict(rows.all())
+        certificates = list(
+            await session.scalars(
+                select(models.Credential.issued_at)
+                .join(models.Candidate)
+                .join(models.CandidateLink)
+                .where(models.CandidateLink.external_id == candidate)
+            )
+        )
+    assert numbers == {f"{candidate}-{n}": n + 1 for n in range(len(passes))}
+    if True in passes:
+        first_pass = first_day + timedelta(days=61 * passes.index(True))
+        assert len(certificates) == 1
+        assert certificates[0].date() >= first_pass

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
@@ -179,3 +179,45 @@ async def test_a_clt_posted_before_its_cla_is_refused_then_accepted_when_sent_ag
     again = await school.post("L-CLT", "S-1", "CLT", "2026-03-03", percent="85")
     assert again.status == "CREATED", again.problems
     assert [c.status for c in again.credentials_issued] == ["ACTIVE"]
+
+
+# --- a requirement past its expiry is not live, before the expiry job has run ----------------
+
+
+async def expire_at(school: School, credential_id: int, moment: datetime) -> None:
+    """A catalog where the type is valid for a while (the reference one keeps it for good)."""
+    async with school.sessionmaker.begin() as session:
+        await session.execute(
+            update(models.Credential)
+            .where(models.Credential.id == credential_id)
+            .values(expires_at=moment)
+        )
+
+
+async def test_a_clt_posted_after_its_cla_expired_is_held_beside_it(school: School) -> None:
+    cla = await earn_cla(school)
+    await expire_at(school, cla.id, datetime(2026, 3, 20, tzinfo=UTC))
+    clt = await school.post(
+        "L-CLT", "S-1", "CLT", "2026-03-10", percent="85", now=datetime(2026, 3, 25, tzinfo=UTC)
+    )
+    assert clt.status == "CREATED", clt.problems
+    [certificate] = clt.credentials_issued
+    assert certificate.status == "SUSPENDED"
+    assert await history(school, certificate.id) == [("ACTIVE", None), ("SUSPENDED", cla.id)]
+
+
+async def test_cpt_is_not_issued_beside_a_core_certificate_past_its_expiry(
+    school: School,
+) -> None:
+    [safety] = (
+        await school.post("C-1", "S-1", "SAFETY", "2026-03-01", percent="90")
+    ).credentials_issued
+    await expire_at(school, safety.id, datetime(2026, 3, 5, tzinfo=UTC))
+    outcomes = await school.post_many(
+        [
+            school.submission(f"C-{module}", "S-1", module, "2026-03-10", percent="90")
+            for module in ("QUALITY", "PRODUCTION", "MAINTENANCE")
+        ]
+    )
+    issued = [c.credential_type_id for o in outcomes for c in o.credentials_issued]
+    assert len(issued) == 3  # the three certificates, no CPT
