@@ -175,7 +175,7 @@ async def _badge_document(
     *,
     data_integrity: bool,
 ) -> dict[str, Any]:
-    catalog = await catalogs.snapshot(credential.catalog_version_id)
+    catalog = await catalogs.snapshot(credential.catalog_version_id, session=session)
     ctype = catalog.credential_type_by_id(credential.credential_type_id)
     assert ctype is not None, "credential types are never removed from the catalog"
     entry = await status_entry(session, credential.id)

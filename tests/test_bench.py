@@ -27,7 +27,9 @@ from tests.support.graphql import GraphQLClient
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.mark.parametrize("name", [*BENCHMARKS, "verification_profile", "stats", "events"])
+@pytest.mark.parametrize(
+    "name", [*BENCHMARKS, "verification_profile", "stats", "events", "export_cpu"]
+)
 def test_every_benchmark_imports(name: str) -> None:
     # The runner only reports a benchmark that fails to start; an import error is caught here.
     assert callable(importlib.import_module(f"bench.{name}").main)

@@ -28,7 +28,7 @@ from tests.support.schools import POST, REGISTER, item
 from tests.support.servers import ServeProcess, add_school, add_staff, fetch_token
 
 EXPORT = """
-query($externalId: String!) { candidates(externalId: $externalId) { edges { node {
+query($externalId: String!) { candidates(first: 1, externalId: $externalId) { edges { node {
   clrCredential(format: DATA_INTEGRITY) { format jwt credential }
   jwtTranscript: clrCredential { credential }
   credentials { id type { code } status

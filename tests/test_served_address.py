@@ -28,7 +28,7 @@ from tests.support.schools import POST, REGISTER, item
 from tests.support.servers import ServeProcess, add_school, fetch_token
 
 CREDENTIALS = """
-query($externalId: String!) { candidates(externalId: $externalId) { edges { node {
+query($externalId: String!) { candidates(first: 1, externalId: $externalId) { edges { node {
   credentials { verificationCode openBadgeCredential { jwt }
     dataIntegrity: openBadgeCredential(format: DATA_INTEGRITY) { credential } }
 } } } }"""

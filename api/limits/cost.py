@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -51,6 +52,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
+    NullValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -75,6 +77,10 @@ COST_METADATA_KEY = "mssc.cost"
 FIELD_BASE_COST = 1
 MUTATION_BASE_COST = 10
 _STRAWBERRY_DEFINITION = "strawberry-definition"
+_NO_VALUE = NullValueNode()
+# The arguments that size a page: ``first`` of a connection, ``last`` of a list that returns
+# the newest items (``Candidate.disclosures``).
+PAGE_ARGUMENTS = ("first", "last")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,7 @@ class FieldCost:
     per_item: int = 0
     selection_once: bool = False
     one_per_item: bool = False
+    base_when: tuple[tuple[str, str, int], ...] = ()
 
 
 def field_cost(
@@ -104,8 +111,13 @@ def field_cost(
     per_item: int = 0,
     selection_once: bool = False,
     one_per_item: bool = False,
+    base_when: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, FieldCost]:
-    """Metadata for ``strawberry.field``/``strawberry.mutation`` declaring a field's price."""
+    """Metadata for ``strawberry.field``/``strawberry.mutation`` declaring a field's price.
+
+    ``base_when={"format": {"DATA_INTEGRITY": 400}}``: that base when the argument (given,
+    or its default) has that value, the others cost ``base``.
+    """
     declared = FieldCost(
         base=base,
         size_from=size_from,
@@ -113,6 +125,11 @@ def field_cost(
         per_item=per_item,
         selection_once=selection_once,
         one_per_item=one_per_item,
+        base_when=tuple(
+            (argument, value, cost)
+            for argument, costs in (base_when or {}).items()
+            for value, cost in costs.items()
+        ),
     )
     return {COST_METADATA_KEY: declared}
 
@@ -280,7 +297,7 @@ class _Calculator:
         if definition is None:
             return FIELD_BASE_COST
         declared = _declared_cost(definition)
-        base = declared.base
+        base = self._base(definition, node, declared)
         if base is None:
             base = root_base if root_base is not None else FIELD_BASE_COST
         size = self._size(definition, node, declared)
@@ -313,10 +330,9 @@ class _Calculator:
 
     def _size(self, definition: GraphQLField, node: FieldNode, declared: FieldCost) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
-        sized_by = declared.size_from.split(".")[0] if declared.size_from else "first"
-        if sized_by in arguments and _mentions_variable(arguments[sized_by]):
-            self.read_variables = True
         if declared.size_from is not None:
+            if _mentions_variable(arguments.get(declared.size_from.split(".")[0], _NO_VALUE)):
+                self.read_variables = True
             name, *path = declared.size_from.split(".")
             value: Any = (
                 value_from_ast_untyped(arguments[name], self.variables)
@@ -334,16 +350,41 @@ class _Calculator:
             return 1
         if declared.size is not None:
             return declared.size
-        if "first" not in definition.args:
+        page = next((name for name in PAGE_ARGUMENTS if name in definition.args), None)
+        if page is None:
             return 1
-        declared_default = definition.args["first"].default_value
+        if page in arguments and _mentions_variable(arguments[page]):
+            self.read_variables = True
+        declared_default = definition.args[page].default_value
         default = declared_default if isinstance(declared_default, int) else None
-        first: Any = None
-        if "first" in arguments:
-            first = value_from_ast_untyped(arguments["first"], self.variables)
-        if first is None or first is Undefined:
-            first = default
-        return page_size_for_cost(first, default=default)
+        asked: Any = None
+        if page in arguments:
+            asked = value_from_ast_untyped(arguments[page], self.variables)
+        if asked is None or asked is Undefined:
+            asked = default
+        return page_size_for_cost(asked, default=default)
+
+    def _base(self, definition: GraphQLField, node: FieldNode, declared: FieldCost) -> int | None:
+        """The declared base, or the higher one an argument's value asks for (a format
+        whose proof costs more CPU)."""
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        for name, value, base in declared.base_when:
+            if name in arguments:
+                if _mentions_variable(arguments[name]):
+                    self.read_variables = True
+                asked = value_from_ast_untyped(arguments[name], self.variables)
+            else:
+                argument = definition.args.get(name)
+                asked = argument.default_value if argument is not None else None
+            if _enum_name(asked) == value:
+                return base
+        return declared.base
+
+
+def _enum_name(value: object) -> object:
+    """An enum argument's value as written: a literal or a variable gives its name, a
+    declared default may be the Python enum member."""
+    return value.name if isinstance(value, Enum) else value
 
 
 def _declared_cost(definition: GraphQLField) -> FieldCost:

@@ -22,10 +22,11 @@ def given(value: T | None) -> T | None:
     return None if value is strawberry.UNSET else value
 
 
-def page_size(first: int) -> int:
-    """``first`` of a connection, which every connection caps at 100."""
+def page_size(first: int, *, argument: str = "first") -> int:
+    """``first`` of a connection (or ``last`` of a list), which every page caps at 100."""
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise BadUserInput(
-            f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).", argument="first"
+            f"{argument} must be between 1 and {MAX_PAGE_SIZE} (got {first}).",
+            argument=argument,
         )
     return first

@@ -150,7 +150,10 @@ class Query:
     webhooks: list[Webhook] = strawberry.field(
         resolver=webhooks.webhooks,
         extensions=authenticated(),
-        description="Your organization's webhooks (staff: every organization's), oldest first.",
+        description=(
+            "Your organization's webhooks, disabled ones included (staff: every "
+            "organization's), oldest first: the first `first` (1 to 100), priced as that many."
+        ),
     )
     verify_credential: CredentialVerification = strawberry.field(
         resolver=credentials.verify,

@@ -433,11 +433,19 @@ class CatalogStore:
         await self.version_id_on(date.min)  # refreshes the list when it is due
         return self._versions[0][0] if self._versions else None
 
-    async def snapshot(self, version_id: int) -> CatalogSnapshot:
+    async def snapshot(
+        self, version_id: int, *, session: AsyncSession | None = None
+    ) -> CatalogSnapshot:
+        """The version's snapshot, read once. A caller that holds a pooled connection passes
+        its ``session``: a request of many such callers would otherwise hold every connection
+        and wait for one more."""
         cached = self._snapshots.get(version_id)
         if cached is None:
-            async with self._sessionmaker() as session:
+            if session is not None:
                 cached = await read_snapshot(session, version_id)
+            else:
+                async with self._sessionmaker() as own:
+                    cached = await read_snapshot(own, version_id)
             self._snapshots[version_id] = cached
         return cached
 

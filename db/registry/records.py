@@ -62,6 +62,12 @@ async def visible_candidates(
     return found
 
 
+# The most credentials a candidate's record lists (the newest): eight credential types, each
+# earned again after it expires or is revoked, leave room to spare. The query cost prices
+# every list of credentials at this size.
+MAX_CREDENTIALS_LISTED = 10
+
+
 async def credentials_of(
     session: AsyncSession, candidate_ids: Sequence[int]
 ) -> dict[int, list[models.Credential]]:
@@ -166,15 +172,35 @@ async def consent_grants_of(
     return found
 
 
+# The most of a candidate's disclosure log one read returns: the newest rows. Every
+# verification adds a row, so a log can grow by thousands; a read must not grow with it.
+MAX_DISCLOSURES_READ = 100
+
+
 async def disclosures_of(
     session: AsyncSession, candidate_ids: Sequence[int]
 ) -> dict[int, list[tuple[models.Disclosure, str]]]:
-    """Each candidate's disclosure log, oldest first, with the recipient organization's name."""
+    """Each candidate's newest :data:`MAX_DISCLOSURES_READ` disclosures, oldest first, with
+    the recipient organization's name."""
+    recency = (
+        func.row_number()
+        .over(
+            partition_by=models.Disclosure.candidate_id,
+            order_by=(models.Disclosure.at.desc(), models.Disclosure.id.desc()),
+        )
+        .label("recency")
+    )
+    newest = (
+        select(models.Disclosure.id, recency)
+        .where(models.Disclosure.candidate_id.in_(candidate_ids))
+        .subquery()
+    )
     found: dict[int, list[tuple[models.Disclosure, str]]] = defaultdict(list)
     rows = await session.execute(
         select(models.Disclosure, models.Organization.name)
+        .join(newest, newest.c.id == models.Disclosure.id)
         .join(models.Organization, models.Organization.id == models.Disclosure.organization_id)
-        .where(models.Disclosure.candidate_id.in_(candidate_ids))
+        .where(newest.c.recency <= MAX_DISCLOSURES_READ)
         .order_by(models.Disclosure.at, models.Disclosure.id)
     )
     for disclosure, name in rows:

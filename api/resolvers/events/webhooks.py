@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.context import Info
 from api.errors import BadUserInput
-from api.resolvers.arguments import MAX_PAGE_SIZE
+from api.resolvers.arguments import page_size
 from api.resolvers.events.change_feed import check_event_types, require_audience
 from api.schema.events.webhook_deliveries import WebhookDelivery
 from api.schema.events.webhooks import (
@@ -37,7 +37,11 @@ def _error(code: str, field: str, message: str) -> list[UserError]:
     return [UserError(code=code, field=[field], message=message)]
 
 
-async def webhooks(info: Info) -> list[Webhook]:
+DEFAULT_WEBHOOKS = 20
+
+
+async def webhooks(info: Info, first: int = DEFAULT_WEBHOOKS) -> list[Webhook]:
+    wanted = page_size(first)
     principal = info.context.require_principal()
     async with info.context.sessionmaker() as session:
         rows = await session.scalars(
@@ -49,7 +53,7 @@ async def webhooks(info: Info) -> list[Webhook]:
                 )
             )
             .order_by(models.Webhook.id)
-            .limit(MAX_PAGE_SIZE)
+            .limit(wanted)
         )
         return [Webhook.from_model(row) for row in rows]
 

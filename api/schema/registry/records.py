@@ -27,14 +27,20 @@ from api.schema.node import Node, to_global_id
 from api.schema.pagination import PageInfo
 from db import models
 from db.registry.credentials import effective_status
-from db.registry.records import ResultPage, ResultPageKey
+from db.registry.records import MAX_CREDENTIALS_LISTED, ResultPage, ResultPageKey
 from db.registry.result_items import IssuedCredential, RecordedResult
 from db.registry.scores import as_float
 
-# Query-cost prices of the signed exports: one credential, and a transcript, which proves every
-# credential in it besides itself.
+# Query-cost prices of the signed exports. A VC-JWT signature is cheap; a Data Integrity proof
+# canonicalises the credential's RDF, about 40 ms of CPU each, so it is priced 40 times
+# higher: a token client's cost budget (leaking 10,000 points a second) then pays for at most
+# 10 proofs a second, and one operation at the maximum cost for about 50. A transcript embeds
+# every credential with its own Data Integrity proof whatever secures it, so it is priced for
+# the most credentials a candidate lists.
 EXPORT_COST = 25
-TRANSCRIPT_EXPORT_COST = 100
+DATA_INTEGRITY_EXPORT_COST = 1_000
+TRANSCRIPT_EXPORT_COST = 100 + MAX_CREDENTIALS_LISTED * DATA_INTEGRITY_EXPORT_COST
+DEFAULT_DISCLOSURES = 50
 
 
 @strawberry.type(description="A change of a credential's status, with the reason.")
@@ -102,8 +108,9 @@ class Credential(Node):
             "says (a VC-JWT by default), with revocation and suspension in a W3C Bitstring "
             "Status List."
         ),
-        # Signing is CPU work (a Data Integrity proof canonicalises the credential's RDF).
-        metadata=field_cost(base=EXPORT_COST),
+        metadata=field_cost(
+            base=EXPORT_COST, base_when={"format": {"DATA_INTEGRITY": DATA_INTEGRITY_EXPORT_COST}}
+        ),
     )
     async def open_badge_credential(
         self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
@@ -284,7 +291,9 @@ class TranscriptEntry:
 
 @strawberry.type(description="Credentials and college credit (NCCRS) earned.")
 class Transcript:
-    entries: list[TranscriptEntry]
+    entries: list[TranscriptEntry] = strawberry.field(
+        metadata=field_cost(size=MAX_CREDENTIALS_LISTED)
+    )
     total_college_credit_hours: float
 
 
@@ -338,11 +347,16 @@ class Candidate(Node):
             candidate_pk=self.pk,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            f"Oldest first: the newest {MAX_CREDENTIALS_LISTED} at most, priced as that many."
+        ),
+        metadata=field_cost(size=MAX_CREDENTIALS_LISTED),
+    )
     async def credentials(self, info: Info) -> list[Credential]:
         now = datetime.datetime.now(datetime.UTC)
         found = await info.context.loaders.credentials.load(self.pk)
-        return [Credential.from_model(c, now=now) for c in found]
+        return [Credential.from_model(c, now=now) for c in found[-MAX_CREDENTIALS_LISTED:]]
 
     @strawberry.field(description="Employers the candidate shared their record with.")
     async def consent_grants(self, info: Info) -> list[ConsentGrant]:
@@ -351,11 +365,17 @@ class Candidate(Node):
         found = await info.context.loaders.consent_grants.load(self.pk)
         return [ConsentGrant.from_model(grant, name, now=now) for grant, name in found]
 
-    @strawberry.field(description="Who saw the candidate's data, when and why. Oldest first.")
-    async def disclosures(self, info: Info) -> list[Disclosure]:
+    @strawberry.field(
+        description=(
+            "Who saw the candidate's data, when and why: the newest `last` disclosures "
+            "(1 to 100), oldest first. Priced as `last` items."
+        )
+    )
+    async def disclosures(self, info: Info, last: int = DEFAULT_DISCLOSURES) -> list[Disclosure]:
         _require_not_employer(info)
+        wanted = page_size(last, argument="last")
         found = await info.context.loaders.disclosures.load(self.pk)
-        return [Disclosure.from_model(disclosure, name) for disclosure, name in found]
+        return [Disclosure.from_model(disclosure, name) for disclosure, name in found[-wanted:]]
 
     @strawberry.field(
         description=(
@@ -363,7 +383,12 @@ class Candidate(Node):
             "OpenBadgeCredential with its own Data Integrity proof; revoked ones left out), "
             "secured as `format` says (a VC-JWT by default)."
         ),
-        metadata=field_cost(base=TRANSCRIPT_EXPORT_COST),
+        metadata=field_cost(
+            base=TRANSCRIPT_EXPORT_COST,
+            base_when={
+                "format": {"DATA_INTEGRITY": TRANSCRIPT_EXPORT_COST + DATA_INTEGRITY_EXPORT_COST}
+            },
+        ),
     )
     async def clr_credential(
         self, info: Info, format: CredentialFormat = CredentialFormat.VC_JWT
@@ -375,7 +400,8 @@ class Candidate(Node):
         now = datetime.datetime.now(datetime.UTC)
         catalog = await info.context.catalog_today()
         entries = []
-        for credential in await info.context.loaders.credentials.load(self.pk):
+        found = await info.context.loaders.credentials.load(self.pk)
+        for credential in found[-MAX_CREDENTIALS_LISTED:]:
             if credential.status == "REVOKED":
                 continue  # a revoked credential carries no credit
             spec = catalog.credential_type_by_id(credential.credential_type_id)

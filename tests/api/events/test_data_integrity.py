@@ -22,6 +22,7 @@ from joserfc.jwk import OKPKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.limits.cost import query_cost
+from api.schema.registry.records import DATA_INTEGRITY_EXPORT_COST
 from api.schema.root import build_schema
 from api.settings import Settings
 from auth import data_integrity
@@ -37,7 +38,7 @@ BASE = "http://127.0.0.1:8000"  # the test settings' MSSC_ISSUER
 ISSUER = "did:web:127.0.0.1%3A8000"
 
 EXPORTS = """
-query($format: CredentialFormat!) { candidates { edges { node {
+query($format: CredentialFormat!) { candidates(first: 1) { edges { node {
   id
   clrCredential(format: $format) { format jwt credential }
   credentials { id type { code } openBadgeCredential(format: $format) { format jwt credential } }
@@ -284,7 +285,9 @@ async def test_only_entitled_callers_export_either_form(
 @pytest.mark.parametrize("value", ['"DATA_INTEGRITY"', "JSON_LD", "data_integrity", "null"])
 async def test_a_format_that_is_not_one_is_refused(school: SchoolClient, value: str) -> None:
     await school.register("S-1")
-    query = "{ candidates { edges { node { clrCredential(format: FORMAT) { format } } } } }"
+    query = (
+        "{ candidates(first: 1) { edges { node { clrCredential(format: FORMAT) { format } } } } }"
+    )
     answer = await school.api(query.replace("FORMAT", value))
     assert "data" not in answer or answer["data"] is None
     [error] = answer["errors"]
@@ -347,5 +350,10 @@ def test_signed_exports_are_priced_as_the_work_they_are() -> None:
         "{ candidates(first: 100) { edges { node { clrCredential(format: DATA_INTEGRITY) "
         "{ format } credentials { openBadgeCredential(format: DATA_INTEGRITY) { format } } } } } }"
     )
-    # candidates: 1 + 100 * (edges 1 + node (1 + transcript (100 + 1) + credentials (1 + (25 + 1))))
-    assert query_cost(schema, document) == 1 + 100 * (1 + (1 + (100 + 1) + (1 + (25 + 1))))
+    # candidates: 1 + 100 * (edges 1 + node (1 + transcript (its 10 embedded proofs and its own,
+    # + format 1) + credentials (1 + 10 * (a proof + format 1)))): far over any maximum.
+    proof = DATA_INTEGRITY_EXPORT_COST
+    transcript = 100 + 10 * proof + proof
+    assert query_cost(schema, document) == 1 + 100 * (
+        1 + (1 + (transcript + 1) + (1 + 10 * (proof + 1)))
+    )

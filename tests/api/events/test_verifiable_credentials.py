@@ -35,7 +35,7 @@ LIST_ENTRIES = 131_072
 MESSAGES = {0: "valid", 1: "undefined", 2: "suspended", 3: "revoked"}
 
 EXPORTS = """
-{ candidates { edges { node {
+{ candidates(first: 1) { edges { node {
   id
   credentials { id type { code } status openBadgeCredential { jwt credential } }
 } } } }"""
@@ -301,7 +301,7 @@ async def test_a_transcript_exports_as_a_clr_credential(
     issued = await earn_cpt(school, "S-1")
     await act(staff, "revokeCredential", issued["CPT_QUALITY"], "irregularity")
     data = await school.api.data(
-        "{ candidates { edges { node { clrCredential { jwt credential } } } } }"
+        "{ candidates(first: 1) { edges { node { clrCredential { jwt credential } } } } }"
     )
     clr = data["candidates"]["edges"][0]["node"]["clrCredential"]
     claims = await independent_decode(http, clr["jwt"])

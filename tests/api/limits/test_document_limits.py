@@ -315,7 +315,7 @@ SHIPPED_PRICES = {
     "docs/queries/cohorts.graphql#2": 1014,
     "docs/queries/dashboard.graphql#0": 18,
     "docs/queries/diagnostic.graphql#0": 77,
-    "docs/queries/logistics_candidates.graphql#0": 354,
+    "docs/queries/logistics_candidates.graphql#0": 678,
     "docs/queries/top_centers.graphql#0": 233,
     "docs/queries/year_by_month.graphql#0": 14,
 }
