@@ -64,6 +64,8 @@ async def test_a_version_published_through_one_process_is_in_force_in_the_other(
             tmp_path / f"process-{n}",
             database_url=own_database_url,
             MSSC_CATALOG_REFRESH_SECONDS=str(REFRESH_SECONDS),
+            # One registry, one public address (each process would name its own port).
+            MSSC_ISSUER="http://127.0.0.1:8000",
         )
         for n in range(2)
     ]

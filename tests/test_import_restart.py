@@ -30,7 +30,13 @@ pytestmark = pytest.mark.slow
 
 CORE = ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
 PEOPLE = 2_000  # 8,000 rows: 16 parts
-ENVIRONMENT = {"MSSC_IMPORT_LEASE_SECONDS": "3", "MSSC_IMPORT_POLL_SECONDS": "0.2"}
+# The restarted server listens on another port: one public address for both, as a deployment
+# configures, so the first one's tokens are the second one's.
+ENVIRONMENT = {
+    "MSSC_IMPORT_LEASE_SECONDS": "3",
+    "MSSC_IMPORT_POLL_SECONDS": "0.2",
+    "MSSC_ISSUER": "http://127.0.0.1:8000",
+}
 
 
 @pytest.fixture

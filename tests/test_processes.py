@@ -81,6 +81,9 @@ async def shared_database_url(server_url: str) -> AsyncIterator[str]:
 async def processes(
     directory: Path, shared_database_url: str, count: int = 2, **env: str
 ) -> AsyncIterator[list[ServeProcess]]:
+    # One registry behind several processes: one public address, as a deployment configures
+    # (each would otherwise name its own port, and refuse the other's tokens).
+    env = {"MSSC_ISSUER": "http://127.0.0.1:8000", **env}
     started = [
         ServeProcess(directory / f"process-{n}", database_url=shared_database_url, **env)
         for n in range(count)

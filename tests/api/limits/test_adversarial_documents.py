@@ -39,6 +39,8 @@ from tests.support.servers import ServeProcess
 REQUEST_TIMEOUT_SECONDS = 20.0
 PRODUCTION = {
     "MSSC_ENV": "production",
+    # Production requires the public address it builds self-URLs on; none is followed here.
+    "MSSC_ISSUER": "https://registry.example.org",
     # Hundreds of anonymous requests from one address, on purpose: the request budget would
     # answer RATE_LIMITED before the limits under test are reached.
     "MSSC_RATE_LIMITS": "false",

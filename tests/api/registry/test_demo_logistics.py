@@ -39,9 +39,16 @@ query CatalogDiff($from: String!, $to: String!) {
 
 
 def documented_outputs() -> list[str]:
-    """The outputs docs/staff/catalog.md shows, in order (each the block after its marker)."""
-    parts = (DOCS / "staff" / "catalog.md").read_text().split("<!-- docs: output -->")[1:]
-    return [part.split("```json\n", 1)[1].split("```", 1)[0] for part in parts]
+    """What docs/staff/catalog.md shows: the demo version's diff from 2017 (the first
+    Response block) and the logistics candidates (the text output after its marker)."""
+    page = (DOCS / "staff" / "catalog.md").read_text()
+    diff = page.split('```json title="Response"\n', 1)[1].split("```", 1)[0]
+    logistics = next(
+        part.split("```text\n", 1)[1].split("```", 1)[0]
+        for part in page.split("<!-- docs: output -->")[1:]
+        if part.lstrip().startswith("```text") and "DEMO-LOGISTICS" in part
+    )
+    return [diff, logistics]
 
 
 POST = """
