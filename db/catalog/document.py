@@ -347,9 +347,18 @@ def parse_catalog_document(text: str, *, format: DocumentFormat = "TOML") -> Cat
         if isinstance(cause, CatalogFileError):  # a cross-reference, refused with its path
             raise CatalogFileError(cause.problem + suffix, field=cause.field) from None
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise CatalogFileError(
-            message + suffix, field=[str(part) for part in first["loc"]]
-        ) from None
+        raise CatalogFileError(message + suffix, field=_document_path(first["loc"])) from None
+
+
+def _document_path(loc: Sequence[str | int]) -> list[str]:
+    # Pydantic names the member of a union it tried (a key work activity is text, named
+    # "function-after[...]", or an ActivityDoc table) among the keys; the caller is sent to a
+    # place in the document, which has no such key. An unknown key is kept: it is the place.
+    return [
+        str(part)
+        for part in loc
+        if isinstance(part, int) or ("[" not in part and part != ActivityDoc.__name__)
+    ]
 
 
 def read_catalog_file(path: Path) -> CatalogDocument:

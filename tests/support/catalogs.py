@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -88,7 +89,7 @@ def as_toml(content: dict[str, Any]) -> str:
     def value(key: str, v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
-        if isinstance(v, int) or key in _BARE:
+        if isinstance(v, int | float) or (key in _BARE and re.fullmatch(r"[0-9.-]+", v)):
             return str(v)
         if isinstance(v, str):
             return json.dumps(v)  # a JSON string is a TOML basic string
