@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
+from api.limits.strings import MESSAGE, storable
 from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
@@ -101,9 +102,14 @@ def _caller(request: Request, *scopes: Scope) -> Principal:
 
 async def _body(request: Request) -> Any:
     try:
-        return await request.json()
+        body = await request.json()
     except ValueError:
         raise _Failure(400, "The body must be JSON.") from None
+    # The documents are kept as sent, in PostgreSQL, which cannot store U+0000 (nor an unpaired
+    # surrogate): refused here as the school's mistake rather than failing in the driver.
+    if not storable(body):
+        raise _Failure(400, MESSAGE)
+    return body
 
 
 def _answer(key: str, document: dict[str, Any], created: bool) -> JSONResponse:
