@@ -153,6 +153,7 @@ async def load_catalog(
             field=["effective_from"],
         )
     await _refuse_rejudging(session, document.effective_from)
+    await _refuse_renamed_programs(session, document)
 
     version = models.CatalogVersion(
         label=document.label,
@@ -261,6 +262,26 @@ async def _refuse_rejudging(session: AsyncSession, effective_from: date) -> None
             f"after the last result it would re-judge: use an effective_from after {days[0][0]}",
             field=["effective_from"],
         )
+
+
+async def _refuse_renamed_programs(session: AsyncSession, document: CatalogDocument) -> None:
+    """A program's name belongs to the program, not to a version (every version reads it from
+    the one row), so a version that names a known program otherwise would be published without
+    its name: refused instead, rather than kept silently as it was."""
+    rows = await session.execute(
+        select(models.Program.code, models.Program.name).where(
+            models.Program.code.in_([p.code for p in document.programs])
+        )
+    )
+    known = {row.code: row.name for row in rows}
+    for n, program in enumerate(document.programs):
+        name = known.get(program.code)
+        if name is not None and name != program.name:
+            raise CatalogFileError(
+                f"program {program.code} is named {name!r} in the registry; a program's name "
+                "is the same in every version, so it cannot be changed by publishing one",
+                field=["programs", str(n), "name"],
+            )
 
 
 async def _ensure_identities(

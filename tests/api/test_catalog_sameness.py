@@ -9,7 +9,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
@@ -147,3 +147,48 @@ async def test_a_version_fingerprinted_before_the_canonical_form_is_compared_by_
             )
 
     assert (answer["created"], answer["userErrors"]) == (False, [])
+
+
+async def test_a_reordered_list_of_key_work_activities_is_an_edit(staff: GraphQLClient) -> None:
+    """Activities are numbered by their place (results name them by number): not a set."""
+    modules = [dict(m) for m in REFERENCE["modules"]]
+    safety = next(m for m in modules if m["code"] == "SAFETY")
+    first, second, *rest = safety["key_work_activities"]
+    safety["key_work_activities"] = [second, first, *rest]
+
+    answer = await publish(staff, {**REFERENCE, "modules": modules}, "JSON")
+
+    [error] = answer["userErrors"]
+    assert (answer["created"], error["field"]) == (False, ["document", "label"])
+
+
+@pytest.mark.parametrize("format", ["TOML", "JSON"])
+async def test_a_version_that_renames_a_program_is_refused_not_published_without_it(
+    staff: GraphQLClient, sessionmaker: async_sessionmaker[AsyncSession], format: str
+) -> None:
+    """A program's name is one row for every version: a new version naming it otherwise was
+    once published with the old name kept, and then refused as an edit when sent again."""
+    programs = [dict(p) for p in REFERENCE["programs"]]
+    programs[1]["name"] = "Certified Production Technician (2033)"
+    content = {**REFERENCE, "label": "2033-rename", "effective_from": "2033-01-01"}
+
+    first = await publish(staff, {**content, "programs": programs}, format)
+    again = await publish(staff, {**content, "programs": programs}, format)
+
+    expected = {
+        "catalogVersion": None,
+        "created": False,
+        "userErrors": [
+            {
+                "code": "BAD_USER_INPUT",
+                "field": ["document", "programs", "1", "name"],
+                "message": "program CPT is named 'Certified Production Technician' in the "
+                "registry; a program's name is the same in every version, so it cannot be "
+                "changed by publishing one",
+            }
+        ],
+    }
+    assert first == again == expected
+    async with sessionmaker() as session:
+        labels = await session.scalars(select(models.CatalogVersion.label))
+        assert "2033-rename" not in set(labels)
