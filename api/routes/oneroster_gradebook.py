@@ -117,6 +117,8 @@ async def _body(request: Request) -> Any:
         raise _Failure(400, str(error)) from None
     except ValueError:
         raise _Failure(400, "The body must be JSON.") from None
+    # The documents are kept as sent, in PostgreSQL, which cannot store U+0000 (nor an unpaired
+    # surrogate): refused here as the school's mistake rather than failing in the driver.
     if not storable(body):
         raise _Failure(400, MESSAGE)
     return body

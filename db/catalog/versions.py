@@ -132,7 +132,10 @@ async def load_catalog(
         select(models.CatalogVersion).where(models.CatalogVersion.label == document.label)
     )
     if existing is not None:
-        if existing.source_digest != document.digest:
+        # Content against content, in the one canonical form: a file listing its modules in
+        # another order, or the version's own export, is the same version, not an edit.
+        published = snapshot_document(await read_snapshot(session, existing.id))
+        if published.canonical() != document.canonical():
             raise CatalogFileError(
                 f"catalog version {document.label} is already published with different "
                 "content; publish the change as a new version with a later effective_from",
@@ -150,6 +153,7 @@ async def load_catalog(
             field=["effective_from"],
         )
     await _refuse_rejudging(session, document.effective_from)
+    await _refuse_renamed_programs(session, document)
 
     version = models.CatalogVersion(
         label=document.label,
@@ -260,6 +264,26 @@ async def _refuse_rejudging(session: AsyncSession, effective_from: date) -> None
         )
 
 
+async def _refuse_renamed_programs(session: AsyncSession, document: CatalogDocument) -> None:
+    """A program's name belongs to the program, not to a version (every version reads it from
+    the one row), so a version that names a known program otherwise would be published without
+    its name: refused instead, rather than kept silently as it was."""
+    rows = await session.execute(
+        select(models.Program.code, models.Program.name).where(
+            models.Program.code.in_([p.code for p in document.programs])
+        )
+    )
+    known = {row.code: row.name for row in rows}
+    for n, program in enumerate(document.programs):
+        name = known.get(program.code)
+        if name is not None and name != program.name:
+            raise CatalogFileError(
+                f"program {program.code} is named {name!r} in the registry; a program's name "
+                "is the same in every version, so it cannot be changed by publishing one",
+                field=["programs", str(n), "name"],
+            )
+
+
 async def _ensure_identities(
     session: AsyncSession,
     model: type[models.Program | models.Module | models.CredentialType],
@@ -365,6 +389,64 @@ async def read_snapshot(session: AsyncSession, version_id: int) -> CatalogSnapsh
         credential_types=credential_types,
         courses=courses,
         course_names=course_names,
+    )
+
+
+def snapshot_document(catalog: CatalogSnapshot) -> CatalogDocument:
+    """A published version as the document that publishes it: the one form in which its
+    content is compared (``CatalogDocument.canonical``)."""
+    type_codes = {t.id: t.code for t in catalog.credential_types}
+    module_codes = {m.id: m.code for m in catalog.modules}
+    policy = catalog.retake_policy
+    return CatalogDocument.model_validate(
+        {
+            "label": catalog.label,
+            "effective_from": catalog.effective_from,
+            "registration_fee_cents": catalog.registration_fee_cents,
+            "retake_policy": {
+                "wait_days": policy.wait_days,
+                "long_wait_days": policy.long_wait_days,
+                "failures_before_long_wait": policy.failures_before_long_wait,
+            },
+            "programs": [{"code": p.code, "name": p.name} for p in catalog.programs],
+            "modules": [
+                {
+                    "code": m.code,
+                    "program": m.program.code,
+                    "name": m.name,
+                    "question_count": m.question_count,
+                    "time_limit_minutes": m.time_limit_minutes,
+                    "cut_score_percent": m.cut_score_percent,
+                    "college_credit_hours": m.college_credit_hours,
+                    "required_for_certification": m.required_for_certification,
+                    "assessment_fee_cents": m.assessment_fee_cents,
+                    "course_supplement_fee_cents": m.course_supplement_fee_cents,
+                    "key_work_activities": [
+                        {"title": a.title, "sub_systems": a.sub_systems} for a in m.activities
+                    ],
+                }
+                for m in catalog.modules
+            ],
+            "credential_types": [
+                {
+                    "code": t.code,
+                    "program": t.program.code,
+                    "name": t.name,
+                    "kind": t.kind,
+                    "validity_years": t.validity_years,
+                    "required_modules": [module_codes[i] for i in t.required_module_ids],
+                    "prerequisite": type_codes.get(t.prerequisite_id)
+                    if t.prerequisite_id
+                    else None,
+                    "college_credit_hours": t.college_credit_hours,
+                }
+                for t in catalog.credential_types
+            ],
+            "courses": [
+                {"code": code, "name": catalog.course_names.get(code, code), "modules": codes}
+                for code, codes in catalog.courses.items()
+            ],
+        }
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -75,3 +77,32 @@ async def demo_catalog_removed(
         await connection.execute(text("TRUNCATE assessment_results, credentials CASCADE"))
     await remove_catalog_version(sessionmaker, DEMO_CATALOG_LABEL)
     app.state.resources.catalog.invalidate()
+
+
+_BARE = {"effective_from", "cut_score_percent", "college_credit_hours"}  # a date, decimals
+
+
+def as_toml(content: dict[str, Any]) -> str:
+    """A document (as ``CatalogDocument.canonical`` or the export writes it) as TOML text,
+    dates and decimals bare as a staff member writes them."""
+
+    def value(key: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float) or (key in _BARE and re.fullmatch(r"[0-9.-]+", v)):
+            return str(v)
+        if isinstance(v, str):
+            return json.dumps(v)  # a JSON string is a TOML basic string
+        if isinstance(v, list):
+            return "[" + ", ".join(value("", item) for item in v) + "]"
+        return "{" + ", ".join(f"{k} = {value(k, item)}" for k, item in v.items()) + "}"
+
+    def pairs(table: dict[str, Any]) -> list[str]:
+        return [f"{k} = {value(k, v)}" for k, v in table.items() if v is not None]
+
+    lines = pairs({k: v for k, v in content.items() if not isinstance(v, list | dict)})
+    lines += ["[retake_policy]", *pairs(content["retake_policy"])]
+    for key in ("programs", "modules", "credential_types", "courses"):
+        for element in content[key]:
+            lines += [f"[[{key}]]", *pairs(element)]
+    return "\n".join(lines) + "\n"
