@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.data_integrity import public_multikey
+from auth.key_files import directory_lock, write_private_key
 from auth.keys import KeyConfigError
 from db import models
 
@@ -86,23 +86,15 @@ class KeyDirectory:
         key = OKPKey.generate_key("Ed25519")
         private = key.private_key
         assert isinstance(private, Ed25519PrivateKey)
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self.directory / f"{public_multikey(private.public_key())}{KEY_FILE_SUFFIX}"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(key.as_dict(private=True), file)
+        name = f"{public_multikey(private.public_key())}{KEY_FILE_SUFFIX}"
+        write_private_key(self.directory, name, key.as_dict(private=True))
         return private
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialise generation between processes sharing the directory."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(self.directory / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with directory_lock(self.directory):
+            yield
 
 
 class DataIntegrityKeys:

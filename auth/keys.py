@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from auth.key_files import directory_lock, write_private_key
 from db import models
 
 logger = logging.getLogger("mssc.auth.keys")
@@ -89,11 +88,7 @@ class KeySource:
             )
         key = ECKey.generate_key("P-256", parameters={"alg": SIGNING_ALGORITHM, "use": "sig"})
         key.ensure_kid()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self.directory / f"{key.kid}{KEY_FILE_SUFFIX}"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(key.as_dict(private=True), file)
+        write_private_key(self.directory, f"{key.kid}{KEY_FILE_SUFFIX}", key.as_dict(private=True))
         return key
 
     @contextlib.contextmanager
@@ -102,13 +97,8 @@ class KeySource:
         if self.configured is not None:
             yield
             return
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(self.directory / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with directory_lock(self.directory):
+            yield
 
 
 def parse_configured_keys(raw: str) -> list[ECKey]:
