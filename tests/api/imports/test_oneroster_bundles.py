@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from db import models
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.imports import run_imports, state_of
 from tests.support.oneroster import (
     SET_MAPPING,
@@ -76,7 +77,7 @@ async def test_the_sample_bundle_imports_end_to_end_and_again_changes_nothing(
         f"/imports/{global_id}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     assert list(rows[0]) == [
         "line", "code", "field", "message", "sourcedId", "lineItemSourcedId",
         "studentSourcedId", "scoreStatus", "score", "scoreDate", "status",
@@ -210,7 +211,7 @@ async def test_an_unmapped_line_item_is_reported_never_guessed(
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     unmapped = {r["lineItemSourcedId"]: r["message"] for r in rows if r["code"] == "UNMAPPED"}
     assert set(unmapped) == {"li-production", "li-maintenance", "li-green"}
     assert (
@@ -239,7 +240,7 @@ async def test_a_changed_name_is_a_conflict_reported_per_row(
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     conflicts = {r["sourcedId"] for r in rows if r["code"] == "CONFLICT"}
     assert conflicts
     assert all(s.startswith("res-s0001-") for s in conflicts)
@@ -296,7 +297,7 @@ async def test_a_delta_bundle_records_its_changes_for_students_known_from_before
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     assert [(r["sourcedId"], r["code"]) for r in rows] == [("res-s0099-safety", "NOT_FOUND")]
     assert {k: done[k] for k in ("rowsRead", "created", "rejected")} == {
         "rowsRead": 2,

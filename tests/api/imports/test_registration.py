@@ -12,6 +12,7 @@ import httpx
 from starlette.applications import Starlette
 
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import COLUMNS, csv_text, row, run_imports, state_of, upload
 from tests.support.schools import SchoolClient
@@ -30,7 +31,7 @@ async def rejected_rows(http: httpx.AsyncClient, token: str, global_id: str) -> 
         f"/imports/{global_id}/rejected.csv", headers={"authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
-    return [line[:4] for line in csv.reader(io.StringIO(response.text))][1:]
+    return [line[:4] for line in csv.reader(io.StringIO(downloaded_csv(response)))][1:]
 
 
 async def test_rows_register_their_candidates_once_and_a_changed_name_is_a_conflict(
