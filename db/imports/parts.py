@@ -62,7 +62,7 @@ async def _register(
             continue
         seen = first.setdefault(row.person.external_id, row.person)
         if seen != row.person:
-            refused[row.row] = _name_conflict(row.person.external_id)
+            refused[row.row] = _name_conflict(row, row.person, "named earlier in the file", seen)
     if not first:
         return refused
     for attempt in range(2):
@@ -80,16 +80,23 @@ async def _register(
         if row.person is not None and row.row not in refused:
             answer = registered.get(row.person.external_id)
             if answer is not None and answer.outcome == "CONFLICT":
-                refused[row.row] = _name_conflict(row.person.external_id)
+                assert answer.recorded is not None
+                refused[row.row] = _name_conflict(row, row.person, "registered", answer.recorded)
     return refused
 
 
-def _name_conflict(external_id: str) -> Problem:
+def _name_conflict(row: SourceRow, person: Person, how: str, other: Person) -> Problem:
+    """A CONFLICT that shows both names, and where the row's are written to correct them."""
+    names = f"{person.given_name} {person.family_name}"
+    known = f"{other.given_name} {other.family_name}"
+    if names == known:  # the names match (or differ in case and accents): the email does not
+        names, known = f"{names} <{person.email}>", f"{known} <{other.email or 'no email'}>"
+    where = row.names_from or "this row"
     return Problem(
         "CONFLICT",
         ("familyName",),
-        f"candidate {external_id!r} is registered (or named earlier in the file) under another "
-        "name or email; check the names, or the candidateExternalId",
+        f"candidate {person.external_id!r} is {how} as {known!r}, and {where} names "
+        f"{names!r}: correct the names there, or the candidateExternalId",
     )
 
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from db.imports.dates import how_to_write
 from db.imports.rows import PART_ROWS, FileProblem, NewPart, SourceRow, StoredPart
 from db.platform.csv_cells import csv_document, restored
 from db.platform.numbers import (
@@ -289,7 +290,11 @@ def to_submission(fields: dict[str, str]) -> ResultSubmission:
     try:
         taken_at = datetime.fromisoformat(fields["takenAt"])
     except ValueError:
-        raise RowError("takenAt", "takenAt must be an ISO 8601 date-time") from None
+        raise RowError(
+            "takenAt",
+            f"takenAt {fields['takenAt']!r} is not a date the registry reads: "
+            + how_to_write(fields["takenAt"]),
+        ) from None
     if taken_at.tzinfo is None and "T" not in fields["takenAt"]:
         # A bare date means that day (in UTC); a date-time without an offset is refused later.
         taken_at = taken_at.replace(tzinfo=UTC)

@@ -131,6 +131,13 @@ def _percent_problem(value: Decimal) -> str | None:
     return None
 
 
+def _out_of_range(submission: ResultSubmission) -> str:
+    if submission.score_range is None:
+        return "the score must be within its range"
+    low, high = submission.score_range
+    return f"the score must be within its range, {low} to {high}"
+
+
 def check_shape(submission: ResultSubmission) -> list[Problem]:
     """Input rules that need no database: exactly-one-of pairs and ranges."""
     problems = []
@@ -157,7 +164,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
         problems.append(Problem("INVALID", ("scorePercent",), message))
     fraction = submission.score_fraction
     if fraction is not None and not 0 <= fraction <= 100:
-        problems.append(Problem("INVALID", ("score",), "the score must be within its range"))
+        problems.append(Problem("INVALID", ("score",), _out_of_range(submission)))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")

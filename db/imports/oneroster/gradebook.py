@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from db.imports.dates import how_to_write
 from db.imports.oneroster import binding
 from db.imports.oneroster.mappings import Mappings
 from db.registry.result_items import Problem, ResultSubmission
@@ -113,7 +114,9 @@ def _score_date(value: str) -> datetime:
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid("scoreDate", "must be a date (YYYY-MM-DD) or a date-time") from None
+        raise Invalid(
+            "scoreDate", f"{value!r} is not a date the registry reads: {how_to_write(value)}"
+        ) from None
     if parsed.tzinfo is None:
         raise Invalid("scoreDate", "a date-time needs its zone")
     return parsed
@@ -221,4 +224,5 @@ def submission(
         center_site_code=site_code,
         taken_at=_score_date(result["scoreDate"]),
         score_fraction=fraction,
+        score_range=(low, high),
     )

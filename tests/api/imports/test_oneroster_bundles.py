@@ -244,6 +244,19 @@ async def test_a_changed_name_is_a_conflict_reported_per_row(
     conflicts = {r["sourcedId"] for r in rows if r["code"] == "CONFLICT"}
     assert conflicts
     assert all(s.startswith("res-s0001-") for s in conflicts)
+    # The message shows both names and where the bundle's are, to correct them there.
+    users = files["users.csv"].decode().splitlines()
+    [(line, user)] = [
+        (n, u)
+        for n, u in enumerate(csv.DictReader(io.StringIO(files["users.csv"].decode())), 2)
+        if u["sourcedId"] == "usr-s0001"
+    ]
+    assert users[line - 1].startswith("usr-s0001,")
+    assert {r["message"] for r in rows if r["code"] == "CONFLICT"} == {
+        f"candidate 'usr-s0001' is registered as 'Ana Someone-Else', and users.csv line {line} "
+        f"names '{user['givenName']} {user['familyName']}': correct the names there, or the "
+        "candidateExternalId"
+    }
     assert not any(
         r["sourcedId"].startswith("res-s0002-") and r["code"] == "CONFLICT" for r in rows
     )

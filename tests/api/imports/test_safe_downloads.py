@@ -107,3 +107,24 @@ async def test_the_template_opens_in_excel_as_utf8_and_uploads_as_it_is(
     template = await http.get("/imports/results/template.csv")
     text = downloaded_csv(template)
     assert text.splitlines()[0].startswith("externalId,candidateExternalId,")
+
+
+async def test_a_date_written_as_a_spreadsheet_shows_it_says_what_to_write(
+    app: Starlette, http: httpx.AsyncClient, school: SchoolClient
+) -> None:
+    await school.register("S-1")
+    sent = csv_text([row("R-1", "S-1", taken="11/02/2026"), row("R-2", "S-1", taken="31.12.2025")])
+    global_id = await _imported(app, http, school, sent)
+    rows = list(
+        csv.reader(
+            io.StringIO(downloaded_csv(await _rejected(http, school.caller.token, global_id)))
+        )
+    )
+    assert [line[:4] for line in rows[1:]] == [
+        ["2", "INVALID", "takenAt",
+         "takenAt '11/02/2026' is not a date the registry reads: write 2026-11-02 or "
+         "2026-11-02T09:30:00-05:00 (year-month-day, then the time and its UTC offset)"],
+        ["3", "INVALID", "takenAt",
+         "takenAt '31.12.2025' is not a date the registry reads: write 2025-12-31 or "
+         "2025-12-31T09:30:00-05:00 (year-month-day, then the time and its UTC offset)"],
+    ]  # fmt: skip
