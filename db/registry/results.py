@@ -859,6 +859,40 @@ async def post_results(
     return [outcomes[index] for index in range(len(submissions))]
 
 
+async def screen_new_candidates(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    catalogs: CatalogStore,
+    poster: Poster,
+    submissions: Sequence[tuple[ResultSubmission, str | None]],
+    now: datetime,
+) -> list[Outcome | None]:
+    """Each submission (with its candidate's email) judged by every rule that needs no
+    history of the candidate's, as though a candidate not registered yet were: None when it
+    passes, else what ``post_results`` would answer (refused, or recorded before). An import
+    registers a person only for a row that passes, so a row refused for its center, module or
+    score registers nobody."""
+    if not submissions:
+        return []
+    async with sessionmaker() as session:
+        facts = await read_facts(
+            session, catalogs=catalogs, poster=poster, submissions=[s for s, _ in submissions]
+        )
+    # Stand-ins for the candidates not registered yet: ids no row has.
+    stand_ins: dict[str, int] = {}
+    for submission, email in submissions:
+        their_id = submission.candidate_external_id
+        if their_id is not None and their_id not in facts.candidates_by_external_id:
+            stand_in = stand_ins.setdefault(their_id, -1 - len(stand_ins))
+            facts.candidates_by_external_id[their_id] = stand_in
+            facts.candidate_emails.setdefault(stand_in, email)
+    screened: list[Outcome | None] = []
+    for index, (submission, _) in enumerate(submissions):
+        prepared = prepare(index, submission, facts, poster, now)
+        screened.append(None if isinstance(prepared, Prepared) else prepared)
+    return screened
+
+
 async def post_result(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
