@@ -160,7 +160,7 @@ async def import_results(engine: AsyncEngine, *, path: Path, client_id: str) -> 
     catalogs = CatalogStore(sessionmaker)
     rejected_path = path.with_suffix(".rejected.csv")
     progress = Progress(sys.stderr)
-    columns = [*(c for c in header if c not in REJECTION_COLUMNS), *REJECTION_COLUMNS]
+    columns = [*(c for c in header if c and c not in REJECTION_COLUMNS), *REJECTION_COLUMNS]
     with rejected_path.open("w", newline="", encoding="utf-8") as rejected_file:
         rejected_file.write(csv_document([columns]))
         try:

@@ -145,14 +145,14 @@ def _name_conflict(row: SourceRow, person: Person, how: str, other: Person) -> P
 
 
 def _registered_all_the_same(
-    row: SourceRow, problem: Problem, created_people: frozenset[str]
+    row: SourceRow, problem: Problem, unrecorded_people: frozenset[str]
 ) -> Problem:
-    """A refused row whose student this file registered (another row of theirs passed the
-    rules that need no history, or this one was refused only by their history: a retake too
-    soon, a prerequisite missing) says so: the rejected rows are all a school reads."""
+    """A refused row whose student this part registered though nothing of theirs was
+    recorded (refused by their history: a retake too soon, a prerequisite missing) says so:
+    the rejected rows are all a school reads."""
     if (
         row.person is None
-        or row.person.external_id not in created_people
+        or row.person.external_id not in unrecorded_people
         or problem.code == "CONFLICT"  # says already who is registered as whom
     ):
         return problem
@@ -265,10 +265,17 @@ async def _count(
     created = unchanged = 0
     counted: set[int] = set()
     rejections = []
+    # Registered by this part with nothing of theirs recorded in it: their rejected rows say so.
+    recorded = {
+        row.person.external_id
+        for row, outcome in zip(rows, outcomes, strict=True)
+        if row.person is not None and outcome.status != "REJECTED"
+    }
+    unrecorded_people = created_people - recorded
     for row, outcome in zip(rows, outcomes, strict=True):
         outcome = _hint(row, outcome, claim)
         if outcome.status == "REJECTED":
-            problem = _registered_all_the_same(row, outcome.problems[0], created_people)
+            problem = _registered_all_the_same(row, outcome.problems[0], unrecorded_people)
             rejections.append(
                 {
                     "import_id": claim.import_id,

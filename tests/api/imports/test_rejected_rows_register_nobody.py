@@ -8,12 +8,18 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from db.catalog.versions import CatalogStore
 from tests.support.auth import MakeCaller
+from tests.support.catalogs import published, revised
 from tests.support.csv_downloads import downloaded_csv
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import COLUMNS, csv_text, row, run_imports, state_of, upload
@@ -75,21 +81,49 @@ async def test_a_spreadsheet_row_refused_registers_nobody(
     assert await _registered(school) == ["S-MIXED"]
 
 
-async def test_a_retake_too_soon_keeps_its_student_registered_and_says_so(
+@pytest.fixture
+async def logistics(
+    sessionmaker: async_sessionmaker[AsyncSession], app: Starlette
+) -> AsyncIterator[None]:
+    """CLA and CLT with cut scores (the seeds have none), so that a CLT is judged."""
+    catalogs: CatalogStore = app.state.resources.catalog
+
+    def set_logistics_numbers(data: dict[str, Any]) -> None:
+        data.update(label="2018-logistics", effective_from=date(2018, 1, 1))
+        for module in data["modules"]:
+            if module["code"] in ("CLA", "CLT"):
+                module.update(question_count=80, cut_score_percent=70)
+
+    async with published(sessionmaker, revised(set_logistics_numbers)):
+        catalogs.invalidate()
+        yield
+    catalogs.invalidate()
+
+
+@pytest.mark.usefixtures("logistics")
+async def test_a_row_refused_by_the_students_history_keeps_them_registered_and_says_so(
     app: Starlette, http: httpx.AsyncClient, school: SchoolClient
 ) -> None:
     rows = [
-        named("F-1", "S-1", percent="50", taken="2026-01-01"),
-        named("F-2", "S-1", percent="90", taken="2026-01-05"),
+        # CLT before its prerequisite CLA: judged, refused, and the student's only row.
+        named("T-1", "S-ALONE", module="CLT", taken="2026-01-05"),
+        # A retake too soon beside a recorded failure: registered for the recorded row.
+        named("F-1", "S-RETAKE", percent="50", taken="2026-01-01"),
+        named("F-2", "S-RETAKE", percent="90", taken="2026-01-05"),
     ]
+    rows[1]["givenName"] = rows[2]["givenName"] = "Ann"
     response = await upload(http, school.caller.token, csv_text(rows, NAMED))
     await run_imports(app)
     done = await state_of(school.api, response.json()["id"])
-    assert (done["created"], done["rejected"]) == (1, 1)
-    [[line, code, field, message]] = await _rejected(http, school.caller.token, done["id"])
-    assert (line, code, field) == ("3", "RETAKE_TOO_SOON", "takenAt")
-    assert message.endswith("; the student 'S-1' was registered all the same")
-    assert await _registered(school) == ["S-1"]
+    assert (done["created"], done["rejected"]) == (1, 2)
+    rejected = await _rejected(http, school.caller.token, done["id"])
+    assert [line[:3] for line in rejected] == [
+        ["2", "PREREQUISITE_MISSING", "moduleCode"],
+        ["4", "RETAKE_TOO_SOON", "takenAt"],
+    ]
+    assert rejected[0][3].endswith("; the student 'S-ALONE' was registered all the same")
+    assert "registered" not in rejected[1][3]
+    assert await _registered(school) == ["S-ALONE", "S-RETAKE"]
 
 
 async def test_a_bundle_for_another_schools_center_registers_nobody(
