@@ -40,6 +40,24 @@ SCOPE_HOLDERS: dict[Scope, tuple[str, ...]] = {
 }
 
 
+# OneRoster 1.2's gradebook scopes, as an unmodified OneRoster client asks the token endpoint
+# for them: each is granted as the registry's scope it maps onto, to a client that holds that
+# scope. (The registry keeps no rosters and deletes no results: the other OneRoster scopes stay
+# unknown here.)
+ONEROSTER_SCOPE_PREFIX = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
+ONEROSTER_SCOPES: dict[str, Scope] = {
+    ONEROSTER_SCOPE_PREFIX + "gradebook.createput": Scope.RESULTS_WRITE,
+    ONEROSTER_SCOPE_PREFIX + "gradebook.readonly": Scope.RESULTS_READ,
+}
+
+
+def registry_names(requested: str) -> str:
+    """A requested ``scope`` with OneRoster's names in the registry's (any other name as it
+    is, for the token endpoint to judge)."""
+    names = [ONEROSTER_SCOPES.get(name, name) for name in requested.split()]
+    return " ".join(dict.fromkeys(names))
+
+
 class UnknownScopeError(ValueError):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(names)

@@ -50,7 +50,14 @@ from auth.client_secrets import is_secret_valid
 from auth.clients import ClientCredentials
 from auth.keys import SIGNING_ALGORITHM
 from auth.ratelimit import FailureLimiter
-from auth.scopes import ALL_SCOPES, Scope, format_scopes, has_commas
+from auth.scopes import (
+    ALL_SCOPES,
+    ONEROSTER_SCOPES,
+    Scope,
+    format_scopes,
+    has_commas,
+    registry_names,
+)
 from auth.tokens import InvalidToken, TokenVerifier, VerifiedToken, private_claims
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -430,7 +437,7 @@ class OAuthEndpoints:
             "jwks_uri": self.issuer + JWKS_PATH,
             "revocation_endpoint": self.issuer + REVOCATION_PATH,
             "introspection_endpoint": self.issuer + INTROSPECTION_PATH,
-            "scopes_supported": [scope.value for scope in ALL_SCOPES],
+            "scopes_supported": [scope.value for scope in ALL_SCOPES] + list(ONEROSTER_SCOPES),
             # No authorization endpoint: machines use client credentials only.
             "response_types_supported": [],
             "grant_types_supported": [GRANT_TYPE],
@@ -455,6 +462,9 @@ class OAuthEndpoints:
         if presented.malformed:
             await self.limiter.record_failure(client_id=None, address=address)
             return _response(*ClientFailedToAuthenticate()())
+        asked = form.get("scope", "")
+        if path == TOKEN_PATH and any(name in ONEROSTER_SCOPES for name in asked.split()):
+            form = {**form, "scope": registry_names(asked)}
         clients: dict[str, ClientCredentials | None] = {}
         if presented.client_id:
             clients[presented.client_id] = await self.load_client(presented.client_id)
@@ -478,6 +488,10 @@ class OAuthEndpoints:
             )
         if oauth_request.revoked:
             await self.record_revocations(oauth_request.revoked)
+        if form.get("scope", "") != asked and isinstance(body, dict) and "access_token" in body:
+            # RFC 6749 §3.3: the scope granted, in the names asked for (the token itself
+            # carries the registry's names, which the resources check).
+            body = {**body, "scope": " ".join(dict.fromkeys(asked.split()))}
         return _response(status, _described(body), headers)
 
     async def _verified_or_none(self, token: str) -> VerifiedToken | None:

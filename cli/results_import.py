@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cli.failures import fail
 from db import models
 from db.catalog.versions import CatalogStore
+from db.imports.rejections import REJECTION_COLUMNS
 from db.imports.spreadsheet import RowError, to_submission
+from db.platform.csv_cells import csv_document, csv_rows, restored
 from db.platform.engine import create_sessionmaker
 from db.registry.results import Outcome, Poster, ResultSubmission, post_results
 
@@ -59,7 +61,10 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
     def rows() -> Iterator[Row]:
         with handle:
             for fields in reader:
-                yield Row(reader.line_num, {k: (v or "").strip() for k, v in fields.items() if k})
+                yield Row(
+                    reader.line_num,
+                    {k: restored(v or "").strip() for k, v in fields.items() if k},
+                )
 
     return header, rows()
 
@@ -155,11 +160,9 @@ async def import_results(engine: AsyncEngine, *, path: Path, client_id: str) -> 
     catalogs = CatalogStore(sessionmaker)
     rejected_path = path.with_suffix(".rejected.csv")
     progress = Progress(sys.stderr)
+    columns = [*(c for c in header if c and c not in REJECTION_COLUMNS), *REJECTION_COLUMNS]
     with rejected_path.open("w", newline="", encoding="utf-8") as rejected_file:
-        rejected = csv.DictWriter(
-            rejected_file, fieldnames=[*header, "line", "code", "field", "message"]
-        )
-        rejected.writeheader()
+        rejected_file.write(csv_document([columns]))
         try:
             for batch in _batches(rows):
                 outcomes = await _post_batch(
@@ -177,15 +180,9 @@ async def import_results(engine: AsyncEngine, *, path: Path, client_id: str) -> 
                         problem = outcome.problems[0]
                         reason = (problem.code, ".".join(problem.field), problem.message)
                     code, field, message = reason
-                    rejected.writerow(
-                        {
-                            **row.fields,
-                            "line": row.line,
-                            "code": code,
-                            "field": field,
-                            "message": message,
-                        }
-                    )
+                    reasons = {"line": row.line, "code": code, "field": field, "message": message}
+                    values = {**row.fields, **reasons}
+                    rejected_file.write(csv_rows([[values.get(c, "") for c in columns]]))
                 rejected_file.flush()
         except BaseException:
             # Committed rows stay committed; a re-run answers UNCHANGED for them.

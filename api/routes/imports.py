@@ -27,8 +27,6 @@ and where), 429 ``RATE_LIMITED`` (too many imports waiting).
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 
@@ -66,6 +64,7 @@ from db.imports.oneroster.mappings import Mappings, read_mappings
 from db.imports.oneroster.source import OneRosterUpload
 from db.imports.rejections import REJECTION_COLUMNS, read_rejections
 from db.imports.rows import FileProblem, UploadSource
+from db.platform.csv_cells import csv_document, csv_rows
 
 # Room for the multipart framing around the file, past the file's own limit.
 MULTIPART_FRAMING_BYTES = 64 * 1024
@@ -291,22 +290,17 @@ async def import_state(request: Request) -> Response:
     )
 
 
-def _csv_line(values: list[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()
-
-
 async def rejected_csv(request: Request) -> Response:
     resources: Resources = request.app.state.resources
     try:
         job = await _visible_import(request)
     except ApiError as error:
         return error_answer(error, realm=resources.settings.audience)
-    columns = list(job.columns)
+    # The columns an upload's reader read past are not echoed (``spreadsheet.IGNORED``).
+    columns = [column for column in job.columns if column]
 
     async def lines() -> AsyncIterator[str]:
-        yield _csv_line([*REJECTION_COLUMNS, *columns])
+        yield csv_document([[*REJECTION_COLUMNS, *columns]])
         after = 0
         while True:
             # A short session a page: a slow reader holds no connection.
@@ -316,19 +310,16 @@ async def rejected_csv(request: Request) -> Response:
                 )
             if not page:
                 return
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for rejection in page:
-                writer.writerow(
-                    [
-                        rejection.line,
-                        rejection.code,
-                        rejection.field or "",
-                        rejection.message,
-                        *rejection.values,
-                    ]
-                )
-            yield buffer.getvalue()
+            yield csv_rows(
+                [
+                    rejection.line,
+                    rejection.code,
+                    rejection.field or "",
+                    rejection.message,
+                    *rejection.values,
+                ]
+                for rejection in page
+            )
             after = page[-1].row
 
     return StreamingResponse(

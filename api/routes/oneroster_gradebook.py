@@ -7,8 +7,9 @@ Under ``/ims/oneroster/gradebook/v1p2/``, with the school's bearer token:
 - ``PUT results/{sourcedId}`` ``{"result": {...}}``: a ``fully graded`` result is judged and
   recorded through the rules path at once (its line item PUT before, mapped to a module and a
   center through ``oneRosterMappings``, its score scaled by the line item's range, its student
-  the candidate of that external id); any result is then kept as sent. ``201``/``200`` as
-  above; the same result again changes nothing.
+  the candidate of that external id); any result is then kept as sent. ``201`` when new or
+  when this PUT recorded it (a result first sent not fully graded, now graded), ``200``
+  otherwise; the same result again changes nothing.
 - ``GET lineItems/{sourcedId}``, ``GET results/{sourcedId}``: what the school PUT.
 
 Scopes (ours, as OneRoster's gradebook scopes map onto them): a PUT needs ``results:write``
@@ -164,8 +165,11 @@ def _refusal(problem: Problem) -> _Failure:
     return _Failure(status, f"{problem.code}: {problem.message}")
 
 
-async def _record(resources: Resources, principal: Principal, result: dict[str, Any]) -> int | None:
-    """Judge and record a fully graded result; the assessment result's id."""
+async def _record(
+    resources: Resources, principal: Principal, result: dict[str, Any]
+) -> tuple[int, bool]:
+    """Judge and record a fully graded result: the assessment result's id, and whether this
+    PUT recorded it (rather than a PUT before)."""
     async with resources.sessionmaker() as session:
         line_item = await find_document(
             session,
@@ -198,7 +202,7 @@ async def _record(resources: Resources, principal: Principal, result: dict[str, 
     if outcome.status == "REJECTED":
         raise _refusal(outcome.problems[0])
     assert outcome.result is not None
-    return outcome.result.id
+    return outcome.result.id, outcome.status == "CREATED"
 
 
 async def put_result(request: Request) -> Response:
@@ -206,11 +210,11 @@ async def put_result(request: Request) -> Response:
         principal = _caller(request, Scope.RESULTS_WRITE)
         sourced_id = _sourced_id(request)
         document = check_result(await _body(request), sourced_id)
-        recorded = None
+        recorded, recorded_now = None, False
         if document.get("status", "active") == "active" and (
             document["scoreStatus"] == "fully graded"
         ):
-            recorded = await _record(resources, principal, document)
+            recorded, recorded_now = await _record(resources, principal, document)
         extra = {} if recorded is None else {"assessment_result_id": recorded}
         async with resources.sessionmaker.begin() as session:
             created = await put_document(
@@ -221,7 +225,9 @@ async def put_result(request: Request) -> Response:
                 document=document,
                 **extra,
             )
-        return _answer("result", document, created)
+        # A result first sent not fully graded is created in the registry by the PUT that
+        # grades it: 201, as for a new one.
+        return _answer("result", document, created or recorded_now)
 
     return await _handle(request, work)
 

@@ -4,8 +4,12 @@
    dated, so that a try after a restart can tell what the first one created.
 2. The part's source reads its rows (``sources``).
 3. With ``candidates:write``, the people the rows name and the organization has not registered
-   are registered (one statement); a row naming an id the organization registered under
-   another name is refused (CONFLICT), as ``registerCandidate`` answers.
+   are registered (one statement), each only for a row of theirs that passes the rules that
+   need no history (``screen_new_candidates``): a rejected row registers nobody. A row naming
+   an id the organization registered under another name is refused (CONFLICT), as
+   ``registerCandidate`` answers. A row refused later by the student's history (a retake too
+   soon, a prerequisite missing) is a judged attempt: its student stays registered, and the
+   rejected row says so.
 4. Every row goes through ``post_results``: the one rules path, idempotent by (organization,
    external id).
 5. The rows refused are stored and the counters moved with the part, in one transaction that
@@ -34,7 +38,7 @@ from db.imports.rows import SourceRow
 from db.imports.sources import reader_for
 from db.registry.candidates import EXTERNAL_ID_RULE, Person, is_external_id, register_people
 from db.registry.result_items import Outcome, Poster, Problem, ResultSubmission
-from db.registry.results import post_results
+from db.registry.results import post_results, screen_new_candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +55,55 @@ def _rejected(problem: Problem) -> Outcome:
     return Outcome(status="REJECTED", problems=[problem])
 
 
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    refused: dict[int, Problem] = field(default_factory=dict)  # by row
+    created: frozenset[str] = frozenset()  # the external ids this part registered
+
+
 async def _register(
-    sessionmaker: async_sessionmaker[AsyncSession], claim: Claim, rows: Sequence[SourceRow]
-) -> dict[int, Problem]:
-    """Register the people the rows name; the rows refused for it, by row."""
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    catalogs: CatalogStore,
+    claim: Claim,
+    rows: Sequence[SourceRow],
+    now: datetime,
+) -> _Registered:
+    """Register the people the rows name, each only for a row of theirs that the rules that
+    need no history pass (a row refused for its center, module or score registers nobody);
+    the rows refused for a name that differs, and who was registered."""
+    named = [
+        (row, row.item)
+        for row in rows
+        if row.person is not None and isinstance(row.item, ResultSubmission)
+    ]
+    screened = await screen_new_candidates(
+        sessionmaker,
+        catalogs=catalogs,
+        poster=_poster(claim),
+        submissions=[(item, row.person.email if row.person else None) for row, item in named],
+        now=now,
+    )
     first: dict[str, Person] = {}
     refused: dict[int, Problem] = {}
-    for row in rows:
-        if row.person is None or not isinstance(row.item, ResultSubmission):
+    passing: set[int] = set()
+    for (row, _), outcome in zip(named, screened, strict=True):
+        if outcome is not None and outcome.status == "REJECTED":
+            # Refused for what it is, not for a candidate it may not register.
+            refused[row.row] = outcome.problems[0]
+        if row.person is None or outcome is not None:
             continue
         if not is_external_id(row.person.external_id):
             refused[row.row] = Problem(
                 "INVALID", ("candidateExternalId",), f"candidateExternalId {EXTERNAL_ID_RULE}"
             )
             continue
+        passing.add(row.row)
         seen = first.setdefault(row.person.external_id, row.person)
         if seen != row.person:
-            refused[row.row] = _name_conflict(row.person.external_id)
+            refused[row.row] = _name_conflict(row, row.person, "named earlier in the file", seen)
     if not first:
-        return refused
+        return _Registered(refused)
     for attempt in range(2):
         try:
             async with sessionmaker.begin() as session:
@@ -82,19 +116,55 @@ async def _register(
             if attempt:
                 raise
     for row in rows:
-        if row.person is not None and row.row not in refused:
+        if row.person is not None and row.row in passing and row.row not in refused:
             answer = registered.get(row.person.external_id)
             if answer is not None and answer.outcome == "CONFLICT":
-                refused[row.row] = _name_conflict(row.person.external_id)
-    return refused
+                assert answer.recorded is not None
+                refused[row.row] = _name_conflict(row, row.person, "registered", answer.recorded)
+    created = frozenset(k for k, answer in registered.items() if answer.outcome == "CREATED")
+    return _Registered(refused, created)
 
 
-def _name_conflict(external_id: str) -> Problem:
+def _poster(claim: Claim) -> Poster:
+    return Poster(
+        organization_id=claim.organization_id,
+        organization_kind=claim.organization_kind,
+        client_pk=claim.client_pk,
+    )
+
+
+def _name_conflict(row: SourceRow, person: Person, how: str, other: Person) -> Problem:
+    """A CONFLICT that shows both names, and where the row's are written to correct them."""
+    names = f"{person.given_name} {person.family_name}"
+    known = f"{other.given_name} {other.family_name}"
+    if names == known:  # the names match (or differ in case and accents): the email does not
+        names = f"{names} <{person.email or 'no email'}>"
+        known = f"{known} <{other.email or 'no email'}>"
+    where = row.names_from or "this row"
     return Problem(
         "CONFLICT",
         ("familyName",),
-        f"candidate {external_id!r} is registered (or named earlier in the file) under another "
-        "name or email; check the names, or the candidateExternalId",
+        f"candidate {person.external_id!r} is {how} as {known!r}, and {where} names "
+        f"{names!r}: correct the names there, or the candidateExternalId",
+    )
+
+
+def _registered_all_the_same(
+    row: SourceRow, problem: Problem, unrecorded_people: frozenset[str]
+) -> Problem:
+    """A refused row whose student this part registered though nothing of theirs was
+    recorded (refused by their history: a retake too soon, a prerequisite missing) says so:
+    the rejected rows are all a school reads."""
+    if (
+        row.person is None
+        or row.person.external_id not in unrecorded_people
+        or problem.code == "CONFLICT"  # says already who is registered as whom
+    ):
+        return problem
+    return Problem(
+        problem.code,
+        problem.field,
+        f"{problem.message}; the student {row.person.external_id!r} was registered all the same",
     )
 
 
@@ -145,7 +215,12 @@ async def run_part(
     if started is None:
         return PartRun(lost=True)
     rows = reader_for(claim.kind)(claim.columns, started.part)
-    refused = await _register(sessionmaker, claim, rows) if claim.registers_candidates else {}
+    registered = (
+        await _register(sessionmaker, catalogs=catalogs, claim=claim, rows=rows, now=now)
+        if claim.registers_candidates
+        else _Registered()
+    )
+    refused = registered.refused
     items: list[ResultSubmission | Outcome] = [
         _rejected(refused[row.row])
         if row.row in refused
@@ -155,17 +230,15 @@ async def run_part(
     outcomes = await post_results(
         sessionmaker,
         catalogs=catalogs,
-        poster=Poster(
-            organization_id=claim.organization_id,
-            organization_kind=claim.organization_kind,
-            client_pk=claim.client_pk,
-        ),
+        poster=_poster(claim),
         submissions=items,
         now=now,
     )
     try:
         async with sessionmaker.begin() as session:
-            counts, completed = await _count(session, claim, started, rows, outcomes, public_id)
+            counts, completed = await _count(
+                session, claim, started, rows, outcomes, public_id, registered.created
+            )
     except _LeaseLost:
         return PartRun(lost=True)
     return PartRun(completed=completed, counts=counts)
@@ -182,6 +255,7 @@ async def _count(
     rows: Sequence[SourceRow],
     outcomes: Sequence[Outcome],
     public_id: str,
+    created_people: frozenset[str],
 ) -> tuple[Counts, bool]:
     """Store the part's rejections and move the counters (``run_part``, step 5)."""
     earlier = (
@@ -196,10 +270,17 @@ async def _count(
     created = unchanged = 0
     counted: set[int] = set()
     rejections = []
+    # Registered by this part with nothing of theirs recorded in it: their rejected rows say so.
+    recorded = {
+        row.person.external_id
+        for row, outcome in zip(rows, outcomes, strict=True)
+        if row.person is not None and outcome.status != "REJECTED"
+    }
+    unrecorded_people = created_people - recorded
     for row, outcome in zip(rows, outcomes, strict=True):
         outcome = _hint(row, outcome, claim)
         if outcome.status == "REJECTED":
-            problem = outcome.problems[0]
+            problem = _registered_all_the_same(row, outcome.problems[0], unrecorded_people)
             rejections.append(
                 {
                     "import_id": claim.import_id,

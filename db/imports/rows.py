@@ -50,6 +50,8 @@ class SourceRow:
     values: tuple[str, ...]  # aligned with the import's columns, for the rejected rows
     item: ResultSubmission | Problem
     person: Person | None = None  # to register on the way, when the uploader may
+    # Where the person's names are written when not on the row's own line ("users.csv line 9").
+    names_from: str | None = None
 
 
 class FileProblem(ValueError):

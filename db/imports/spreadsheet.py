@@ -13,6 +13,10 @@ One result a row, under a header row. Columns, named as in the GraphQL ``ResultI
 - ``givenName``, ``familyName`` (both or neither) and ``email``: optional, the candidate's, to
   register candidates not yet registered on the way (an upload by a client with
   ``candidates:write``).
+- columns with no name, and the ``line``, ``code``, ``field`` and ``message`` of the
+  rejected-rows download, are read past with their cells (``IGNORED``); a cell the registry
+  wrote with a ``'`` so that a spreadsheet would not run it (``db/platform/csv_cells.py``) is
+  read without it, so that a download fixed in place uploads as it was first sent.
 
 ``takenAt`` is an ISO 8601 date-time with its offset (``2026-03-02T09:00:00-05:00``), or a bare
 date (``2026-03-02``: that day). The file is UTF-8, with or without a byte-order mark, separated
@@ -33,7 +37,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from db.imports.dates import how_to_write
 from db.imports.rows import PART_ROWS, FileProblem, NewPart, SourceRow, StoredPart
+from db.platform.csv_cells import csv_document, restored
 from db.platform.numbers import (
     DECIMAL_SPELLING,
     WHOLE_SPELLING,
@@ -53,6 +59,11 @@ COLUMNS = (*REQUIRED_COLUMNS, *SCORE_COLUMNS, "activityScores", *NAME_COLUMNS, "
 NUMBER_COLUMNS = frozenset((*SCORE_COLUMNS, "activityScores"))
 NAME_LIMIT = 200
 DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+# Columns read past, with their cells, kept in the header as this name so that the cells stay
+# aligned: those with no name (Excel writes ``...,familyName,,`` for columns once used) and the
+# ones the rejected-rows download adds, so that a fixed download can be uploaded as it is.
+IGNORED = ""
+IGNORED_NAMES = frozenset(("", "line", "code", "field", "message"))
 
 TEMPLATE_EXAMPLE = {
     "externalId": "2026-SPRING-0001",
@@ -70,8 +81,8 @@ TEMPLATE_EXAMPLE = {
 
 
 def template() -> str:
-    """The header row and one example row."""
-    return ",".join(COLUMNS) + "\r\n" + ",".join(TEMPLATE_EXAMPLE[c] for c in COLUMNS) + "\r\n"
+    """The header row and one example row, as every CSV the registry emits."""
+    return csv_document([COLUMNS, [TEMPLATE_EXAMPLE[c] for c in COLUMNS]])
 
 
 def check_header(cells: Sequence[str]) -> list[str]:
@@ -89,6 +100,9 @@ def check_header(cells: Sequence[str]) -> list[str]:
                 )
     columns: list[str] = []
     for name in names:
+        if name.lower() in IGNORED_NAMES:
+            columns.append(IGNORED)
+            continue
         column = known.get(name.lower())
         if column is None:
             raise FileProblem(
@@ -276,7 +290,11 @@ def to_submission(fields: dict[str, str]) -> ResultSubmission:
     try:
         taken_at = datetime.fromisoformat(fields["takenAt"])
     except ValueError:
-        raise RowError("takenAt", "takenAt must be an ISO 8601 date-time") from None
+        raise RowError(
+            "takenAt",
+            f"takenAt {fields['takenAt']!r} is not a date the registry reads: "
+            + how_to_write(fields["takenAt"]),
+        ) from None
     if taken_at.tzinfo is None and "T" not in fields["takenAt"]:
         # A bare date means that day (in UTC); a date-time without an offset is refused later.
         taken_at = taken_at.replace(tzinfo=UTC)
@@ -322,7 +340,7 @@ def read_row(row: int, line: int, columns: Sequence[str], values: list[str]) -> 
         return SourceRow(
             row,
             line,
-            tuple(values[: len(columns)]),
+            tuple(v for c, v in zip(columns, values, strict=False) if c),
             Problem(
                 "INVALID",
                 (),
@@ -330,10 +348,12 @@ def read_row(row: int, line: int, columns: Sequence[str], values: list[str]) -> 
                 "is a comma inside a value that is not in quotes?",
             ),
         )
-    cells = tuple(values) + ("",) * (len(columns) - len(values))
+    # A cell the registry neutralized in a rejected-rows download reads as it was sent.
+    cells = tuple(restored(value) for value in values) + ("",) * (len(columns) - len(values))
+    kept = [(column, value) for column, value in zip(columns, cells, strict=True) if column]
+    cells = tuple(value for _, value in kept)
     fields = {
-        column: value if column in NUMBER_COLUMNS else value.strip()
-        for column, value in zip(columns, cells, strict=True)
+        column: value if column in NUMBER_COLUMNS else value.strip() for column, value in kept
     }
     for column in REQUIRED_COLUMNS:
         if not fields[column]:

@@ -285,6 +285,7 @@ async def register_candidates(
 class PersonRegistered:
     candidate_id: int | None  # None on a CONFLICT
     outcome: Literal["CREATED", "EXISTING", "CONFLICT"]
+    recorded: Person | None = None  # the names (and email) on record, on a CONFLICT
 
 
 async def register_people(
@@ -324,7 +325,13 @@ async def register_people(
             (person.given_name, person.family_name, person.email),
         )
         answers[person.external_id] = (
-            PersonRegistered(row.id, "EXISTING") if same else PersonRegistered(None, "CONFLICT")
+            PersonRegistered(row.id, "EXISTING")
+            if same
+            else PersonRegistered(
+                None,
+                "CONFLICT",
+                Person(person.external_id, row.given_name, row.family_name, row.email),
+            )
         )
     if new:
         created = await register_candidates(session, organization_id=organization_id, people=new)

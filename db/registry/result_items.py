@@ -48,6 +48,9 @@ class ResultSubmission:
     # A percent known only as a fraction (a OneRoster score scaled by its line item's range),
     # judged exactly: the third way to give a score, for imports.
     score_fraction: Fraction | None = None
+    # The range the fraction was scaled from, as the poster wrote it: for the message that
+    # refuses a score outside it, not part of the content (the fraction already is).
+    score_range: tuple[Decimal, Decimal] | None = None
 
     def digest(self) -> str:
         """Fingerprint of the content: equal for a faithful retry, different for an edit."""

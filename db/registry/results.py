@@ -133,6 +133,13 @@ def _percent_problem(value: Decimal) -> str | None:
     return None
 
 
+def _out_of_range(submission: ResultSubmission) -> str:
+    if submission.score_range is None:
+        return "the score must be within its range"
+    low, high = submission.score_range
+    return f"the score must be within its range, {low} to {high}"
+
+
 def check_shape(submission: ResultSubmission) -> list[Problem]:
     """Input rules that need no database: exactly-one-of pairs and ranges."""
     problems = []
@@ -159,7 +166,7 @@ def check_shape(submission: ResultSubmission) -> list[Problem]:
         problems.append(Problem("INVALID", ("scorePercent",), message))
     fraction = submission.score_fraction
     if fraction is not None and not 0 <= fraction <= 100:
-        problems.append(Problem("INVALID", ("score",), "the score must be within its range"))
+        problems.append(Problem("INVALID", ("score",), _out_of_range(submission)))
     if submission.correct_answers is not None and submission.correct_answers < 0:
         problems.append(
             Problem("INVALID", ("correctAnswers",), "correctAnswers cannot be negative")
@@ -865,6 +872,40 @@ async def post_results(
         assert outcome.result is not None
         outcome.credentials_issued = issued.get(outcome.result.id, [])
     return [outcomes[index] for index in range(len(submissions))]
+
+
+async def screen_new_candidates(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    catalogs: CatalogStore,
+    poster: Poster,
+    submissions: Sequence[tuple[ResultSubmission, str | None]],
+    now: datetime,
+) -> list[Outcome | None]:
+    """Each submission (with its candidate's email) judged by every rule that needs no
+    history of the candidate's, as though a candidate not registered yet were: None when it
+    passes, else what ``post_results`` would answer (refused, or recorded before). An import
+    registers a person only for a row that passes, so a row refused for its center, module or
+    score registers nobody."""
+    if not submissions:
+        return []
+    async with sessionmaker() as session:
+        facts = await read_facts(
+            session, catalogs=catalogs, poster=poster, submissions=[s for s, _ in submissions]
+        )
+    # Stand-ins for the candidates not registered yet: ids no row has.
+    stand_ins: dict[str, int] = {}
+    for submission, email in submissions:
+        their_id = submission.candidate_external_id
+        if their_id is not None and their_id not in facts.candidates_by_external_id:
+            stand_in = stand_ins.setdefault(their_id, -1 - len(stand_ins))
+            facts.candidates_by_external_id[their_id] = stand_in
+            facts.candidate_emails.setdefault(stand_in, email)
+    screened: list[Outcome | None] = []
+    for index, (submission, _) in enumerate(submissions):
+        prepared = prepare(index, submission, facts, poster, now)
+        screened.append(None if isinstance(prepared, Prepared) else prepared)
+    return screened
 
 
 async def post_result(

@@ -113,6 +113,8 @@ async def test_metadata_describes_the_server(http: httpx.AsyncClient, settings: 
             "diagnostics:read",
             "stats:read",
             "registry:admin",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput",
+            "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly",
         ],
         "response_types_supported": [],
         "grant_types_supported": ["client_credentials"],

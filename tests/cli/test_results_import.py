@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ from cli.failures import CliFailure
 from cli.results_import import import_results
 from db import models
 from tests.support.registry import School, make_school
+
+
+def _rejected(folder: Path) -> list[dict[str, str]]:
+    """The rows of ``term.rejected.csv``, which starts with a byte-order mark for Excel."""
+    text = (folder / "term.rejected.csv").read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 async def add_client(
@@ -78,8 +86,7 @@ async def test_import_posts_rejects_and_reruns_without_duplicates(
 
     counts = await import_results(engine, path=path, client_id=client_id)
     assert dict(counts) == {"CREATED": 120, "REJECTED": 2}
-    with (tmp_path / "term.rejected.csv").open() as handle:
-        reasons = [(r["externalId"], r["code"], r["field"]) for r in csv.DictReader(handle)]
+    reasons = [(r["externalId"], r["code"], r["field"]) for r in _rejected(tmp_path)]
     assert reasons == [("BAD-1", "UNKNOWN_MODULE", "moduleCode"), ("BAD-2", "INVALID", "takenAt")]
 
     again = await import_results(engine, path=path, client_id=client_id)
@@ -148,8 +155,7 @@ async def test_import_judges_the_score_as_written(
             )
         }
     assert stored == {"R-1": ("75.995", False), "R-2": ("76.000", True)}
-    with (tmp_path / "term.rejected.csv").open() as handle:
-        reasons = [(r["externalId"], r["code"], r["field"]) for r in csv.DictReader(handle)]
+    reasons = [(r["externalId"], r["code"], r["field"]) for r in _rejected(tmp_path)]
     assert reasons == [
         ("R-3", "INVALID", "scorePercent"),
         ("R-4", "INVALID", "activityScores"),  # NaN is no number: the column is named

@@ -8,12 +8,11 @@ section are empty. Money is in integer cents, as in the API.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from decimal import Decimal
 
 from db.insights.diagnostics import Diagnostic
+from db.platform.csv_cells import csv_document
 from db.registry.scores import shown
 
 COLUMNS = (
@@ -42,16 +41,7 @@ COLUMNS = (
     "college_credit_hours",
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Cell = str | int | Decimal | None
-
-
-def _text(value: str | None) -> str | None:
-    if value is not None and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
@@ -61,11 +51,11 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
             yield {
                 "section": "candidate",
                 "registry_number": person.registry_number,
-                "external_id": _text(standing.external_id),
-                "given_name": _text(person.given_name),
-                "family_name": _text(person.family_name),
+                "external_id": standing.external_id,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
                 "module_code": module.module.code,
-                "module_name": _text(module.module.name),
+                "module_name": module.module.name,
                 "status": module.status,
                 "best_score_percent": (
                     None if module.best_score_percent is None else shown(module.best_score_percent)
@@ -76,7 +66,7 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
         yield {
             "section": "module",
             "module_code": gap.module.code,
-            "module_name": _text(gap.module.name),
+            "module_name": gap.module.name,
             "candidates": len(report.candidates),
             "candidates_certified": gap.candidates_certified,
             "candidates_needing_training": gap.candidates_needing_training,
@@ -86,9 +76,9 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
             yield {
                 "section": "activity",
                 "module_code": gap.module.code,
-                "module_name": _text(gap.module.name),
+                "module_name": gap.module.name,
                 "activity_number": activity.activity.number,
-                "activity_title": _text(activity.activity.title),
+                "activity_title": activity.activity.title,
                 "candidates_scored": activity.candidates_scored,
                 "candidates_below_standard": activity.candidates_below_standard,
                 "mean_score_percent": activity.mean_score_percent,
@@ -98,7 +88,7 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
         yield {
             "section": "plan_item",
             "module_code": item.module.code,
-            "module_name": _text(item.module.name),
+            "module_name": item.module.name,
             "candidates": len(item.candidates),
             "cost_per_candidate_cents": item.cost_per_candidate_cents,
             "cost_cents": item.cost_cents,
@@ -115,8 +105,7 @@ def _rows(report: Diagnostic) -> Iterator[dict[str, Cell]]:
 
 
 def render_csv(report: Diagnostic) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(_rows(report))
-    return out.getvalue()
+    """The report as a CSV file a spreadsheet opens safely (``db/platform/csv_cells.py``)."""
+    return csv_document(
+        [COLUMNS, *([row.get(column) for column in COLUMNS] for row in _rows(report))]
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.calendar import OUTSIDE, is_instant_in_calendar
+from db.imports.dates import how_to_write
 from db.imports.oneroster import binding
 from db.imports.oneroster.mappings import Mappings
 from db.platform.numbers import json_number_text
@@ -117,7 +118,9 @@ def _score_date(value: str) -> datetime:
         else:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid("scoreDate", "must be a date (YYYY-MM-DD) or a date-time") from None
+        raise Invalid(
+            "scoreDate", f"{value!r} is not a date the registry reads: {how_to_write(value)}"
+        ) from None
     if parsed.tzinfo is None:
         raise Invalid("scoreDate", "a date-time needs its zone")
     if not is_instant_in_calendar(parsed):
@@ -227,4 +230,5 @@ def submission(
         center_site_code=site_code,
         taken_at=_score_date(result["scoreDate"]),
         score_fraction=fraction,
+        score_range=(low, high),
     )

@@ -205,7 +205,7 @@ def _resolve(result: Record, resolver: _Resolver) -> dict[str, Any]:
         takenAt=taken_at,
     )
     if user is not None:
-        document["person"] = [user["givenName"], user["familyName"], user["email"]]
+        document["person"] = [user["givenName"], user["familyName"], user["email"], user.line]
     return document
 
 
@@ -232,10 +232,10 @@ class OneRosterUpload:
         yield from self._parts
 
 
-def _person(student: str, person: list[str] | None) -> Person | Problem | None:
+def _person(student: str, person: list[Any] | None) -> Person | Problem | None:
     if person is None:
         return None
-    given, family, email = person
+    given, family, email = person[:3]
     for name, value in (("givenName", given), ("familyName", family)):
         if len(value) > NAME_LIMIT:
             return Problem(
@@ -267,8 +267,11 @@ def _row(row: int, line: int, document: dict[str, Any]) -> SourceRow:
         center_site_code=document["site"],
         taken_at=datetime.fromisoformat(document["takenAt"]),
         score_fraction=_fraction(document["score"], document["min"], document["max"]),
+        score_range=(Decimal(document["min"]), Decimal(document["max"])),
     )
-    return SourceRow(row, line, values, submission, person)
+    person_line = document.get("person", [])[3:]
+    names_from = f"users.csv line {person_line[0]}" if person_line else None
+    return SourceRow(row, line, values, submission, person, names_from)
 
 
 def read_part(columns: Sequence[str], part: StoredPart) -> list[SourceRow]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from db.imports.dates import how_to_write
 from db.imports.oneroster import binding
 from db.imports.oneroster.binding import Column, FileSpec, Type
 from db.imports.rows import FileProblem
@@ -184,7 +185,7 @@ def _type_error(column: Column, value: str) -> str | None:
     if kind == Type.DATE_OR_DATETIME:
         if _is_date(value) or _is_datetime(value):
             return None
-        return "must be a date (YYYY-MM-DD) or a date-time with its zone"
+        return f"is not a date the registry reads: {how_to_write(value)}"
     allowed = _ENUMERATIONS[kind]
     if value in allowed:
         return None

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from db import models
 from tests.support.catalogs import published, revised
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.imports import run_imports, state_of
 from tests.support.oneroster import (
     SET_MAPPING,
@@ -83,7 +84,7 @@ async def test_the_sample_bundle_imports_end_to_end_and_again_changes_nothing(
         f"/imports/{global_id}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     assert list(rows[0]) == [
         "line", "code", "field", "message", "sourcedId", "lineItemSourcedId",
         "studentSourcedId", "scoreStatus", "score", "scoreDate", "status",
@@ -217,7 +218,7 @@ async def test_an_unmapped_line_item_is_reported_never_guessed(
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     unmapped = {r["lineItemSourcedId"]: r["message"] for r in rows if r["code"] == "UNMAPPED"}
     assert set(unmapped) == {"li-production", "li-maintenance", "li-green"}
     assert (
@@ -246,10 +247,23 @@ async def test_a_changed_name_is_a_conflict_reported_per_row(
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     conflicts = {r["sourcedId"] for r in rows if r["code"] == "CONFLICT"}
     assert conflicts
     assert all(s.startswith("res-s0001-") for s in conflicts)
+    # The message shows both names and where the bundle's are, to correct them there.
+    users = files["users.csv"].decode().splitlines()
+    [(line, user)] = [
+        (n, u)
+        for n, u in enumerate(csv.DictReader(io.StringIO(files["users.csv"].decode())), 2)
+        if u["sourcedId"] == "usr-s0001"
+    ]
+    assert users[line - 1].startswith("usr-s0001,")
+    assert {r["message"] for r in rows if r["code"] == "CONFLICT"} == {
+        f"candidate 'usr-s0001' is registered as 'Ana Someone-Else', and users.csv line {line} "
+        f"names '{user['givenName']} {user['familyName']}': correct the names there, or the "
+        "candidateExternalId"
+    }
     assert not any(
         r["sourcedId"].startswith("res-s0002-") and r["code"] == "CONFLICT" for r in rows
     )
@@ -303,7 +317,7 @@ async def test_a_delta_bundle_records_its_changes_for_students_known_from_before
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(rejected.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     assert [(r["sourcedId"], r["code"]) for r in rows] == [("res-s0099-safety", "NOT_FOUND")]
     assert {k: done[k] for k in ("rowsRead", "created", "rejected")} == {
         "rowsRead": 2,

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from auth.scopes import Scope
 from db import models
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import run_imports, state_of
 from tests.support.oneroster import (
@@ -35,7 +36,7 @@ async def _rejected(http: httpx.AsyncClient, token: str, global_id: str) -> list
     response = await http.get(
         f"/imports/{global_id}/rejected.csv", headers={"authorization": f"Bearer {token}"}
     )
-    return list(csv.DictReader(io.StringIO(response.text)))
+    return list(csv.DictReader(io.StringIO(downloaded_csv(response))))
 
 
 async def test_a_school_keeps_its_mappings_beside_the_catalogs_suggestions(

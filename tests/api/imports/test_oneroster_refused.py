@@ -163,7 +163,8 @@ CASES: list[Any] = [
     pytest.param(
         _edit("results.csv", 2, RESULT_2.format(score="70", day="10/05/2026")),
         {"problem": "TYPE", "file": "results.csv", "line": 2, "column": "scoreDate"},
-        "scoreDate '10/05/2026' must be a date (YYYY-MM-DD) or a date-time with its zone",
+        "scoreDate '10/05/2026' is not a date the registry reads: write 2026-10-05 or "
+        "2026-10-05T09:30:00-05:00 (year-month-day, then the time and its UTC offset)",
         id="date-type",
     ),
     pytest.param(

@@ -12,6 +12,7 @@ import httpx
 from starlette.applications import Starlette
 
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import COLUMNS, csv_text, row, run_imports, state_of, upload
 from tests.support.schools import SchoolClient
@@ -30,7 +31,7 @@ async def rejected_rows(http: httpx.AsyncClient, token: str, global_id: str) -> 
         f"/imports/{global_id}/rejected.csv", headers={"authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
-    return [line[:4] for line in csv.reader(io.StringIO(response.text))][1:]
+    return [line[:4] for line in csv.reader(io.StringIO(downloaded_csv(response)))][1:]
 
 
 async def test_rows_register_their_candidates_once_and_a_changed_name_is_a_conflict(
@@ -55,14 +56,14 @@ async def test_rows_register_their_candidates_once_and_a_changed_name_is_a_confl
     assert (done["created"], done["rejected"]) == (3, 5)
     assert await rejected_rows(http, school.caller.token, global_id) == [
         ["4", "CONFLICT", "familyName",
-         "candidate 'S-OLD' is registered (or named earlier in the file) under another name or "
-         "email; check the names, or the candidateExternalId"],
+         "candidate 'S-OLD' is registered as 'Ana Okafor', and this row names "
+         "'Ana Okafor-Smith': correct the names there, or the candidateExternalId"],
         ["5", "CONFLICT", "familyName",
-         "candidate 'S-OLD' is registered (or named earlier in the file) under another name or "
-         "email; check the names, or the candidateExternalId"],
+         "candidate 'S-OLD' is registered as 'Ana Okafor', and this row names "
+         "'Ana Okafor-Smith': correct the names there, or the candidateExternalId"],
         ["7", "CONFLICT", "familyName",
-         "candidate 'S-TWICE' is registered (or named earlier in the file) under another name "
-         "or email; check the names, or the candidateExternalId"],
+         "candidate 'S-TWICE' is named earlier in the file as 'Lee Park', and this row names "
+         "'Leo Park': correct the names there, or the candidateExternalId"],
         ["8", "INVALID", "familyName", "a family name must contain a letter or a digit"],
         ["9", "NOT_FOUND", "candidateExternalId",
          "no candidate registered with externalId 'S-NONAME'"],

@@ -19,6 +19,7 @@ from db.events.change_feed import Audience
 from db.events.webhooks import create_webhook, fan_out
 from db.imports.spreadsheet import COLUMNS
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.graphql import GraphQLClient
 from tests.support.imports import csv_text, row, run_imports, state_of, upload
 from tests.support.schools import SchoolClient
@@ -83,7 +84,7 @@ async def test_an_upload_is_recorded_in_the_background_and_again_changes_nothing
     )
     assert rejected.status_code == 200
     assert rejected.headers["content-type"] == "text/csv; charset=utf-8"
-    assert list(csv.reader(io.StringIO(rejected.text))) == [
+    assert list(csv.reader(io.StringIO(downloaded_csv(rejected)))) == [
         ["line", "code", "field", "message", "externalId", "candidateExternalId",
          "moduleCode", "centerSiteCode", "takenAt", "scorePercent"],
         ["14", "UNKNOWN_MODULE", "moduleCode",
@@ -185,7 +186,7 @@ async def test_the_template_is_a_file_the_registry_takes(
     assert template.headers["content-disposition"] == (
         'attachment; filename="results-template.csv"'
     )
-    header, example = list(csv.reader(io.StringIO(template.text)))
+    header, example = list(csv.reader(io.StringIO(downloaded_csv(template))))
     assert header == list(COLUMNS)
     assert len(example) == len(header)
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.imports import csv_text, row, run_imports, state_of, upload
 from tests.support.schools import SchoolClient
 
@@ -147,5 +148,5 @@ async def test_an_upload_refuses_the_rows_with_offsets_beyond_any_clock(
         f"/imports/{response.json()['id']}/rejected.csv",
         headers={"authorization": f"Bearer {school.caller.token}"},
     )
-    [line] = list(csv.DictReader(io.StringIO(rejected.text)))
+    [line] = list(csv.DictReader(io.StringIO(downloaded_csv(rejected))))
     assert (line["line"], line["field"], line["message"]) == ("3", "takenAt", OFFSET_MESSAGE)

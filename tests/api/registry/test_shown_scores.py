@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from db.registry.scores import as_float, shown
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.employers import employer_client, share
 from tests.support.fuzzing import examples, seeded
 from tests.support.graphql import GraphQLClient
@@ -95,7 +96,7 @@ async def test_a_failing_score_is_shown_below_the_cut_everywhere(
         params={"candidateIds": candidate},
         headers={"authorization": f"Bearer {employer.caller.token}"},
     )
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(downloaded_csv(response))))
     [best] = [r for r in rows if r["section"] == "candidate" and r["module_code"] == "SAFETY"]
     [mean] = [
         r

@@ -147,7 +147,13 @@ async def test_a_result_not_fully_graded_is_kept_but_not_recorded(
         ("results/r-1", {"result": []}, 400, 'result: the body must be {"result": {...}}'),
         ("results/r-1", result("r-1", scoreStatus="graded"), 400, "scoreStatus: must be one of"),
         ("results/r-1", result("r-1", score="many"), 400, "score: must be a number"),
-        ("results/r-1", result("r-1", scoreDate="11/02/2026"), 400, "scoreDate: must be a date"),
+        (
+            "results/r-1",
+            result("r-1", scoreDate="11/02/2026"),
+            400,
+            "scoreDate: '11/02/2026' is not a date the registry reads: write 2026-11-02 or "
+            "2026-11-02T09:30:00-05:00",
+        ),
         *(
             ("results/r-1", result("r-1", scoreDate=day), 400, "scoreDate: is outside the registry")
             for day in ("9999-12-31", "9999-12-31T23:59:59-12:00", "1899-12-31", "0001-01-01")
@@ -299,3 +305,36 @@ async def test_a_body_nested_too_deeply_is_refused_not_a_server_error(
     body = b'{"result":' + b"[" * 5000 + b"75.99999999999999999" + b"]" * 5000 + b"}"
     response = await http.put(f"{BASE}/results/r-1", content=body, headers=headers)
     assert "The body must be JSON." in imsx(response, 400, "invaliddata")
+
+
+async def test_a_score_outside_its_line_items_range_is_refused_naming_the_range(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = _auth(school.caller.token)
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    response = await http.put(f"{BASE}/results/r-1", json=result("r-1", 90), headers=headers)
+    assert imsx(response, 422, "invaliddata") == (
+        "INVALID: the score must be within its range, 0 to 83"
+    )
+    assert await _count(sessionmaker) == 0
+
+
+async def test_the_put_that_grades_a_result_kept_ungraded_answers_created(
+    http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _mapped(school)
+    await school.register("S-1")
+    headers = _auth(school.caller.token)
+    await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    submitted = result("r-1", None, scoreStatus="submitted")
+    assert (
+        await http.put(f"{BASE}/results/r-1", json=submitted, headers=headers)
+    ).status_code == 201
+    graded = await http.put(f"{BASE}/results/r-1", json=result("r-1"), headers=headers)
+    assert graded.status_code == 201, graded.text
+    assert await _count(sessionmaker) == 1
+    again = await http.put(f"{BASE}/results/r-1", json=result("r-1"), headers=headers)
+    assert again.status_code == 200
+    assert await _count(sessionmaker) == 1

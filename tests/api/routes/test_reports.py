@@ -14,6 +14,7 @@ from pypdf.generic import ContentStream
 
 from api.routes.reports.pdf_report import BAR_COLOR
 from tests.support.auth import MakeCaller
+from tests.support.csv_downloads import downloaded_csv
 from tests.support.diagnostics import NOT_ENTITLED, Cohort, build_cohort
 from tests.support.employers import disclosures
 from tests.support.graphql import GraphQLClient
@@ -51,7 +52,7 @@ async def test_the_csv_is_the_report(cohort: Cohort, http: httpx.AsyncClient) ->
     assert response.headers["content-disposition"].startswith(
         'attachment; filename="diagnostic-CPT-'
     )
-    rows = _rows(response.text)
+    rows = _rows(downloaded_csv(response))
     by_section: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_section.setdefault(row["section"], []).append(row)
@@ -300,7 +301,9 @@ async def test_a_cohort_exports_by_its_id(cohort: Cohort, http: httpx.AsyncClien
     response = await http.get(
         CSV, params={"cohortId": cohort_id}, headers=_auth(cohort.employer.caller.token)
     )
-    names = {r["family_name"] for r in _rows(response.text) if r["section"] == "candidate"}
+    names = {
+        r["family_name"] for r in _rows(downloaded_csv(response)) if r["section"] == "candidate"
+    }
     assert names == {"Baker", "Cole"}
     log = await disclosures(cohort.school, cohort.cole)
     assert log[-1]["purpose"] == "diagnostic CPT of cohort 'Night shift' as CSV"
