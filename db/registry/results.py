@@ -887,24 +887,32 @@ async def screen_new_candidates(
     passes, else what ``post_results`` would answer (refused, or recorded before). An import
     registers a person only for a row that passes, so a row refused for its center, module or
     score registers nobody."""
-    if not submissions:
-        return []
+    # Items the rules cannot work with are refused on their own first, as post_results does:
+    # nothing else reads them.
+    screened: list[Outcome | None] = [
+        Outcome(status="REJECTED", problems=problems) if (problems := check_shape(s)) else None
+        for s, _ in submissions
+    ]
+    pending = [
+        (index, s, email) for index, (s, email) in enumerate(submissions) if not screened[index]
+    ]
+    if not pending:
+        return screened
     async with sessionmaker() as session:
         facts = await read_facts(
-            session, catalogs=catalogs, poster=poster, submissions=[s for s, _ in submissions]
+            session, catalogs=catalogs, poster=poster, submissions=[s for _, s, _ in pending]
         )
     # Stand-ins for the candidates not registered yet: ids no row has.
     stand_ins: dict[str, int] = {}
-    for submission, email in submissions:
+    for _, submission, email in pending:
         their_id = submission.candidate_external_id
         if their_id is not None and their_id not in facts.candidates_by_external_id:
             stand_in = stand_ins.setdefault(their_id, -1 - len(stand_ins))
             facts.candidates_by_external_id[their_id] = stand_in
             facts.candidate_emails.setdefault(stand_in, email)
-    screened: list[Outcome | None] = []
-    for index, (submission, _) in enumerate(submissions):
+    for index, submission, _ in pending:
         prepared = prepare(index, submission, facts, poster, now)
-        screened.append(None if isinstance(prepared, Prepared) else prepared)
+        screened[index] = None if isinstance(prepared, Prepared) else prepared
     return screened
 
 

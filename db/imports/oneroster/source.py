@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from db.calendar import OUTSIDE, is_instant_in_calendar
 from db.imports.oneroster import binding
 from db.imports.oneroster.archive import read_members
 from db.imports.oneroster.mappings import Mappings
@@ -190,6 +191,11 @@ def _resolve(result: Record, resolver: _Resolver) -> dict[str, Any]:
         )
         return document
     taken_at = _day(result["scoreDate"])
+    if not is_instant_in_calendar(datetime.fromisoformat(taken_at)):
+        # Before any lookup by its day (there is no catalog of the year 9999): the date is
+        # the row's problem, as the rules path words it.
+        document["problem"] = _problem("INVALID", "takenAt", f"takenAt is {OUTSIDE}")
+        return document
     module = resolver.module(line_item, assessment_day(datetime.fromisoformat(taken_at)))
     site_code = resolver.site_code(line_item)
     for resolved in (module, site_code):
