@@ -15,7 +15,7 @@ from api.schema.root import build_schema
 
 DOCS = Path(__file__).parent.parent / "docs"
 PAGES = [DOCS / "staff" / "catalog.md", DOCS / "employers" / "diagnostic.md"]
-BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+BLOCK = re.compile(r"```(\w+)[^\n]*\n(.*?)```", re.DOTALL)  # with or without a title
 
 
 def blocks(language: str) -> list[tuple[str, str]]:
