@@ -42,16 +42,13 @@ from db.events.open_badges import (
     status_list_credential,
 )
 from db.events.status_lists import (
-    LEGACY_PURPOSES,
-    LEGACY_STATUS_SIZE,
-    MESSAGE_PURPOSE,
     REVOKED,
     STATUS_SIZE,
     SUSPENDED,
     bit_at,
+    current_bits,
     encode_list,
-    legacy_bits,
-    message_bits,
+    is_published,
     status_entry,
     status_size_of,
     value_at,
@@ -239,12 +236,10 @@ async def _status_list_document(
     """A list as a ``BitstringStatusListCredential``: a two-bit list for ``message``, a list
     of before for ``revocation`` or ``suspension``; None for any other pair."""
     size = await status_size_of(session, list_id)
-    if size == STATUS_SIZE and purpose == MESSAGE_PURPOSE:
-        bits = await message_bits(session, list_id)
-    elif size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES and not data_integrity:
-        bits = await legacy_bits(session, list_id, purpose)
-    else:
+    # Lists of before were only ever handed out in VC-JWTs.
+    if size is None or not is_published(size, purpose) or (data_integrity and size != STATUS_SIZE):
         return None
+    bits = await current_bits(session, list_id, size=size, purpose=purpose)
     return status_list_credential(
         urls,
         list_id=list_id,
@@ -449,15 +444,13 @@ async def _check_status(
             urls.status_list(list_id, purpose),
             urls.status_list(list_id, purpose, data_integrity=True),
         )
-        or not (
-            (size == STATUS_SIZE and purpose == MESSAGE_PURPOSE)
-            or (size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES)
-        )
+        or size is None
+        or not is_published(size, purpose)
     ):
         result.errors.append(f"unknown status entry {entry.get('id')!r}")
         return
+    bits = await current_bits(session, list_id, size=size, purpose=purpose)
     if size == STATUS_SIZE:
-        bits = await message_bits(session, list_id)
         if index * STATUS_SIZE >= len(bits) * 8:
             result.errors.append(f"status index {index} is outside the list")
             return
@@ -465,7 +458,6 @@ async def _check_status(
         result.revoked |= value == REVOKED
         result.suspended |= value == SUSPENDED
     else:
-        bits = await legacy_bits(session, list_id, purpose)
         if index >= len(bits) * 8:
             result.errors.append(f"status index {index} is outside the list")
             return

@@ -7,25 +7,18 @@ reinstatement too), and expiry. A changed field, another key and a revoked crede
 from __future__ import annotations
 
 import copy
-import os
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.data_integrity import SigningMethod, prove
-from db.platform.engine import create_engine, create_sessionmaker
-from tests.api.events.support import ACT, CORE
-from tests.support.databases import create_database, drop_database, with_database
+from tests.api.events.support import CORE
 from tests.support.dcc_verifier import Verdict, verify_batch
-from tests.support.graphql import GraphQLClient
-from tests.support.schools import POST, REGISTER, item
-from tests.support.servers import ServeProcess, add_school, add_staff, fetch_token
+from tests.support.schools import POST, item
+from tests.support.served_registry import ServedRegistry, scratch_database, served_registry
 
 EXPORT = """
 query($externalId: String!) { candidates(first: 1, externalId: $externalId) { edges { node {
@@ -37,17 +30,10 @@ query($externalId: String!) { candidates(first: 1, externalId: $externalId) { ed
 
 
 @dataclass
-class Registry:
-    server: ServeProcess
-    school: GraphQLClient
-    staff: GraphQLClient
-
+class Registry(ServedRegistry):
     async def earn_cpt(self, external_id: str, *, year: int) -> dict[str, Any]:
         """The four core modules passed in March of ``year``: the candidate's exports."""
-        await self.school.data(
-            REGISTER,
-            {"input": {"externalId": external_id, "givenName": "Ana", "familyName": "Rivera"}},
-        )
+        await self.register(external_id)
         results = [
             item(f"{external_id}-{module}", external_id, module, f"{year}-03-0{n + 1}", 90)
             for n, module in enumerate(CORE)
@@ -56,15 +42,7 @@ class Registry:
         return await self.exports(external_id)
 
     async def exports(self, external_id: str) -> dict[str, Any]:
-        data = await self.school.data(EXPORT, {"externalId": external_id})
-        [edge] = data["candidates"]["edges"]
-        node: dict[str, Any] = edge["node"]
-        node["credentials"] = {c["type"]["code"]: c for c in node["credentials"]}
-        return node
-
-    async def act(self, action: str, credential_id: str) -> None:
-        data = await self.staff.data(ACT % action, {"id": credential_id, "reason": "test"})
-        assert data[action]["userErrors"] == []
+        return await self.candidate(EXPORT, external_id)
 
     async def verify(self, credentials: dict[str, dict[str, Any]]) -> dict[str, Verdict]:
         return await verify_batch(self.server.url, credentials)
@@ -72,33 +50,16 @@ class Registry:
 
 @pytest.fixture(scope="module")
 async def database(server_url: str) -> AsyncIterator[str]:
-    name = f"mssc_dcc_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await drop_database(server_url, name)
+    async with scratch_database(server_url, "mssc_dcc") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 async def registry(
     database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Registry]:
-    server = ServeProcess(
-        tmp_path_factory.mktemp("dcc"), database_url=database, public_at_own_url=True
-    )
-    engine = create_engine(database)
-    try:
-        await server.wait_ready()
-        sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
-        school_token = await fetch_token(server.url, await add_school(sessions))
-        staff_token = await fetch_token(server.url, await add_staff(sessions))
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-            api = GraphQLClient(http)
-            yield Registry(server, api.as_token(school_token), api.as_token(staff_token))
-    finally:
-        await engine.dispose()
-        assert await server.stop() == 0, server.log()
+    async with served_registry(tmp_path_factory.mktemp("dcc"), database) as served:
+        yield Registry(served.server, served.school, served.staff)
 
 
 def _badge(exported: dict[str, Any], code: str) -> dict[str, Any]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +15,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.routes.verify_page import qr_png
 from api.settings import Settings, SettingsError
-from db.platform.engine import create_engine, create_sessionmaker
-from tests.support.databases import create_database, drop_database, with_database
 from tests.support.graphql import GraphQLClient
 from tests.support.schools import POST, REGISTER, item
-from tests.support.servers import ServeProcess, add_school, fetch_token
+from tests.support.served_registry import fetch_tokens, scratch_database
+from tests.support.servers import ServeProcess, add_school
 
 CREDENTIALS = """
 query($externalId: String!) { candidates(first: 1, externalId: $externalId) { edges { node {
@@ -87,12 +83,8 @@ async def assert_the_issuer_is(issuer: str, http: httpx.AsyncClient, token: str)
 
 @pytest.fixture(scope="module")
 async def database(server_url: str) -> AsyncIterator[str]:
-    name = f"mssc_served_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await drop_database(server_url, name)
+    async with scratch_database(server_url, "mssc_served") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +101,7 @@ async def server(
 
 
 async def test_every_self_url_follows_the_port_served(server: ServeProcess, database: str) -> None:
-    engine = create_engine(database)
-    try:
-        sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
-        token = await fetch_token(server.url, await add_school(sessions))
-    finally:
-        await engine.dispose()
+    [token] = await fetch_tokens(server, database, add_school)
     assert claims(token)["iss"] == server.url
 
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
@@ -139,26 +126,18 @@ async def test_a_configured_issuer_names_every_self_url_and_the_did_wherever_it_
 ) -> None:
     # A registry reached at MSSC_ISSUER (behind a proxy, say) and listening elsewhere: its DID
     # document, credentials and proofs say did:web:127.0.0.1%3A8000, never the port served.
-    name = f"mssc_issuer_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    database = with_database(server_url, name)
-    served = ServeProcess(
-        tmp_path / "issuer", database_url=database, MSSC_ISSUER="http://127.0.0.1:8000"
-    )
-    try:
-        await served.wait_ready()
-        engine = create_engine(database)
+    async with scratch_database(server_url, "mssc_issuer") as database:
+        served = ServeProcess(
+            tmp_path / "issuer", database_url=database, MSSC_ISSUER="http://127.0.0.1:8000"
+        )
         try:
-            sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
-            token = await fetch_token(served.url, await add_school(sessions))
+            await served.wait_ready()
+            [token] = await fetch_tokens(served, database, add_school)
+            assert claims(token)["iss"] == "http://127.0.0.1:8000"
+            async with httpx.AsyncClient(base_url=served.url, timeout=60) as http:
+                await assert_the_issuer_is("http://127.0.0.1:8000", http, token)
         finally:
-            await engine.dispose()
-        assert claims(token)["iss"] == "http://127.0.0.1:8000"
-        async with httpx.AsyncClient(base_url=served.url, timeout=60) as http:
-            await assert_the_issuer_is("http://127.0.0.1:8000", http, token)
-    finally:
-        assert await served.stop() == 0, served.log()
-        await drop_database(server_url, name)
+            assert await served.stop() == 0, served.log()
 
 
 @pytest.mark.parametrize(

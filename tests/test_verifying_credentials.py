@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,16 +16,12 @@ import httpx
 import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.events.open_badges import Urls
-from db.platform.engine import create_engine, create_sessionmaker
-from tests.api.events.support import ACT, CORE
+from tests.api.events.support import CORE
 from tests.support.credential_verifier import CredentialVerifier, NotVerified, did_web_url
-from tests.support.databases import create_database, drop_database, with_database
-from tests.support.graphql import GraphQLClient
-from tests.support.schools import POST, REGISTER, item
-from tests.support.servers import ServeProcess, add_school, add_staff, fetch_token
+from tests.support.schools import POST, item
+from tests.support.served_registry import ServedRegistry, scratch_database, served_registry
 
 EXPORT = """
 query($externalId: String!) { candidates(first: 1, externalId: $externalId) { edges { node {
@@ -38,21 +32,15 @@ query($externalId: String!) { candidates(first: 1, externalId: $externalId) { ed
 
 
 @dataclass
-class Registry:
+class Registry(ServedRegistry):
     """A running server, a school and staff calling it over HTTP, and a verifier."""
 
-    server: ServeProcess
-    school: GraphQLClient
-    staff: GraphQLClient
     verifier: CredentialVerifier
 
     async def earn_cpt(self, external_id: str, *, year: int) -> dict[str, Any]:
         """A candidate who passed the four core modules in March of ``year``: their
         registry number, transcript and credentials by type code, as exported."""
-        await self.school.data(
-            REGISTER,
-            {"input": {"externalId": external_id, "givenName": "Ana", "familyName": "Rivera"}},
-        )
+        await self.register(external_id)
         for n, module in enumerate(CORE):
             taken = f"{year}-03-0{n + 1}"
             await self.school.data(
@@ -63,53 +51,30 @@ class Registry:
                     }
                 },
             )
-        data = await self.school.data(EXPORT, {"externalId": external_id})
-        [edge] = data["candidates"]["edges"]
-        node: dict[str, Any] = edge["node"]
-        node["credentials"] = {c["type"]["code"]: c for c in node["credentials"]}
-        return node
-
-    async def act(self, action: str, credential_id: str) -> None:
-        data = await self.staff.data(ACT % action, {"id": credential_id, "reason": "test"})
-        assert data[action]["userErrors"] == []
+        return await self.candidate(EXPORT, external_id)
 
 
 @pytest.fixture(scope="module")
 async def database(server_url: str) -> AsyncIterator[str]:
-    name = f"mssc_verifying_{os.getpid()}_{secrets.token_hex(3)}"
-    await create_database(server_url, name)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await drop_database(server_url, name)
+    async with scratch_database(server_url, "mssc_verifying") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 async def registry(
     database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Registry]:
-    server = ServeProcess(
-        tmp_path_factory.mktemp("verifying"), database_url=database, public_at_own_url=True
-    )
-    engine = create_engine(database)
-    try:
-        await server.wait_ready()  # it has migrated the database
-        sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
-        school_token = await fetch_token(server.url, await add_school(sessions))
-        staff_token = await fetch_token(server.url, await add_staff(sessions))
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-            api = GraphQLClient(http)
-            async with httpx.AsyncClient(timeout=60) as outsider:
-                yield Registry(
-                    server,
-                    api.as_token(school_token),
-                    api.as_token(staff_token),
-                    # The test server has no TLS: a did:web issuer resolves over HTTP here.
-                    CredentialVerifier(outsider, did_web_scheme="http"),
-                )
-    finally:
-        await engine.dispose()
-        assert await server.stop() == 0, server.log()
+    async with (
+        served_registry(tmp_path_factory.mktemp("verifying"), database) as served,
+        httpx.AsyncClient(timeout=60) as outsider,
+    ):
+        yield Registry(
+            served.server,
+            served.school,
+            served.staff,
+            # The test server has no TLS: a did:web issuer resolves over HTTP here.
+            CredentialVerifier(outsider, did_web_scheme="http"),
+        )
 
 
 async def test_a_credential_passes_every_check_of_the_open_badges_verification(

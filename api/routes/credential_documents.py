@@ -61,7 +61,9 @@ def _published_keys(resources: Resources) -> list[dict[str, object]]:
 async def issuer(request: Request) -> Response:
     resources = _resources(request)
     urls = urls_of(resources)
-    methods = [json_web_key_method(urls, jwk) for jwk in _published_keys(resources)]
+    methods = [
+        json_web_key_method(jwk, controller=urls.issuer) for jwk in _published_keys(resources)
+    ]
     return _json(issuer_profile(urls, verification_methods=methods), DOCUMENT_MAX_AGE)
 
 

@@ -102,12 +102,13 @@ def moment(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def json_web_key_method(urls: Urls, jwk: dict[str, Any]) -> dict[str, Any]:
-    """A public JWK as a verification method of the issuer, under its own URL."""
+def json_web_key_method(jwk: dict[str, Any], *, controller: str) -> dict[str, Any]:
+    """A public JWK as a verification method of ``controller`` (the issuer's Profile or its
+    DID), under the key's own URL."""
     return {
         "id": jwk["kid"],
         "type": "JsonWebKey",
-        "controller": urls.issuer,
+        "controller": controller,
         "publicKeyJwk": jwk,
     }
 
@@ -148,10 +149,7 @@ def did_document(
     Integrity keys are Multikeys under the DID; VC-JWT keys are JWKs under their ``kid`` URLs
     (what a VC-JWT's header names), so one document lists the keys of both forms."""
     methods = [multikey_method(urls, multikey) for multikey in multikeys]
-    methods += [
-        {"id": jwk["kid"], "type": "JsonWebKey", "controller": urls.did, "publicKeyJwk": jwk}
-        for jwk in json_web_keys
-    ]
+    methods += [json_web_key_method(jwk, controller=urls.did) for jwk in json_web_keys]
     return {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, JWK_CONTEXT],
         "id": urls.did,

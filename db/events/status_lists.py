@@ -132,6 +132,21 @@ async def status_size_of(session: AsyncSession, list_id: int) -> int | None:
     return None if found is None else found.status_size
 
 
+def is_published(size: int | None, purpose: str) -> bool:
+    """Whether a list of status ``size`` is published for ``purpose``: a two-bit list for
+    ``message``, a list of before for ``revocation`` and ``suspension``."""
+    return (size == STATUS_SIZE and purpose == MESSAGE_PURPOSE) or (
+        size == LEGACY_STATUS_SIZE and purpose in LEGACY_PURPOSES
+    )
+
+
+async def current_bits(session: AsyncSession, list_id: int, *, size: int, purpose: str) -> bytes:
+    """A published list's bitstring as it is now (``is_published(size, purpose)`` holds)."""
+    if size == STATUS_SIZE:
+        return await message_bits(session, list_id)
+    return await legacy_bits(session, list_id, purpose)
+
+
 async def message_bits(session: AsyncSession, list_id: int) -> bytes:
     """A two-bit list as it is now."""
     rows = await session.execute(
