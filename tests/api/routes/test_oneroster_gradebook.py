@@ -250,6 +250,20 @@ async def test_scopes_map_onto_the_gradebooks(
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
 
 
+async def test_credentials_of_another_scheme_are_refused_saying_what_to_send(
+    http: httpx.AsyncClient,
+) -> None:
+    basic = await http.get(f"{BASE}/results/r-1", headers={"authorization": "Basic c2Nob29sOng="})
+    assert imsx(basic, 401, "unauthorisedrequest") == (
+        "An access token is required: HTTP Basic credentials are read by /oauth/token only; "
+        "exchange them there for an access token and send the access token as "
+        "`Authorization: Bearer <token>`."
+    )
+    assert basic.headers["www-authenticate"].startswith("Bearer")
+    anonymous = await http.get(f"{BASE}/results/r-1")
+    assert imsx(anonymous, 401, "unauthorisedrequest") == "An access token is required."
+
+
 async def test_the_same_result_pushed_twice_at_once_is_recorded_once(
     http: httpx.AsyncClient, school: SchoolClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
