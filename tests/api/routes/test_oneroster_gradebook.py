@@ -231,6 +231,28 @@ async def test_another_schools_line_items_and_results_read_like_none(
     assert await _count(sessionmaker) == 1
 
 
+async def test_another_schools_put_of_the_same_sourced_id_replaces_nothing_of_yours(
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = _auth(school.caller.token)
+    assert (
+        await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    ).status_code == 201
+    other = await school_client(
+        graphql, make_caller, sessionmaker, name="Lansing Tech", site_code="MI-002"
+    )
+    theirs = _auth(other.caller.token)
+    their_line_item = {"lineItem": {**LINE_ITEM["lineItem"], "title": "Lansing welding"}}
+    put = await http.put(f"{BASE}/lineItems/li-safety", json=their_line_item, headers=theirs)
+    assert put.status_code == 201, put.text  # new for them, whatever the first school PUT
+    assert (await http.get(f"{BASE}/lineItems/li-safety", headers=headers)).json() == LINE_ITEM
+    assert (await http.get(f"{BASE}/lineItems/li-safety", headers=theirs)).json() == their_line_item
+
+
 async def test_scopes_map_onto_the_gradebooks(
     http: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
