@@ -28,12 +28,11 @@ from cli.failures import fail
 from db import models
 from db.catalog.versions import CatalogStore
 from db.imports.rejections import REJECTION_COLUMNS
-from db.imports.spreadsheet import RowError, to_submission
+from db.imports.spreadsheet import REQUIRED_COLUMNS, RowError, to_submission
 from db.platform.csv_cells import csv_document, csv_rows, restored
 from db.platform.engine import create_sessionmaker
 from db.registry.results import Outcome, Poster, ResultSubmission, post_results
 
-REQUIRED_COLUMNS = ("externalId", "candidateExternalId", "moduleCode", "centerSiteCode", "takenAt")
 BATCH_SIZE = 500
 
 

@@ -14,8 +14,9 @@
   message, then the row's own values.
 
 Another kind of upload (a OneRoster bundle) is a route that calls :func:`accept_upload` with
-its kind and the function that opens its file (a ``db.imports.rows.UploadSource``); the state,
-the refused rows and the worker are the same for every kind.
+its kind and the function that gives, for the caller, the one that opens its file (a
+``db.imports.rows.UploadSource``); the state, the refused rows and the worker are the same for
+every kind.
 
 Reading an import needs ``results:write`` or ``results:read``; another organization's reads
 like none (404). Errors answer JSON in the GraphQL error shape, with the status: 401
@@ -27,7 +28,7 @@ and where), 429 ``RATE_LIMITED`` (too many imports waiting).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
@@ -60,7 +61,7 @@ from db import models
 from db.imports import spreadsheet
 from db.imports.jobs import MAX_UNFINISHED, Uploader, create_import, find_import
 from db.imports.jobs import unfinished_imports as count_unfinished
-from db.imports.oneroster.mappings import Mappings, read_mappings
+from db.imports.oneroster.mappings import read_mappings
 from db.imports.oneroster.source import OneRosterUpload
 from db.imports.rejections import REJECTION_COLUMNS, read_rejections
 from db.imports.rows import FileProblem, UploadSource
@@ -157,11 +158,13 @@ def refused_file(problem: FileProblem) -> Refused:
 
 
 OpenUpload = Callable[[BinaryIO, Settings], UploadSource]
+ReaderFor = Callable[[Principal], Awaitable[OpenUpload]]
 
 
-async def accept_upload(request: Request, *, kind: str, open_upload: OpenUpload) -> Response:
+async def accept_upload(request: Request, *, kind: str, reader_for: ReaderFor) -> Response:
     """Check and store an upload of ``kind`` in one transaction, and answer 202 with its id and
-    ``Location`` (or the error, with nothing recorded). ``open_upload`` reads the file."""
+    ``Location`` (or the error, with nothing recorded). ``reader_for`` gives, for a caller whose
+    token, scope, file and queue passed, the function that reads the file."""
     resources: Resources = request.app.state.resources
     settings = resources.settings
     upload: UploadFile | None = None
@@ -181,6 +184,7 @@ async def accept_upload(request: Request, *, kind: str, open_upload: OpenUpload)
                         f"{MAX_UNFINISHED} of your imports are waiting or running; upload "
                         "this one when one of them is done."
                     )
+            open_upload = await reader_for(principal)
             # Opening checks the file (a bundle: all of it), which may take seconds: in a
             # thread, so the server goes on answering, and holding no connection meanwhile.
             source = await asyncio.to_thread(open_upload, upload.file, settings)
@@ -212,16 +216,19 @@ def _spreadsheet(file: BinaryIO, settings: Settings) -> UploadSource:
     return spreadsheet.Upload(file, max_rows=settings.import_max_rows)
 
 
+async def _spreadsheet_reader(principal: Principal) -> OpenUpload:
+    return _spreadsheet
+
+
 async def upload_results(request: Request) -> Response:
-    return await accept_upload(request, kind="RESULTS", open_upload=_spreadsheet)
+    return await accept_upload(request, kind="RESULTS", reader_for=_spreadsheet_reader)
 
 
 async def upload_oneroster(request: Request) -> Response:
     """A OneRoster 1.2 CSV bundle, resolved through the mappings the school keeps now."""
     resources: Resources = request.app.state.resources
-    principal: Principal | None = getattr(request.state, "principal", None)
-    mappings = Mappings()
-    if principal is not None and principal.has_scope(Scope.RESULTS_WRITE):
+
+    async def bundle_reader(principal: Principal) -> OpenUpload:
         # Every version's course alignments: each result's course reads through the version
         # in force on its own day.
         catalogs = await resources.catalog.every_version()
@@ -230,10 +237,12 @@ async def upload_oneroster(request: Request) -> Response:
                 session, organization_id=principal.organization_id, catalogs=catalogs
             )
 
-    def open_bundle(file: BinaryIO, settings: Settings) -> UploadSource:
-        return OneRosterUpload(file, mappings=mappings, max_rows=settings.import_max_rows)
+        def open_bundle(file: BinaryIO, settings: Settings) -> UploadSource:
+            return OneRosterUpload(file, mappings=mappings, max_rows=settings.import_max_rows)
 
-    return await accept_upload(request, kind="ONEROSTER", open_upload=open_bundle)
+        return open_bundle
+
+    return await accept_upload(request, kind="ONEROSTER", reader_for=bundle_reader)
 
 
 async def template_csv(request: Request) -> Response:

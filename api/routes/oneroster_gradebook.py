@@ -33,8 +33,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.context import Resources
+from api.errors import Forbidden, Unauthenticated
 from api.graphql.exact_json import TooManyExactNumbers, decode_exact
 from api.limits.strings import MESSAGE, storable
+from api.routes.imports import caller_with
 from auth.principal import Principal
 from auth.scopes import Scope
 from db import models
@@ -93,13 +95,14 @@ def status_info(status: int, description: str, *, realm: str) -> JSONResponse:
 
 
 def _caller(request: Request, *scopes: Scope) -> Principal:
-    principal: Principal | None = getattr(request.state, "principal", None)
-    if principal is None:
-        raise _Failure(401, "An access token is required.")
-    if not any(principal.has_scope(scope) for scope in scopes):
-        names = " or ".join(scope.value for scope in scopes)
-        raise _Failure(403, f"This needs the scope {names}.")
-    return principal
+    # The upload routes' check, answered in the binding's format: one place says why a token
+    # was not read (an Authorization header of another scheme) and which scope is missing.
+    try:
+        return caller_with(request, *scopes)
+    except Unauthenticated as error:
+        raise _Failure(401, f"{error}.") from None
+    except Forbidden as error:
+        raise _Failure(403, f"{error}.") from None
 
 
 def _sourced_id(request: Request) -> str:

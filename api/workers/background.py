@@ -133,3 +133,28 @@ async def supervise(
             await asyncio.wait_for(stopping.wait(), restart_seconds)
         if stopping.is_set():
             return
+
+
+@contextlib.asynccontextmanager
+async def supervised(
+    run: Callable[[], Awaitable[None]],
+    *,
+    health: LoopHealth,
+    stopping: asyncio.Event,
+    name: str,
+    grace_seconds: float,
+    log: logging.Logger,
+    cut_off: str,
+) -> AsyncIterator[None]:
+    """:func:`supervise` ``run`` in a task while the block runs. On leaving, ``stopping`` is set
+    and the round in progress has ``grace_seconds`` to finish; past that it is cut off and
+    ``cut_off`` is logged on ``log``, the worker's own logger."""
+    task = asyncio.create_task(supervise(run, health=health, stopping=stopping), name=name)
+    try:
+        yield
+    finally:
+        stopping.set()
+        try:
+            await asyncio.wait_for(task, grace_seconds)
+        except TimeoutError:
+            log.warning(cut_off)

@@ -21,12 +21,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.workers.background import LoopHealth, supervise
+from api.workers.background import LoopHealth, supervised
 from db.catalog.versions import CatalogStore
 from db.imports.jobs import LEASE, Claim, claim_next, record_failure, release
 from db.imports.parts import run_part
@@ -135,17 +135,13 @@ class ImportWorker:
     def stop(self) -> None:
         self._stopping.set()
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            supervise(self.run_forever, health=self.health, stopping=self._stopping),
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return supervised(
+            self.run_forever,
+            health=self.health,
+            stopping=self._stopping,
             name="import-worker",
+            grace_seconds=SHUTDOWN_GRACE_SECONDS,
+            log=logger,
+            cut_off="an import part was cut off at shutdown; it runs again",
         )
-        try:
-            yield
-        finally:
-            self.stop()
-            try:
-                await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
-            except TimeoutError:
-                logger.warning("an import part was cut off at shutdown; it runs again")

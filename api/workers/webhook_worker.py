@@ -20,12 +20,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.workers.background import LoopHealth, supervise
+from api.workers.background import LoopHealth, supervised
 from api.workers.webhook_sender import SEND_DEADLINE_SECONDS, Attempt, WebhookSender
 from db.events.webhooks import LEASE, Claim, claim_due, fan_out, record_attempt
 from db.registry.credentials import expire_due_credentials
@@ -137,17 +137,13 @@ class WebhookWorker:
     def stop(self) -> None:
         self._stopping.set()
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            supervise(self.run_forever, health=self.health, stopping=self._stopping),
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return supervised(
+            self.run_forever,
+            health=self.health,
+            stopping=self._stopping,
             name="webhook-worker",
+            grace_seconds=SHUTDOWN_GRACE_SECONDS,
+            log=logger,
+            cut_off="webhook sends still in flight at shutdown; they will repeat",
         )
-        try:
-            yield
-        finally:
-            self.stop()
-            try:
-                await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
-            except TimeoutError:
-                logger.warning("webhook sends still in flight at shutdown; they will repeat")

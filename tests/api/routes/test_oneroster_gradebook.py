@@ -231,6 +231,28 @@ async def test_another_schools_line_items_and_results_read_like_none(
     assert await _count(sessionmaker) == 1
 
 
+async def test_another_schools_put_of_the_same_sourced_id_replaces_nothing_of_yours(
+    http: httpx.AsyncClient,
+    school: SchoolClient,
+    graphql: GraphQLClient,
+    make_caller: MakeCaller,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = _auth(school.caller.token)
+    assert (
+        await http.put(f"{BASE}/lineItems/li-safety", json=LINE_ITEM, headers=headers)
+    ).status_code == 201
+    other = await school_client(
+        graphql, make_caller, sessionmaker, name="Lansing Tech", site_code="MI-002"
+    )
+    theirs = _auth(other.caller.token)
+    their_line_item = {"lineItem": {**LINE_ITEM["lineItem"], "title": "Lansing welding"}}
+    put = await http.put(f"{BASE}/lineItems/li-safety", json=their_line_item, headers=theirs)
+    assert put.status_code == 201, put.text  # new for them, whatever the first school PUT
+    assert (await http.get(f"{BASE}/lineItems/li-safety", headers=headers)).json() == LINE_ITEM
+    assert (await http.get(f"{BASE}/lineItems/li-safety", headers=theirs)).json() == their_line_item
+
+
 async def test_scopes_map_onto_the_gradebooks(
     http: httpx.AsyncClient, make_caller: MakeCaller
 ) -> None:
@@ -248,6 +270,20 @@ async def test_scopes_map_onto_the_gradebooks(
     anonymous = await http.get(f"{BASE}/results/r-1")
     imsx(anonymous, 401, "unauthorisedrequest")
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_credentials_of_another_scheme_are_refused_saying_what_to_send(
+    http: httpx.AsyncClient,
+) -> None:
+    basic = await http.get(f"{BASE}/results/r-1", headers={"authorization": "Basic c2Nob29sOng="})
+    assert imsx(basic, 401, "unauthorisedrequest") == (
+        "An access token is required: HTTP Basic credentials are read by /oauth/token only; "
+        "exchange them there for an access token and send the access token as "
+        "`Authorization: Bearer <token>`."
+    )
+    assert basic.headers["www-authenticate"].startswith("Bearer")
+    anonymous = await http.get(f"{BASE}/results/r-1")
+    assert imsx(anonymous, 401, "unauthorisedrequest") == "An access token is required."
 
 
 async def test_the_same_result_pushed_twice_at_once_is_recorded_once(
