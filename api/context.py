@@ -18,6 +18,7 @@ from auth.credential_keys import CredentialKeys
 from auth.data_integrity_keys import DataIntegrityKeys
 from auth.principal import Principal
 from auth.service import AuthService
+from auth.verifiable import ProvenLists
 from db.catalog.versions import CatalogSnapshot, CatalogStore
 from db.platform.driver import RequestConnection
 
@@ -36,6 +37,7 @@ class Resources:
     auth: AuthService
     credential_keys: CredentialKeys
     data_integrity_keys: DataIntegrityKeys
+    proven_lists: ProvenLists = field(default_factory=ProvenLists)
 
 
 class CatalogUnavailable(RuntimeError):

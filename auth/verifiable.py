@@ -262,10 +262,45 @@ async def signed_status_list(
 
 # A change of any bit makes a new key, so a suspension is never hidden behind a reused proof.
 STATUS_LIST_REUSE = timedelta(seconds=60)
-_PROVEN_LISTS_KEPT = 64
-_proven_lists: OrderedDict[tuple[int, str, str, str], tuple[datetime, dict[str, Any]]] = (
-    OrderedDict()
-)
+
+
+class ProvenLists:
+    """Status lists already proven, by list, purpose, key and bits: one per process, made with
+    the app's resources. The list is public and fetched by every verifier, and a proof costs
+    tens of milliseconds of CPU (canonicalization) where reading the bits costs one query."""
+
+    KEPT = 64
+
+    def __init__(self) -> None:
+        self._made: OrderedDict[tuple[int, str, str, str], tuple[datetime, dict[str, Any]]] = (
+            OrderedDict()
+        )
+
+    async def proven(
+        self,
+        document: dict[str, Any],
+        *,
+        list_id: int,
+        purpose: str,
+        method: SigningMethod,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The document proven, or the proof made for the same bits by the same key while it is
+        younger than a cache may keep the list anyway (``STATUS_LIST_REUSE``)."""
+        key = (
+            list_id,
+            purpose,
+            method.verification_method,
+            document["credentialSubject"]["encodedList"],
+        )
+        made = self._made.get(key)
+        if made is not None and timedelta(0) <= now - made[0] < STATUS_LIST_REUSE:
+            return made[1]
+        signed = await proven(document, method, now=now)
+        self._made[key] = (now, signed)
+        while len(self._made) > self.KEPT:
+            self._made.popitem(last=False)
+        return signed
 
 
 async def proven_status_list(
@@ -276,33 +311,16 @@ async def proven_status_list(
     urls: Urls,
     method: SigningMethod,
     now: datetime,
+    lists: ProvenLists,
 ) -> dict[str, Any] | None:
-    """A status list with a Data Integrity proof: what credentials in that form point to.
-
-    The list is public and fetched by every verifier, and a proof costs tens of milliseconds
-    of CPU (canonicalization), where reading the bits costs one query: a proof made for the
-    same bits by the same key is served again while it is younger than a cache may keep the
-    list anyway (``STATUS_LIST_REUSE``), so a caller repeating the request costs a query.
-    """
+    """A status list with a Data Integrity proof: what credentials in that form point to (a
+    proof already made for the same bits is served again: ``ProvenLists``)."""
     document = await _status_list_document(
         session, list_id=list_id, purpose=purpose, urls=urls, now=now, data_integrity=True
     )
     if document is None:
         return None
-    key = (
-        list_id,
-        purpose,
-        method.verification_method,
-        document["credentialSubject"]["encodedList"],
-    )
-    made = _proven_lists.get(key)
-    if made is not None and timedelta(0) <= now - made[0] < STATUS_LIST_REUSE:
-        return made[1]
-    signed = await proven(document, method, now=now)
-    _proven_lists[key] = (now, signed)
-    while len(_proven_lists) > _PROVEN_LISTS_KEPT:
-        _proven_lists.popitem(last=False)
-    return signed
+    return await lists.proven(document, list_id=list_id, purpose=purpose, method=method, now=now)
 
 
 # --- verification ----------------------------------------------------------------------

@@ -150,6 +150,7 @@ async def proven_status_list_document(request: Request) -> Response:
                 resources.credential_keys, resources.data_integrity_keys, urls
             ).data_integrity,
             now=datetime.now(UTC),
+            lists=resources.proven_lists,
         )
     if document is None:
         return _no_such_status_list()
