@@ -619,6 +619,7 @@ async def record_for_candidate(
     )
     [ledger] = (await read_ledgers(session, {candidate_id: items})).values()
     outcomes: dict[int, Outcome] = {}
+    backfilled = False
     for item in items:
         stored = raced.get(item.submission.external_id)
         if stored is not None:
@@ -629,8 +630,9 @@ async def record_for_candidate(
             outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
             continue
         passed, attempt_number = verdict.passed, verdict.attempt_number
-        if verdict.renumbers_later:
+        if verdict.renumbers_later and not backfilled:
             await defer_attempt_numbers(session)
+            backfilled = True
         result = models.AssessmentResult(
             candidate_id=candidate_id,
             module_id=item.module.id,
@@ -650,8 +652,6 @@ async def record_for_candidate(
         )
         session.add(result)
         await session.flush()
-        if verdict.renumbers_later:
-            await renumber_attempts(session, [candidate_id])
         session.add_all(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
@@ -685,6 +685,10 @@ async def record_for_candidate(
             credentials_issued=[IssuedCredential.of(c) for c in issued],
         )
     await session.flush()
+    if backfilled:
+        # Once for all the items: they were judged in the order taken, so each one's number
+        # is already right, and only the attempts recorded before them move.
+        await renumber_attempts(session, [candidate_id])
     return outcomes
 
 
