@@ -815,6 +815,14 @@ async def _record(
     return outcomes
 
 
+def refused_shape(submission: ResultSubmission) -> Outcome | None:
+    """What ``check_shape`` refuses, answered on its own before anything else reads the item:
+    the facts of a batch are read only for items whose values the rules can work with (a day,
+    say, that has a next day), whichever file or route they came from."""
+    problems = check_shape(submission)
+    return Outcome(status="REJECTED", problems=problems) if problems else None
+
+
 async def post_results(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
@@ -836,11 +844,8 @@ async def post_results(
     for index, submission in enumerate(submissions):
         if not isinstance(submission, ResultSubmission):
             continue
-        # Refused on their own before anything else reads them: the facts of the batch are
-        # read only for items whose values the rules can work with (a day, say, that has a
-        # next day), whichever file or route they came from.
-        if problems := check_shape(submission):
-            outcomes[index] = Outcome(status="REJECTED", problems=problems)
+        if refused := refused_shape(submission):
+            outcomes[index] = refused
         else:
             pending.append((index, submission))
     if pending:
@@ -891,12 +896,7 @@ async def screen_new_candidates(
     passes, else what ``post_results`` would answer (refused, or recorded before). An import
     registers a person only for a row that passes, so a row refused for its center, module or
     score registers nobody."""
-    # Items the rules cannot work with are refused on their own first, as post_results does:
-    # nothing else reads them.
-    screened: list[Outcome | None] = [
-        Outcome(status="REJECTED", problems=problems) if (problems := check_shape(s)) else None
-        for s, _ in submissions
-    ]
+    screened = [refused_shape(s) for s, _ in submissions]
     pending = [
         (index, s, email) for index, (s, email) in enumerate(submissions) if not screened[index]
     ]
