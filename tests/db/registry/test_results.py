@@ -167,6 +167,16 @@ async def test_external_ids_longer_than_the_columns_are_refused_on_their_own(
     assert at_the_limit.status == "CREATED"
 
 
+async def test_taken_at_outside_the_calendar_or_on_no_clock_is_refused(school: School) -> None:
+    before = await school.post("R-1", "S-1", "SAFETY", "1899-12-31T09:00:00+00:00", percent="80")
+    assert problems(before) == [("INVALID", ("takenAt",))]
+    assert before.problems[0].message == (
+        "takenAt is outside the registry's calendar (1900-01-01 to 2199-12-31)"
+    )
+    no_clock = await school.post("R-2", "S-1", "SAFETY", "2026-03-02T09:00:00+15:00", percent="80")
+    assert problems(no_clock) == [("INVALID", ("takenAt",))]
+
+
 async def test_activity_scores_are_stored(
     school: School, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
