@@ -55,6 +55,11 @@ async def find_by_external_id(
     )
 
 
+def candidate_email(email: str | None) -> str | None:
+    """A candidate's email as stored (``email_text``); None for none or a blank one."""
+    return None if email is None else email_text(email) or None
+
+
 def is_same_person(
     registered: tuple[str, str, str | None], given: tuple[str, str, str | None]
 ) -> bool:
@@ -85,7 +90,7 @@ async def register_candidate(
     raises :class:`~db.registry.names.InvalidName`.
     """
     check_family_name(family_name)
-    email = None if email is None else email_text(email) or None
+    email = candidate_email(email)
     existing = await find_by_external_id(
         session, organization_id=organization_id, external_id=external_id
     )
@@ -265,7 +270,7 @@ async def register_candidates(
             "given": [p.given_name for p in new],
             "family": [p.family_name for p in new],
             "keys": [name_key(p.family_name) for p in new],
-            "emails": [None if p.email is None else email_text(p.email) or None for p in new],
+            "emails": [candidate_email(p.email) for p in new],
             "externals": [p.external_id for p in new],
         },
     )

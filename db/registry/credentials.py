@@ -110,6 +110,18 @@ def _certificate_type_for(catalog: CatalogSnapshot, module_id: int) -> Credentia
     return types[0] if types else None
 
 
+def required_certificates(catalog: CatalogSnapshot, ctype: CredentialTypeSpec) -> set[int]:
+    """The module certificates a certification (several modules) rests on; none for a
+    credential of one module."""
+    if len(ctype.required_module_ids) < 2:
+        return set()
+    return {
+        certificate.id
+        for module_id in ctype.required_module_ids
+        for certificate in module_certificate_types(catalog, module_id)
+    }
+
+
 def dependents_of(catalog: CatalogSnapshot, type_id: int) -> list[CredentialTypeSpec]:
     """Types that rest on a credential of ``type_id``: as a required module certificate of a
     certification, or as a prerequisite."""
@@ -260,11 +272,7 @@ def certifications_earned(
             catalog, ctype, held, now=now
         ):
             continue
-        requirements = {
-            certificate.id
-            for module_id in ctype.required_module_ids
-            for certificate in module_certificate_types(catalog, module_id)
-        }
+        requirements = required_certificates(catalog, ctype)
         if completed_by is not None and not requirements & set(completed_by):
             continue
         completed_at = max(
@@ -518,11 +526,7 @@ def _missing_cause(
 ) -> models.Credential | None:
     """The latest credential of a type ``ctype`` requires that is held but not ACTIVE, when no
     credential of that type is ACTIVE; None when every requirement held is ACTIVE."""
-    required = {
-        certificate.id
-        for module_id in (ctype.required_module_ids if len(ctype.required_module_ids) > 1 else ())
-        for certificate in module_certificate_types(catalog, module_id)
-    }
+    required = required_certificates(catalog, ctype)
     if ctype.prerequisite_id is not None:
         required.add(ctype.prerequisite_id)
     active = {c.credential_type_id for c in held if is_active(c, now)}

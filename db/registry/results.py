@@ -619,6 +619,7 @@ async def record_for_candidate(
     )
     [ledger] = (await read_ledgers(session, {candidate_id: items})).values()
     outcomes: dict[int, Outcome] = {}
+    backfilled = False
     for item in items:
         stored = raced.get(item.submission.external_id)
         if stored is not None:
@@ -629,8 +630,9 @@ async def record_for_candidate(
             outcomes[item.index] = Outcome(status="REJECTED", problems=[verdict])
             continue
         passed, attempt_number = verdict.passed, verdict.attempt_number
-        if verdict.renumbers_later:
+        if verdict.renumbers_later and not backfilled:
             await defer_attempt_numbers(session)
+            backfilled = True
         result = models.AssessmentResult(
             candidate_id=candidate_id,
             module_id=item.module.id,
@@ -650,8 +652,6 @@ async def record_for_candidate(
         )
         session.add(result)
         await session.flush()
-        if verdict.renumbers_later:
-            await renumber_attempts(session, [candidate_id])
         session.add_all(
             models.ActivityScore(result_id=result.id, activity_number=number, score_percent=percent)
             for number, percent in item.submission.activity_scores
@@ -685,6 +685,10 @@ async def record_for_candidate(
             credentials_issued=[IssuedCredential.of(c) for c in issued],
         )
     await session.flush()
+    if backfilled:
+        # Once for all the items: they were judged in the order taken, so each one's number
+        # is already right, and only the attempts recorded before them move.
+        await renumber_attempts(session, [candidate_id])
     return outcomes
 
 
@@ -811,6 +815,14 @@ async def _record(
     return outcomes
 
 
+def refused_shape(submission: ResultSubmission) -> Outcome | None:
+    """What ``check_shape`` refuses, answered on its own before anything else reads the item:
+    the facts of a batch are read only for items whose values the rules can work with (a day,
+    say, that has a next day), whichever file or route they came from."""
+    problems = check_shape(submission)
+    return Outcome(status="REJECTED", problems=problems) if problems else None
+
+
 async def post_results(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
@@ -832,11 +844,8 @@ async def post_results(
     for index, submission in enumerate(submissions):
         if not isinstance(submission, ResultSubmission):
             continue
-        # Refused on their own before anything else reads them: the facts of the batch are
-        # read only for items whose values the rules can work with (a day, say, that has a
-        # next day), whichever file or route they came from.
-        if problems := check_shape(submission):
-            outcomes[index] = Outcome(status="REJECTED", problems=problems)
+        if refused := refused_shape(submission):
+            outcomes[index] = refused
         else:
             pending.append((index, submission))
     if pending:
@@ -887,12 +896,7 @@ async def screen_new_candidates(
     passes, else what ``post_results`` would answer (refused, or recorded before). An import
     registers a person only for a row that passes, so a row refused for its center, module or
     score registers nobody."""
-    # Items the rules cannot work with are refused on their own first, as post_results does:
-    # nothing else reads them.
-    screened: list[Outcome | None] = [
-        Outcome(status="REJECTED", problems=problems) if (problems := check_shape(s)) else None
-        for s, _ in submissions
-    ]
+    screened = [refused_shape(s) for s, _ in submissions]
     pending = [
         (index, s, email) for index, (s, email) in enumerate(submissions) if not screened[index]
     ]

@@ -24,7 +24,6 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 STORED_PLACES = 20
-SHOWN = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +70,7 @@ class Score:
 def shown(percent: Decimal, places: int = 2) -> Decimal:
     """A score for people to read: ``places`` decimals, rounded down, so that a score shown
     never reaches a cut score it missed (75.995 reads 75.99, not 76.00)."""
-    return percent.quantize(SHOWN if places == 2 else Decimal(1).scaleb(-places), ROUND_DOWN)
+    return percent.quantize(Decimal(1).scaleb(-places), ROUND_DOWN)
 
 
 def as_float(percent: Decimal) -> float:

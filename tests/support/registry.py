@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import models
 from db.catalog.versions import CatalogStore
 from db.registry.candidates import Person, register_candidate, register_candidates
+from db.registry.credentials import Action, change_status
 from db.registry.results import (
     Outcome,
     Poster,
@@ -124,6 +125,27 @@ class School:
             )
             assert registration.candidate is not None
             return registration.candidate.id
+
+    async def change_status(
+        self, credential_id: int, action: Action, at: datetime | str
+    ) -> models.Credential:
+        """A staff decision on a credential at ``at`` (an instant, or its ISO text), committed;
+        the test fails if it is refused."""
+        moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+        catalog = await self.catalogs.on(moment.date())
+        assert catalog is not None
+        async with self.sessionmaker.begin() as session:
+            changed = await change_status(
+                session,
+                credential_id=credential_id,
+                action=action,
+                reason="staff decision",
+                catalog=catalog,
+                client_pk=None,
+                now=moment,
+            )
+        assert isinstance(changed, models.Credential), changed
+        return changed
 
     async def register_many(self, external_ids: list[str]) -> dict[str, int]:
         async with self.sessionmaker.begin() as session:

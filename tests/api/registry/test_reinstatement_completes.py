@@ -47,6 +47,18 @@ async def staff(graphql: GraphQLClient, make_caller: MakeCaller) -> GraphQLClien
     return graphql.as_token(caller.token)
 
 
+async def core_passed(school: SchoolClient) -> str:
+    """S-1 registered, the four core modules passed on 4 May (CPT issued): its id."""
+    candidate = str((await school.register("S-1"))["candidate"]["id"])
+    await school.post(
+        *(
+            item(f"R-{m}", "S-1", m, "2026-05-04", 90)
+            for m in ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
+        )
+    )
+    return candidate
+
+
 async def three_passed_then_safety_suspended(
     school: SchoolClient, staff: GraphQLClient, external_id: str = "S-1"
 ) -> tuple[str, dict[str, Any]]:
@@ -124,13 +136,7 @@ async def test_reinstating_one_of_two_suspended_certificates_waits_for_the_other
 async def test_a_revoked_cpt_is_not_issued_again_by_a_reinstatement(
     school: SchoolClient, staff: GraphQLClient
 ) -> None:
-    candidate = str((await school.register("S-1"))["candidate"]["id"])
-    await school.post(
-        *(
-            item(f"R-{m}", "S-1", m, "2026-05-04", 90)
-            for m in ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
-        )
-    )
+    candidate = await core_passed(school)
     held = await credentials(staff, candidate)
     [cpt], [safety] = held["CPT"], held["CPT_SAFETY"]
     await act(staff, "revokeCredential", cpt)
@@ -150,13 +156,7 @@ async def test_a_revoked_cpt_is_not_issued_again_by_a_reinstatement(
 async def test_a_staff_suspended_cpt_stays_suspended_when_a_certificate_is_reinstated(
     school: SchoolClient, staff: GraphQLClient
 ) -> None:
-    candidate = str((await school.register("S-1"))["candidate"]["id"])
-    await school.post(
-        *(
-            item(f"R-{m}", "S-1", m, "2026-05-04", 90)
-            for m in ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
-        )
-    )
+    candidate = await core_passed(school)
     held = await credentials(staff, candidate)
     [cpt], [safety] = held["CPT"], held["CPT_SAFETY"]
     await act(staff, "suspendCredential", cpt)
@@ -252,13 +252,7 @@ async def test_a_merge_beside_a_suspended_certificate_waits_for_its_reinstatemen
 async def test_an_allowance_names_itself_in_the_history_of_what_it_issues(
     school: SchoolClient, staff: GraphQLClient
 ) -> None:
-    candidate = str((await school.register("S-1"))["candidate"]["id"])
-    await school.post(
-        *(
-            item(f"R-{m}", "S-1", m, "2026-05-04", 90)
-            for m in ("SAFETY", "QUALITY", "PRODUCTION", "MAINTENANCE")
-        )
-    )
+    candidate = await core_passed(school)
     [cpt] = (await credentials(staff, candidate))["CPT"]
     await act(staff, "revokeCredential", cpt)
     [new] = (await allow(staff, candidate, "CPT", "appeal upheld"))["credentialsIssued"]

@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
 from db.registry.credentials import (
-    Action,
-    change_status,
     effective_status,
     expire_due_credentials,
     status_on,
@@ -37,22 +35,6 @@ async def earn_cpt(school: School, candidate: str, first_day: int) -> IssuedCred
         ]
     )
     return outcomes[-1].credentials_issued[-1]
-
-
-async def staff(school: School, credential_id: int, action: Action, now: datetime) -> None:
-    catalog = await school.catalogs.on(now.date())
-    assert catalog is not None
-    async with school.sessionmaker.begin() as session:
-        changed = await change_status(
-            session,
-            credential_id=credential_id,
-            action=action,
-            reason="staff decision",
-            catalog=catalog,
-            client_pk=None,
-            now=now,
-        )
-    assert isinstance(changed, models.Credential), changed
 
 
 async def history(school: School, credential_id: int) -> list[tuple[str, datetime, str | None]]:
@@ -82,8 +64,8 @@ async def test_each_expiry_is_dated_at_its_own_expiry_and_says_what_expired_it(
     assert (first.expires_at, second.expires_at) == (on("2031-03-05"), on("2031-03-13"))
     # Staff suspended the first before its expiry and reinstated it months after: its expiry is
     # recorded after the reinstatement, so that its history stays in order.
-    await staff(school, first.id, "suspend", on("2031-01-10"))
-    await staff(school, first.id, "reinstate", on("2031-05-20"))
+    await school.change_status(first.id, "suspend", on("2031-01-10"))
+    await school.change_status(first.id, "reinstate", on("2031-05-20"))
     async with school.sessionmaker.begin() as session:
         assert await expire_due_credentials(session, now=SWEPT_AT) == 2
     assert (await history(school, second.id))[-1] == (

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from db.registry.credentials import Action, allow_reissue, change_status
+from db.registry.credentials import Action, allow_reissue
 from db.registry.result_items import IssuedCredential
 from db.registry.results import Outcome, Recording
 from tests.support.registry import School, make_school
@@ -29,23 +29,6 @@ async def school(sessionmaker: async_sessionmaker[AsyncSession], recording: Reco
 
 def codes(outcome: Outcome) -> list[str]:
     return [p.code for p in outcome.problems]
-
-
-async def staff(school: School, credential_id: int, action: Action, at: str) -> None:
-    moment = datetime.fromisoformat(at)
-    catalog = await school.catalogs.on(moment.date())
-    assert catalog is not None
-    async with school.sessionmaker.begin() as session:
-        changed = await change_status(
-            session,
-            credential_id=credential_id,
-            action=action,
-            reason="staff decision",
-            catalog=catalog,
-            client_pk=None,
-            now=moment,
-        )
-    assert isinstance(changed, models.Credential), changed
 
 
 async def history(school: School, credential_id: int) -> list[tuple[str, int | None]]:
@@ -81,7 +64,7 @@ async def test_a_clt_taken_while_cla_was_held_and_posted_after_it_ended_is_held_
     school: School, action: Action
 ) -> None:
     cla = await earn_cla(school)
-    await staff(school, cla.id, action, "2026-03-20T12:00:00+00:00")
+    await school.change_status(cla.id, action, "2026-03-20T12:00:00+00:00")
     # Taken on 10 March, when CLA was held; the school posts it on 25 March.
     clt = await school.post(
         "L-CLT", "S-1", "CLT", "2026-03-10", percent="85", now=datetime(2026, 3, 25, tzinfo=UTC)
@@ -91,7 +74,7 @@ async def test_a_clt_taken_while_cla_was_held_and_posted_after_it_ended_is_held_
     assert certificate.status == "SUSPENDED"
     assert await history(school, certificate.id) == [("ACTIVE", None), ("SUSPENDED", cla.id)]
     if action == "suspend":
-        await staff(school, cla.id, "reinstate", "2026-04-01T12:00:00+00:00")
+        await school.change_status(cla.id, "reinstate", "2026-04-01T12:00:00+00:00")
         assert await status(school, certificate.id) == "ACTIVE"
     else:
         # Revocation is final: CLT waits for a new CLA, which staff must allow first.
@@ -124,7 +107,7 @@ async def test_a_clt_taken_while_cla_was_held_and_posted_after_it_ended_is_held_
 
 async def test_a_clt_taken_after_cla_was_suspended_is_refused(school: School) -> None:
     cla = await earn_cla(school)
-    await staff(school, cla.id, "suspend", "2026-03-05T12:00:00+00:00")
+    await school.change_status(cla.id, "suspend", "2026-03-05T12:00:00+00:00")
     clt = await school.post("L-CLT", "S-1", "CLT", "2026-03-10", percent="85")
     assert codes(clt) == ["PREREQUISITE_MISSING"]
 
@@ -149,8 +132,8 @@ async def test_a_cla_suspended_and_reinstated_on_the_day_is_not_held_that_day(
     school: School,
 ) -> None:
     cla = await earn_cla(school)
-    await staff(school, cla.id, "suspend", "2026-03-10T10:00:00-05:00")
-    await staff(school, cla.id, "reinstate", "2026-03-10T15:00:00-05:00")
+    await school.change_status(cla.id, "suspend", "2026-03-10T10:00:00-05:00")
+    await school.change_status(cla.id, "reinstate", "2026-03-10T15:00:00-05:00")
     that_day = await school.post("L-CLT", "S-1", "CLT", "2026-03-10T09:00:00-05:00", percent="85")
     assert codes(that_day) == ["PREREQUISITE_MISSING"]
     next_day = await school.post("L-CLT", "S-1", "CLT", "2026-03-11T09:00:00-05:00", percent="85")

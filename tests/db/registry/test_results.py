@@ -153,6 +153,30 @@ async def test_scores_out_of_range_and_given_twice(school: School) -> None:
     assert problems(bad_activity) == [("INVALID", ("activityScores", "0", "activityNumber"))]
 
 
+async def test_external_ids_longer_than_the_columns_are_refused_on_their_own(
+    school: School,
+) -> None:
+    long_id = "R" * 129
+    too_long = await school.post(long_id, "S-1", "SAFETY", "2026-03-02", percent="80")
+    assert problems(too_long) == [("INVALID", ("externalId",))]
+    assert too_long.problems[0].message == "externalId must be 1 to 128 characters"
+    long_candidate = await school.post("R-1", "S" * 129, "SAFETY", "2026-03-02", percent="80")
+    assert problems(long_candidate) == [("INVALID", ("candidateExternalId",))]
+    assert long_candidate.problems[0].message == "candidateExternalId must be 1 to 128 characters"
+    at_the_limit = await school.post("R" * 128, "S-1", "SAFETY", "2026-03-02", percent="80")
+    assert at_the_limit.status == "CREATED"
+
+
+async def test_taken_at_outside_the_calendar_or_on_no_clock_is_refused(school: School) -> None:
+    before = await school.post("R-1", "S-1", "SAFETY", "1899-12-31T09:00:00+00:00", percent="80")
+    assert problems(before) == [("INVALID", ("takenAt",))]
+    assert before.problems[0].message == (
+        "takenAt is outside the registry's calendar (1900-01-01 to 2199-12-31)"
+    )
+    no_clock = await school.post("R-2", "S-1", "SAFETY", "2026-03-02T09:00:00+15:00", percent="80")
+    assert problems(no_clock) == [("INVALID", ("takenAt",))]
+
+
 async def test_activity_scores_are_stored(
     school: School, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
