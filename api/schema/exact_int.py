@@ -21,15 +21,14 @@ from graphql import GraphQLError, GraphQLInt, GraphQLScalarType
 from graphql.language import ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
-from api.exact_numbers import ExactFloat
+from db.platform.numbers import json_number_text
 
 __all__ = ["EXACT_INT"]
 
 
 def _parse_value(value: Any) -> int:
     if isinstance(value, float):
-        written = value.text if isinstance(value, ExactFloat) else repr(value)
-        raise GraphQLError(f"Int cannot represent non-integer value: {written}")
+        raise GraphQLError(f"Int cannot represent non-integer value: {json_number_text(value)}")
     parsed: int = GraphQLInt.parse_value(value)  # its range check, and its other refusals
     return parsed
 
