@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from db.platform.numbers import ExactFloat
+from db.platform.numbers import ExactFloat, json_number_text
 
 __all__ = ["ExactFloat", "exact_decimal"]
 
 
 def exact_decimal(value: float) -> Decimal:
     """The decimal a Float input was written as (a plain float: its shortest spelling)."""
-    if isinstance(value, ExactFloat):
-        return Decimal(value.text)
     if isinstance(value, int):
         return Decimal(value)
-    return Decimal(repr(value))
+    return Decimal(json_number_text(value))

@@ -52,7 +52,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
-    NullValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -77,7 +76,6 @@ COST_METADATA_KEY = "mssc.cost"
 FIELD_BASE_COST = 1
 MUTATION_BASE_COST = 10
 _STRAWBERRY_DEFINITION = "strawberry-definition"
-_NO_VALUE = NullValueNode()
 # The arguments that size a page: ``first`` of a connection, ``last`` of a list that returns
 # the newest items (``Candidate.disclosures``).
 PAGE_ARGUMENTS = ("first", "last")
@@ -331,16 +329,8 @@ class _Calculator:
     def _size(self, definition: GraphQLField, node: FieldNode, declared: FieldCost) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
         if declared.size_from is not None:
-            if _mentions_variable(arguments.get(declared.size_from.split(".")[0], _NO_VALUE)):
-                self.read_variables = True
             name, *path = declared.size_from.split(".")
-            value: Any = (
-                value_from_ast_untyped(arguments[name], self.variables)
-                if name in arguments
-                else definition.args[name].default_value
-                if name in definition.args
-                else None
-            )
+            value = self._argument(definition, arguments, name)
             for key in path:
                 value = value.get(key) if isinstance(value, dict) else None
             if isinstance(value, list):
@@ -353,13 +343,9 @@ class _Calculator:
         page = next((name for name in PAGE_ARGUMENTS if name in definition.args), None)
         if page is None:
             return 1
-        if page in arguments and _mentions_variable(arguments[page]):
-            self.read_variables = True
         declared_default = definition.args[page].default_value
         default = declared_default if isinstance(declared_default, int) else None
-        asked: Any = None
-        if page in arguments:
-            asked = value_from_ast_untyped(arguments[page], self.variables)
+        asked = self._argument(definition, arguments, page) if page in arguments else None
         if asked is None or asked is Undefined:
             asked = default
         return page_size_for_cost(asked, default=default)
@@ -369,16 +355,21 @@ class _Calculator:
         whose proof costs more CPU)."""
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
         for name, value, base in declared.base_when:
-            if name in arguments:
-                if _mentions_variable(arguments[name]):
-                    self.read_variables = True
-                asked = value_from_ast_untyped(arguments[name], self.variables)
-            else:
-                argument = definition.args.get(name)
-                asked = argument.default_value if argument is not None else None
-            if _enum_name(asked) == value:
+            if _enum_name(self._argument(definition, arguments, name)) == value:
                 return base
         return declared.base
+
+    def _argument(
+        self, definition: GraphQLField, arguments: Mapping[str, ValueNode], name: str
+    ) -> Any:
+        """The argument as asked (a price that reads a variable is not cached), or its
+        declared default."""
+        if name in arguments:
+            if _mentions_variable(arguments[name]):
+                self.read_variables = True
+            return value_from_ast_untyped(arguments[name], self.variables)
+        argument = definition.args.get(name)
+        return argument.default_value if argument is not None else None
 
 
 def _enum_name(value: object) -> object:

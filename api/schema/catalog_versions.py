@@ -64,13 +64,18 @@ class CatalogVersion:
     modules: list[Module]
     credential_types: list[CredentialType]
     courses: list[CatalogCourse]
-    document: str = strawberry.field(
+    catalog: strawberry.Private[CatalogSnapshot]
+
+    @strawberry.field(
         description=(
             "The version as a catalog document (JSON, the format: JSON equivalent of its file): "
             "start a new version from it, change the label, the effective date and the "
             "numbers, and publish it."
         )
     )
+    def document(self) -> str:
+        # Written only when asked: a list of versions rarely asks for every one's document.
+        return orjson.dumps(catalog_document(self.catalog)).decode()
 
     @classmethod
     def from_version(
@@ -101,7 +106,7 @@ class CatalogVersion:
                 CatalogCourse(code=code, name=catalog.course_names.get(code), module_codes=list(m))
                 for code, m in catalog.courses.items()
             ],
-            document=orjson.dumps(catalog_document(catalog)).decode(),
+            catalog=catalog,
         )
 
 

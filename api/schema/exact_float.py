@@ -54,20 +54,22 @@ def _parse_literal(node: ValueNode, _variables: Any = None) -> ExactFloat:
     return number
 
 
-class _FloatKeepingText(GraphQLScalarType):
-    """GraphQL's ``Float``, read into :class:`ExactFloat`.
+class SpecifiedScalarReplacement(GraphQLScalarType):
+    """A specified scalar (``Float`` here, ``Int`` in ``api/schema/exact_int.py``), replaced
+    on purpose.
 
-    graphql-core refuses a second type named ``Float`` (it guards the specified scalars from
-    being shadowed by accident); this one replaces it on purpose, keeps its name, description
-    and serialization, and is the only ``Float`` in the schema, so there is no second one to
-    confuse. Printing and introspection still treat it as the built-in (by name).
+    graphql-core refuses a second type named ``Float`` or ``Int`` (it guards the specified
+    scalars from being shadowed by accident); each replacement is meant, keeps the built-in's
+    name, description and serialization, and is the only one of that name in the schema, so
+    there is no second one to confuse. Printing and introspection still treat it as the
+    built-in (by name).
     """
 
-    def __new__(cls, *_args: Any, **_kwargs: Any) -> _FloatKeepingText:
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> SpecifiedScalarReplacement:
         return object.__new__(cls)
 
 
-_FLOAT = _FloatKeepingText(
+_FLOAT = SpecifiedScalarReplacement(
     name=GraphQLFloat.name,
     description=GraphQLFloat.description,
     serialize=GraphQLFloat.serialize,

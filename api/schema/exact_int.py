@@ -17,19 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, GraphQLInt, GraphQLScalarType
+from graphql import GraphQLError, GraphQLInt
 from graphql.language import ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
-from api.exact_numbers import ExactFloat
+from api.schema.exact_float import SpecifiedScalarReplacement
+from db.platform.numbers import json_number_text
 
 __all__ = ["EXACT_INT"]
 
 
 def _parse_value(value: Any) -> int:
     if isinstance(value, float):
-        written = value.text if isinstance(value, ExactFloat) else repr(value)
-        raise GraphQLError(f"Int cannot represent non-integer value: {written}")
+        raise GraphQLError(f"Int cannot represent non-integer value: {json_number_text(value)}")
     parsed: int = GraphQLInt.parse_value(value)  # its range check, and its other refusals
     return parsed
 
@@ -42,15 +42,7 @@ def _parse_literal(node: ValueNode, _variables: Any = None) -> int:
     return parsed
 
 
-class _IntAsWritten(GraphQLScalarType):
-    """GraphQL's ``Int``, replaced on purpose (see ``_FloatKeepingText`` in
-    ``api/schema/exact_float.py`` for why graphql-core must be told)."""
-
-    def __new__(cls, *_args: Any, **_kwargs: Any) -> _IntAsWritten:
-        return object.__new__(cls)
-
-
-_INT = _IntAsWritten(
+_INT = SpecifiedScalarReplacement(
     name=GraphQLInt.name,
     description=GraphQLInt.description,
     coerce_output_value=GraphQLInt.coerce_output_value,

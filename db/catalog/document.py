@@ -65,7 +65,7 @@ def _exact_decimal(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise ValueError('Input should be a decimal number, or its text such as "72.5"')
     if isinstance(value, str):
-        if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?", value):
+        if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", value):
             raise ValueError('Input should be a decimal number, or its text such as "72.5"')
         return Decimal(value)
     return value

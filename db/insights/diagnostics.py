@@ -58,6 +58,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db import models
 from db.access import candidates_visible_to
+from db.catalog.requirements import modules_needed
 from db.catalog.versions import (
     ActivitySpec,
     CatalogSnapshot,
@@ -104,7 +105,7 @@ def requirement_for(
     for ctype in catalog.credential_types:
         if ctype.program.id != program.id or ctype.kind != "CERTIFICATION":
             continue
-        module_ids = _required_with_prerequisites(catalog, ctype)
+        module_ids = modules_needed(catalog, ctype)
         if best is None or len(module_ids) > len(best[1]):
             best = (ctype, module_ids)
     if best is None:
@@ -148,21 +149,6 @@ def _requirement(
         certificates=certificates,
         registration_fee_cents=catalog.registration_fee_cents,
     )
-
-
-def _required_with_prerequisites(catalog: CatalogSnapshot, ctype: CredentialTypeSpec) -> set[int]:
-    module_ids: set[int] = set()
-    seen: set[int] = set()
-    current: CredentialTypeSpec | None = ctype
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        module_ids.update(current.required_module_ids)
-        current = (
-            catalog.credential_type_by_id(current.prerequisite_id)
-            if current.prerequisite_id is not None
-            else None
-        )
-    return module_ids
 
 
 # --- the report ------------------------------------------------------------------------------

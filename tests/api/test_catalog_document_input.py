@@ -89,6 +89,8 @@ WRONG_TYPES: list[tuple[tuple[str | int, ...], Any]] = [
     (("modules", 2, "name"), 123),
     (("modules", 2, "cut_score_percent"), True),
     (("modules", 2, "cut_score_percent"), "seventy"),
+    # Digits of another script spell 70 to Decimal(), but a number is written in ASCII digits.
+    (("modules", 2, "cut_score_percent"), "\u0667\u0660"),
     (("registration_fee_cents",), False),
     (("retake_policy", "wait_days"), "15"),
     (("credential_types", 0, "validity_years"), "5"),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from api.limits.cost import query_cost
+from api.limits.cost import CostCache, query_cost
 from api.schema.registry.records import DATA_INTEGRITY_EXPORT_COST as PROOF
 from api.schema.root import build_schema
 from api.settings import PRODUCTION_LIMITS
@@ -139,6 +139,24 @@ def test_a_data_integrity_export_is_priced_per_proof_times_the_lists_above_it() 
     # 100 candidates * 20 credentials * a proof: the red team's export, far over any maximum.
     every = price(EXPORT_ALL, {"format": "DATA_INTEGRITY"})
     assert every == 1 + 100 * (1 + 1 + 1 + MAX_CREDENTIALS_LISTED * (PROOF + 1))
+
+
+def test_a_price_read_from_the_format_variable_is_not_kept_for_the_next_request() -> None:
+    # Priced cheap as VC_JWT first, the same parsed document (the parser cache hands it out
+    # again) sent with DATA_INTEGRITY must pay for its proofs, not reuse the cheap price.
+    schema = build_schema()._schema
+    prices = CostCache()
+    document = parse(EXPORT_ALL)
+    cheap = prices.cost(schema, document, operation_name=None, variables={"format": "VC_JWT"})
+    proved = prices.cost(
+        schema, document, operation_name=None, variables={"format": "DATA_INTEGRITY"}
+    )
+    assert (cheap, proved) == (
+        price(EXPORT_ALL, {"format": "VC_JWT"}),
+        price(EXPORT_ALL, {"format": "DATA_INTEGRITY"}),
+    )
+    assert cheap < proved
+    assert prices._prices == {}
 
 
 async def test_exporting_every_proof_of_100_candidates_is_too_complex(
